@@ -1,0 +1,166 @@
+# SPDX-License-Identifier: GPL-2.0
+# Makefile: bpf/%.bpf.c -> build/%.bpf.o -> build/%.skel.h -> tools
+#
+# make            build everything into build/
+# make run        install deps, build, load the default profile, show stats
+# make check      install deps, build, run every test (root)
+# make install    PREFIX=/usr/local DESTDIR=
+# make help       the other targets
+
+MODULES := proc
+READERS := bpfpin-stat bpfpin-events bpfpin-ls
+PIN_OBJS := log paths registry obj percpu cgroup out records
+LOADER_OBJS := bpfpin-load registry probe pinning
+UNIT_TESTS := test_out test_cgroup test_percpu test_paths
+
+VERSION := $(shell cat VERSION)
+BUILD := build
+PREFIX ?= /usr/local
+DESTDIR ?=
+SBINDIR ?= $(PREFIX)/sbin
+BINDIR ?= $(PREFIX)/bin
+
+CC ?= cc
+CLANG ?= clang
+LLVM_STRIP ?= llvm-strip
+BPFTOOL ?= bpftool
+EXTRA_CFLAGS ?=
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
+	-e 's/ppc64le/powerpc/' -e 's/s390x/s390/' -e 's/riscv64/riscv/')
+
+CFLAGS ?= -O2 -g
+CFLAGS += -Wall -Wextra -Wno-missing-field-initializers -std=gnu11 -I$(BUILD) -Ibpf -Ipin \
+	-DBPFPIN_VERSION='"$(VERSION)"' $(if $(WERROR),-Werror) $(EXTRA_CFLAGS)
+BPF_CFLAGS := -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -I$(BUILD)
+LDLIBS := -lbpf -lelf -lz
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.SECONDARY:
+.PHONY: all run check unit install uninstall clean help deps vmlinux
+
+PIN_LIB := $(BUILD)/libpin.a
+TOOLS := $(BUILD)/bpfpin-load $(addprefix $(BUILD)/,$(READERS))
+SKELS := $(patsubst %,$(BUILD)/%.skel.h,$(MODULES))
+UNITS := $(patsubst %,$(BUILD)/tests/%,$(UNIT_TESTS))
+
+all: $(TOOLS) $(UNITS)
+
+# A missing dependency: install it (as root) or stop naming the package.
+$(BUILD)/.deps: scripts/install-deps
+	$(Q)mkdir -p $(BUILD)
+	$(Q)scripts/install-deps --check 2>/dev/null || scripts/install-deps
+	$(Q)touch $@
+
+deps: $(BUILD)/.deps
+
+# The registry of modules, generated from MODULES.
+$(BUILD)/modules.h: Makefile | $(BUILD)/.deps
+	$(call msg,GEN,$@)
+	$(Q){ $(foreach m,$(MODULES),echo '#include "$(m).h"';) \
+	  printf '#define BPFPIN_MODULES'; \
+	  $(foreach m,$(MODULES),printf ' X($(m))';) echo; } > $@
+$(BUILD)/skels.h: Makefile $(SKELS)
+	$(call msg,GEN,$@)
+	$(Q){ $(foreach m,$(MODULES),echo '#include "$(m).skel.h"';) \
+	  printf '#define BPFPIN_SKELS'; \
+	  $(foreach m,$(MODULES),printf ' X($(m))';) echo; } > $@
+
+# bpf/vmlinux.h is committed (CO-RE relocates it on any kernel with BTF);
+# 'make vmlinux VMLINUX_BTF=/path' regenerates it from another BTF file.
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
+vmlinux:
+	$(call msg,GEN,bpf/vmlinux.h)
+	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > bpf/vmlinux.h
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/%.h bpf/common.bpf.h bpf/bpfpin.h bpf/vmlinux.h | $(BUILD)/.deps
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@ 2>/dev/null || true
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+PIN_HDRS := pin/pin.h pin/desc.h bpf/bpfpin.h $(BUILD)/modules.h \
+	$(patsubst %,bpf/%.h,$(MODULES))
+
+$(BUILD)/pin/%.o: pin/%.c $(PIN_HDRS) | $(BUILD)/.deps
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(PIN_LIB): $(patsubst %,$(BUILD)/pin/%.o,$(PIN_OBJS))
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(BUILD)/loader/%.o: loader/%.c loader/loader.h $(PIN_HDRS) $(BUILD)/skels.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Iloader -c $< -o $@
+
+$(BUILD)/bpfpin-load: $(patsubst %,$(BUILD)/loader/%.o,$(LOADER_OBJS)) $(PIN_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/readers/%.o: readers/%.c $(PIN_HDRS) | $(BUILD)/.deps
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/bpfpin-%: $(BUILD)/readers/bpfpin-%.o $(PIN_LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(PIN_LIB)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(PIN_LIB) $(LDLIBS) -o $@
+
+run: all
+	$(Q)build/bpfpin-load up --profile default
+	$(Q)sleep 1
+	$(Q)build/bpfpin-stat --top 10
+	@echo
+	@echo "next: build/bpfpin-ls                       what is loaded, and its health"
+	@echo "      build/bpfpin-stat --by container      totals per container"
+	@echo "      build/bpfpin-stat --format prom       Prometheus text"
+	@echo "      build/bpfpin-events --count 10        the next 10 events"
+	@echo "      build/bpfpin-load down                unload everything"
+
+check: all
+	$(Q)tests/run
+
+unit: $(UNITS)
+	$(Q)tests/run --unit
+
+install: all
+	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	$(Q)install -m 0755 $(BUILD)/bpfpin-load $(DESTDIR)$(SBINDIR)/
+	$(Q)install -m 0755 $(addprefix $(BUILD)/,$(READERS)) $(DESTDIR)$(BINDIR)/
+
+uninstall:
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/bpfpin-load \
+		$(addprefix $(DESTDIR)$(BINDIR)/,$(READERS))
+
+clean:
+	$(Q)rm -rf $(BUILD)
+
+help:
+	@echo "targets:"
+	@echo "  all (default)  build the loader, readers and unit tests into $(BUILD)/"
+	@echo "  run            load the default profile and show a first snapshot (root)"
+	@echo "  check          run the unit and BATS tests (root; installs deps)"
+	@echo "  unit           run the unit tests only"
+	@echo "  install        install into DESTDIR/PREFIX ($(PREFIX))"
+	@echo "  deps           install missing Debian packages (root)"
+	@echo "  vmlinux        regenerate bpf/vmlinux.h from VMLINUX_BTF"
+	@echo "  clean          remove $(BUILD)/"
+	@echo "variables: V=1 CC CLANG BPFTOOL EXTRA_CFLAGS WERROR=1 PREFIX DESTDIR"

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* bpfpin.h: the structs and constants every module shares with user space */
+#ifndef __BPFPIN_H
+#define __BPFPIN_H
+
+#define BPFPIN_COMM_LEN 16
+#define BPFPIN_VERSION_LEN 16
+
+/*
+ * meta: ARRAY[1] written by the loader. Programs read `generation` first and
+ * return when it is not theirs: that is the gate that lets a reload attach
+ * the new programs beside the old ones without counting twice.
+ */
+struct bpfpin_meta {
+	__u32 schema_version;
+	__u32 abi_hash;
+	__u64 load_time_ns;	/* CLOCK_REALTIME when the module was loaded */
+	__u32 generation;	/* the programs' generation that may count */
+	__u32 hooks_missing;	/* bit i: optional hook i is not attached */
+	char loader_version[BPFPIN_VERSION_LEN];
+};
+
+/* drops: PERCPU_ARRAY[DROP_NR] of __u64, indexed by reason */
+#define DROP_RINGBUF	0	/* ring buffer full: event not recorded */
+#define DROP_MAP_FULL	1	/* stats map full: increment not recorded */
+#define DROP_READ	2	/* a kernel read failed: field left empty */
+#define DROP_RATE	3	/* refused by a rate limit */
+#define DROP_NR		4
+
+/* Every event starts with this header; `type` selects the rest. */
+struct bpfpin_event_hdr {
+	__u64 ts_ns;		/* bpf_ktime_get_boot_ns() */
+	__u64 cgroup_id;	/* cgroup v2 id of the task */
+	__u32 pid;		/* thread group id */
+	__u32 tid;
+	__u16 type;
+	__u16 pad0;
+	__u32 pad1;
+	char comm[BPFPIN_COMM_LEN];
+};
+
+#endif /* __BPFPIN_H */

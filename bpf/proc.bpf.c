@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+/* proc.bpf.c: process lifecycle (exec, fork, exit, rename, cgroup move) from sched/task/cgroup tracepoints */
+#include "common.bpf.h"
+#include "proc.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+BPFPIN_STATS_MAP(struct proc_key, struct proc_stats, PROC_STATS_ENTRIES);
+BPFPIN_EVENTS_RING(PROC_RING_BYTES);
+
+static const struct proc_stats zero_stats;
+
+static __always_inline struct proc_stats *stats_of(__u64 cgroup_id)
+{
+	struct proc_key key = { .cgroup_id = cgroup_id };
+
+	bpf_get_current_comm(key.comm, sizeof(key.comm));
+	return bpfpin_stats_slot(&stats, &key, &zero_stats);
+}
+
+static __always_inline int on_exec(struct task_struct *p, struct linux_binprm *bprm)
+{
+	struct proc_exec_event *e;
+	struct proc_stats *s;
+
+	if (!bpfpin_active())
+		return 0;
+	s = stats_of(bpf_get_current_cgroup_id());
+	if (s)
+		s->execs++;
+	e = bpfpin_event_reserve(&events, sizeof(*e), PROC_EV_EXEC);
+	if (!e)
+		return 0;
+	e->ppid = BPF_CORE_READ(p, real_parent, tgid);
+	e->uid = (__u32)bpf_get_current_uid_gid();
+	if (bpf_probe_read_kernel_str(e->filename, sizeof(e->filename),
+				      BPF_CORE_READ(bprm, filename)) < 0) {
+		e->filename[0] = '\0';
+		bpfpin_drop(DROP_READ);
+	}
+	bpfpin_event_submit(&events, e);
+	return 0;
+}
+
+/* Threads are clones too: count and report new processes only. */
+static __always_inline int on_fork(struct task_struct *parent, struct task_struct *child)
+{
+	struct proc_fork_event *e;
+	struct proc_stats *s;
+	__u32 child_pid;
+
+	if (!bpfpin_active())
+		return 0;
+	child_pid = BPF_CORE_READ(child, pid);
+	if (child_pid != BPF_CORE_READ(child, tgid))
+		return 0;
+	s = stats_of(bpf_get_current_cgroup_id());
+	if (s)
+		s->forks++;
+	e = bpfpin_event_reserve(&events, sizeof(*e), PROC_EV_FORK);
+	if (!e)
+		return 0;
+	e->parent_pid = BPF_CORE_READ(parent, tgid);
+	e->child_pid = child_pid;
+	bpfpin_event_submit(&events, e);
+	return 0;
+}
+
+/*
+ * do_exit() stores the code in task->exit_code before this tracepoint:
+ * (status << 8) | signal, 0x80 when a core was dumped. A process ends when
+ * its last thread does (group_dead).
+ */
+static __always_inline int on_exit(struct task_struct *p, bool group_dead)
+{
+	struct proc_exit_event *e;
+	struct proc_stats *s;
+	__u32 code;
+
+	if (!bpfpin_active() || !group_dead)
+		return 0;
+	code = BPF_CORE_READ(p, exit_code);
+	s = stats_of(bpf_get_current_cgroup_id());
+	if (s) {
+		s->exits++;
+		if (code)
+			s->exits_failed++;
+	}
+	e = bpfpin_event_reserve(&events, sizeof(*e), PROC_EV_EXIT);
+	if (!e)
+		return 0;
+	e->exit_code = (code >> 8) & 0xff;
+	e->signal = code & 0x7f;
+	e->core_dumped = !!(code & 0x80);
+	e->pad = 0;
+	e->duration_ns = bpf_ktime_get_ns() -
+			 BPF_CORE_READ(p, group_leader, start_time);
+	bpfpin_event_submit(&events, e);
+	return 0;
+}
+
+/* exec renames the task too (begin_new_exec); only other renames count. */
+static __always_inline int on_rename(struct task_struct *p, const char *comm)
+{
+	struct proc_rename_event *e;
+	struct proc_stats *s;
+
+	if (!bpfpin_active() || BPF_CORE_READ_BITFIELD_PROBED(p, in_execve))
+		return 0;
+	s = stats_of(bpf_get_current_cgroup_id());
+	if (s)
+		s->renames++;
+	e = bpfpin_event_reserve(&events, sizeof(*e), PROC_EV_RENAME);
+	if (!e)
+		return 0;
+	BPF_CORE_READ_STR_INTO(&e->old_comm, p, comm);
+	if (bpf_probe_read_kernel_str(e->new_comm, sizeof(e->new_comm), comm) < 0) {
+		e->new_comm[0] = '\0';
+		bpfpin_drop(DROP_READ);
+	}
+	bpfpin_event_submit(&events, e);
+	return 0;
+}
+
+/*
+ * cgroup_attach_task fires for every hierarchy; in hybrid mode the v1
+ * controllers too. Hierarchy 0 is the default (v2) one, whose ids
+ * bpf_get_current_cgroup_id() returns.
+ */
+static __always_inline int on_cgroup_move(struct cgroup *dst, struct task_struct *p,
+					  bool threadgroup)
+{
+	struct proc_cgroup_move_event *e;
+	struct proc_stats *s;
+	__u64 dst_id;
+
+	if (!bpfpin_active() || BPF_CORE_READ(dst, root, hierarchy_id) != 0)
+		return 0;
+	dst_id = BPF_CORE_READ(dst, kn, id);
+	s = stats_of(dst_id);
+	if (s)
+		s->cgroup_moves++;
+	e = bpfpin_event_reserve(&events, sizeof(*e), PROC_EV_CGROUP_MOVE);
+	if (!e)
+		return 0;
+	e->dst_cgroup_id = dst_id;
+	e->moved_pid = BPF_CORE_READ(p, tgid);
+	e->threadgroup = threadgroup;
+	bpfpin_event_submit(&events, e);
+	return 0;
+}
+
+/* Each hook twice: tp_btf where the kernel has BTF for it, raw_tp otherwise. */
+#define PROC_HOOK(tp, name, proto, call)				\
+	SEC("tp_btf/" #tp) int BPF_PROG(name##_btf, proto) { return call; } \
+	SEC("raw_tp/" #tp) int BPF_PROG(name##_raw, proto) { return call; }
+
+#define COMMA ,
+PROC_HOOK(sched_process_exec, exec,
+	  struct task_struct *p COMMA pid_t old_pid COMMA struct linux_binprm *bprm,
+	  on_exec(p, bprm))
+PROC_HOOK(sched_process_fork, fork,
+	  struct task_struct *parent COMMA struct task_struct *child,
+	  on_fork(parent, child))
+PROC_HOOK(sched_process_exit, exit,
+	  struct task_struct *p COMMA bool group_dead,
+	  on_exit(p, group_dead))
+PROC_HOOK(task_rename, rename,
+	  struct task_struct *p COMMA const char *comm,
+	  on_rename(p, comm))
+PROC_HOOK(cgroup_attach_task, cgmove,
+	  struct cgroup *dst COMMA const char *path COMMA struct task_struct *p COMMA bool threadgroup,
+	  on_cgroup_move(dst, p, threadgroup))

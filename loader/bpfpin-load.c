@@ -1,0 +1,409 @@
+// SPDX-License-Identifier: GPL-2.0
+/* bpfpin-load: load, pin and unpin bpfpin modules, then exit; the kernel keeps collecting */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/resource.h>
+#include <bpf/libbpf.h>
+
+#include "loader.h"
+
+#define PROG "bpfpin-load"
+#define MAX_MODULES 64
+
+struct opts {
+	const char *pin_root;
+	const char *profile;
+	const char *config;
+	const char *format;
+	int verbose;
+	const struct pin_module_desc *modules[MAX_MODULES];
+	int nmodules;
+};
+
+static const struct opts defaults = {
+	.format = "table",
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: " PROG " COMMAND [options] [MODULE...]\n"
+		"\n"
+		"commands:\n"
+		"  up [MODULE...]     load and pin modules (default: profile 'default')\n"
+		"  down [MODULE...]   unpin modules (default: every loaded module)\n"
+		"  check              what this kernel offers and which modules can load\n"
+		"  list               the modules and profiles of this build\n"
+		"\n"
+		"options:\n"
+		"  -p, --profile P    modules of profile P (up)\n"
+		"  -c, --config FILE  read pin_root, profile and modules from FILE\n"
+		"  -r, --pin-root DIR pin root (default $BPFPIN_ROOT or " PIN_DEFAULT_ROOT ")\n"
+		"  -f, --format F     table or json (check, list)\n"
+		"  -v, --verbose      more messages; twice adds libbpf's\n"
+		"  -h, --help         this help\n"
+		"  -V, --version      versions of " PROG " and libbpf\n"
+		"\n"
+		"exit codes: 0 ok, 1 failure, 2 usage, 3 not loaded, 4 permission,\n"
+		"            5 schema mismatch, 6 busy\n");
+}
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, PROG ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (try '" PROG " --help')\n");
+	return 2;
+}
+
+static int add_module(struct opts *o, const char *name)
+{
+	const struct pin_module_desc *d = pin_module_find(name);
+	int i;
+
+	if (!d)
+		return usage_error("unknown module '%s' (see '" PROG " list')", name);
+	for (i = 0; i < o->nmodules; i++)
+		if (o->modules[i] == d)
+			return 0;
+	if (o->nmodules == MAX_MODULES)
+		return usage_error("too many modules");
+	o->modules[o->nmodules++] = d;
+	return 0;
+}
+
+static int add_profile(struct opts *o, const char *profile)
+{
+	const struct pin_module_desc *mods[MAX_MODULES];
+	int i, n = pin_profile_modules(profile, mods, MAX_MODULES), err;
+
+	if (n < 0)
+		return usage_error("unknown profile '%s' (see '" PROG " list')",
+				   profile);
+	if (n == 0)
+		return usage_error("profile '%s' has no module in this build",
+				   profile);
+	for (i = 0; i < n; i++) {
+		err = add_module(o, mods[i]->name);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/*
+ * Config file: "key = value" lines, '#' comments. Keys: pin_root, profile,
+ * modules (space-separated). The command line wins over the file.
+ */
+static int read_config(struct opts *o, bool cli_root, bool cli_mods)
+{
+	static char root[PATH_MAX], profile[64];
+	char line[1024], *key, *val, *tok, *save;
+	int lineno = 0, err = 0;
+	FILE *f = fopen(o->config, "r");
+
+	if (!f) {
+		err = -errno;
+		pin_warn("config '%s': %s", o->config, strerror(errno));
+		return err == -ENOENT ? 2 : pin_exit_code(err);
+	}
+	while (!err && fgets(line, sizeof(line), f)) {
+		lineno++;
+		key = trim(line);
+		if (!*key || *key == '#')
+			continue;
+		val = strchr(key, '=');
+		if (!val) {
+			err = usage_error("config '%s' line %d: expected 'key = value'",
+					  o->config, lineno);
+			break;
+		}
+		*val++ = '\0';
+		key = trim(key);
+		val = trim(val);
+		if (!strcmp(key, "pin_root")) {
+			snprintf(root, sizeof(root), "%s", val);
+			if (!cli_root)
+				o->pin_root = root;
+		} else if (!strcmp(key, "profile")) {
+			snprintf(profile, sizeof(profile), "%s", val);
+			if (!cli_mods)
+				err = add_profile(o, profile);
+		} else if (!strcmp(key, "modules")) {
+			for (tok = strtok_r(val, " \t,", &save); tok && !cli_mods && !err;
+			     tok = strtok_r(NULL, " \t,", &save))
+				err = add_module(o, tok);
+		} else {
+			err = usage_error("config '%s' line %d: unknown key '%s'",
+					  o->config, lineno, key);
+		}
+	}
+	fclose(f);
+	return err;
+}
+
+static int do_up(struct opts *o, const char *root)
+{
+	struct up_opts uo = { .root = root };
+	struct features f;
+	int i, fd, err = 0, e;
+
+	if (!o->nmodules) {
+		err = add_profile(o, "default");
+		if (err)
+			return err;
+	}
+	if (geteuid() != 0) {
+		pin_warn("up: loading BPF programs needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN)");
+		return 4;
+	}
+	ensure_tracefs();
+	fd = root_lock(root, true);
+	if (fd < 0)
+		return pin_exit_code(fd);
+	clean_stale(root);
+	probe_features(&f, root);
+	for (i = 0; i < o->nmodules; i++) {
+		e = module_up(&uo, &f, o->modules[i]);
+		if (e && !err)
+			err = e;
+	}
+	probe_release();
+	root_unlock(fd);
+	return pin_exit_code(err);
+}
+
+static int do_down(struct opts *o, const char *root)
+{
+	const struct pin_module_desc *loaded[MAX_MODULES];
+	int i, n, fd, err = 0, e;
+
+	if (access(root, F_OK) && errno == ENOENT) {
+		printf("nothing loaded under '%s'\n", root);
+		return 0;
+	}
+	fd = root_lock(root, false);
+	if (fd < 0)
+		return pin_exit_code(fd);
+	clean_stale(root);
+	if (!o->nmodules) {
+		n = pin_loaded_modules(root, loaded, MAX_MODULES);
+		for (i = 0; i < n; i++)
+			o->modules[o->nmodules++] = loaded[i];
+		if (n == 0)
+			printf("nothing loaded under '%s'\n", root);
+	}
+	for (i = 0; i < o->nmodules; i++) {
+		e = module_down(root, o->modules[i]);
+		if (e && !err)
+			err = e;
+	}
+	root_unlock(fd);
+	return pin_exit_code(err);
+}
+
+static int write_check(struct pin_writer *w, const char *what, bool ok,
+		       const char *detail)
+{
+	static const struct pin_col cols[] = {
+		{ "check", PIN_COL_STR },
+		{ "ok", PIN_COL_STR },
+		{ "detail", PIN_COL_STR },
+	};
+	struct pin_val v[3] = { { .str = what }, { .str = ok ? "yes" : "no" },
+				{ .str = detail } };
+
+	(void)cols;
+	return pin_writer__row(w, v);
+}
+
+static int do_check(struct opts *o, const char *root)
+{
+	static const struct pin_col cols[] = {
+		{ "check", PIN_COL_STR },
+		{ "ok", PIN_COL_STR },
+		{ "detail", PIN_COL_STR },
+	};
+	enum pin_format fmt;
+	struct pin_writer *w;
+	struct features f;
+	char detail[1024];
+	int i, err;
+
+	if (pin_format_parse(o->format, &fmt) || fmt == PIN_FMT_PROM)
+		return usage_error("check: format '%s' (table or json)", o->format);
+	w = pin_writer__new(stdout, fmt);
+	if (!w)
+		return 1;
+	probe_features(&f, root);
+	pin_writer__begin(w, "check", "kernel features", cols, PIN_LEN(cols));
+	write_check(w, "btf", f.btf, "/sys/kernel/btf/vmlinux");
+	write_check(w, "bpffs", f.bpffs, f.bpffs ? "mounted" : "not mounted; 'up' mounts it");
+	write_check(w, "tracefs", f.tracefs, f.tracefs ? "/sys/kernel/tracing" : "not mounted; 'up' mounts it");
+	write_check(w, "kprobes", f.kprobes, f.kprobes ? "" : "CONFIG_KPROBES off: kprobe variants unavailable");
+	write_check(w, "fentry", f.fentry, f.fentry ? "" : f.fentry_why);
+	write_check(w, "uprobes", f.uprobes, "");
+	write_check(w, "ringbuf", f.ringbuf, "");
+	write_check(w, "cgroup_v2", f.cgroup_v2, f.cgroup_v2 ? pin_cgroup2_mount() : "not mounted");
+	write_check(w, "bpf_stats", f.bpf_stats, f.bpf_stats ? "run counts and times shown" : "sysctl kernel.bpf_stats_enabled=1 to see run counts");
+	for (i = 0; i < pin_nmodules; i++) {
+		const struct pin_module_desc *d = pin_modules[i];
+		const char *picked[16] = {};
+		struct bpf_object *obj = module_open(d);
+		char name[64], why[800];
+		size_t len = 0;
+		int h;
+
+		snprintf(name, sizeof(name), "module %s", d->name);
+		if (!obj) {
+			write_check(w, name, false, "not built in");
+			continue;
+		}
+		err = module_pick(&f, obj, d, picked, why, sizeof(why));
+		for (h = 0; h < d->nhooks && len < sizeof(detail); h++) {
+			struct bpf_program *p = picked[h] ?
+				bpf_object__find_program_by_name(obj, picked[h]) : NULL;
+
+			len += snprintf(detail + len, sizeof(detail) - len, "%s%s=%.*s",
+					h ? " " : "", d->hooks[h].name,
+					p ? (int)strcspn(bpf_program__section_name(p), "/") : 4,
+					p ? bpf_program__section_name(p) : "none");
+		}
+		if (why[0] && len < sizeof(detail))
+			snprintf(detail + len, sizeof(detail) - len, " [%s]", why);
+		write_check(w, name, !err, detail);
+		bpf_object__close(obj);
+	}
+	err = pin_writer__end(w);
+	pin_writer__free(w);
+	probe_release();
+	return err ? 1 : 0;
+}
+
+static int do_list(struct opts *o)
+{
+	static const struct pin_col cols[] = {
+		{ "module", PIN_COL_STR },
+		{ "profiles", PIN_COL_STR },
+		{ "summary", PIN_COL_STR },
+	};
+	enum pin_format fmt;
+	struct pin_writer *w;
+	int i, err;
+
+	if (pin_format_parse(o->format, &fmt) || fmt == PIN_FMT_PROM)
+		return usage_error("list: format '%s' (table or json)", o->format);
+	w = pin_writer__new(stdout, fmt);
+	if (!w)
+		return 1;
+	pin_writer__begin(w, "list", NULL, cols, PIN_LEN(cols));
+	for (i = 0; i < pin_nmodules; i++) {
+		struct pin_val v[3] = { { .str = pin_modules[i]->name },
+					{ .str = pin_modules[i]->profiles },
+					{ .str = pin_modules[i]->summary } };
+		pin_writer__row(w, v);
+	}
+	err = pin_writer__end(w);
+	pin_writer__free(w);
+	return err ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+		{ "profile", required_argument, NULL, 'p' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "pin-root", required_argument, NULL, 'r' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{}
+	};
+	struct opts o = defaults;
+	const char *cmd = NULL, *root;
+	bool cli_mods = false;
+	int c, i, err;
+
+	while ((c = getopt_long(argc, argv, "p:c:r:f:vhV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'p': o.profile = optarg; break;
+		case 'c': o.config = optarg; break;
+		case 'r': o.pin_root = optarg; break;
+		case 'f': o.format = optarg; break;
+		case 'v': o.verbose++; break;
+		case 'h': usage(stdout); return 0;
+		case 'V':
+			printf(PROG " %s (libbpf %s)\n", BPFPIN_VERSION,
+			       libbpf_version_string());
+			return 0;
+		default:
+			fprintf(stderr, "try '" PROG " --help'\n");
+			return 2;
+		}
+	}
+	pin_tool_log_init(PROG, o.verbose);
+	if (optind >= argc)
+		return usage_error("missing command");
+	cmd = argv[optind++];
+	if (strcmp(cmd, "up") && strcmp(cmd, "down") && strcmp(cmd, "check") &&
+	    strcmp(cmd, "list"))
+		return usage_error("unknown command '%s'", cmd);
+	for (i = optind; i < argc; i++) {
+		if (!strcmp(cmd, "check") || !strcmp(cmd, "list"))
+			return usage_error("%s takes no module", cmd);
+		err = add_module(&o, argv[i]);
+		if (err)
+			return err;
+		cli_mods = true;
+	}
+	if (o.profile) {
+		if (strcmp(cmd, "up"))
+			return usage_error("--profile goes with 'up'");
+		err = add_profile(&o, o.profile);
+		if (err)
+			return err;
+		cli_mods = true;
+	}
+	if (o.config) {
+		err = read_config(&o, o.pin_root != NULL, cli_mods || strcmp(cmd, "up"));
+		if (err)
+			return err;
+	}
+	root = pin_root_resolve(o.pin_root);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (!strcmp(cmd, "up"))
+		err = do_up(&o, root);
+	else if (!strcmp(cmd, "down"))
+		err = do_down(&o, root);
+	else if (!strcmp(cmd, "check"))
+		err = do_check(&o, root);
+	else
+		err = do_list(&o);
+	if (fflush(stdout) && errno != EPIPE && !err)
+		err = 1;
+	return err;
+}

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* desc.h: how a module describes its maps and events, so readers need no code per module */
+#ifndef __BPFPIN_DESC_H
+#define __BPFPIN_DESC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/bpf.h>
+
+enum pin_type {
+	PIN_T_U64,
+	PIN_T_U32,
+	PIN_T_S32,
+	PIN_T_U16,
+	PIN_T_U8,
+	PIN_T_STR,	/* NUL-padded char array */
+};
+
+/* What a field is to the readers and the writers. */
+enum pin_role {
+	PIN_ROLE_LABEL,		/* identifies a row: key field, event field */
+	PIN_ROLE_COUNTER,	/* monotonic count: Prometheus counter */
+	PIN_ROLE_GAUGE,		/* a level: Prometheus gauge */
+};
+
+/* How per-CPU copies of a value combine. */
+enum pin_agg {
+	PIN_AGG_SUM,
+	PIN_AGG_MAX,
+};
+
+/* How a field is shown beyond its raw number. */
+enum pin_view {
+	PIN_V_PLAIN,
+	PIN_V_CGROUP,		/* cgroup v2 id: adds `cgroup` path and `container` */
+	PIN_V_DURATION,		/* nanoseconds */
+	PIN_V_BYTES,
+	PIN_V_CONTAINER,	/* container id: 12 characters in tables */
+};
+
+struct pin_field {
+	const char *name;
+	unsigned short offset;
+	unsigned short size;
+	enum pin_type type;
+	enum pin_role role;
+	enum pin_agg agg;
+	enum pin_view view;
+	const char *help;
+};
+
+/* A stats map: per-CPU, key fields then value fields. */
+struct pin_map_desc {
+	const char *name;		/* pin name under maps/ */
+	__u32 type;			/* enum bpf_map_type */
+	unsigned int key_size;
+	unsigned int value_size;
+	const struct pin_field *keys;
+	int nkeys;
+	const struct pin_field *values;
+	int nvalues;
+};
+
+struct pin_event_desc {
+	unsigned int type;
+	const char *name;
+	unsigned int size;		/* whole event, header included */
+	const struct pin_field *fields;	/* after the common header */
+	int nfields;
+};
+
+/* A hook and its program variants, preferred first. */
+struct pin_hook {
+	const char *name;
+	const char *variants[4];
+	bool optional;
+};
+
+struct pin_module_desc {
+	const char *name;
+	const char *summary;
+	unsigned int schema_version;
+	const char *profiles;		/* space-separated, e.g. "default process" */
+	bool captures_content;		/* pins root-only (0600) */
+	const struct pin_map_desc *maps;
+	int nmaps;
+	const struct pin_event_desc *events;
+	int nevents;
+	const struct pin_hook *hooks;
+	int nhooks;
+};
+
+#define PIN_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))
+#define PIN_SIZEOF(s, m) sizeof(((s *)0)->m)
+
+/* Field initialisers: name, offset and size come from the struct itself. */
+#define PIN_FIELD(s, m, t, r, a, v, h)					\
+	{ .name = #m, .offset = offsetof(s, m),				\
+	  .size = PIN_SIZEOF(s, m), .type = t, .role = r, .agg = a,	\
+	  .view = v, .help = h }
+#define PIN_KEY(s, m, t, v, h) PIN_FIELD(s, m, t, PIN_ROLE_LABEL, PIN_AGG_SUM, v, h)
+#define PIN_COUNTER(s, m, h) \
+	PIN_FIELD(s, m, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM, PIN_V_PLAIN, h)
+#define PIN_GAUGE_MAX(s, m, v, h) \
+	PIN_FIELD(s, m, PIN_T_U64, PIN_ROLE_GAUGE, PIN_AGG_MAX, v, h)
+#define PIN_EV(s, m, t, v, h) PIN_FIELD(s, m, t, PIN_ROLE_LABEL, PIN_AGG_SUM, v, h)
+
+#endif /* __BPFPIN_DESC_H */

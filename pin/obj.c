@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-2.0
+/* obj.c: open pinned maps and modules, and verify them before anything is read */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "pin.h"
+
+const char *const pin_drop_names[DROP_NR] = {
+	[DROP_RINGBUF] = "ringbuf_full",
+	[DROP_MAP_FULL] = "map_full",
+	[DROP_READ] = "read_failed",
+	[DROP_RATE] = "rate_limited",
+};
+
+static const struct pin_field drop_value_field[] = {
+	{ .name = "drops", .size = 8, .type = PIN_T_U64,
+	  .role = PIN_ROLE_COUNTER, .agg = PIN_AGG_SUM },
+};
+
+/* The drops map, described like any stats map so one function sums it. */
+static const struct pin_map_desc drops_desc = {
+	.name = "drops", .type = BPF_MAP_TYPE_PERCPU_ARRAY,
+	.key_size = 4, .value_size = 8,
+	.values = drop_value_field, .nvalues = 1,
+};
+
+static const char *map_type_name(__u32 type)
+{
+	const char *s = libbpf_bpf_map_type_str(type);
+
+	return s ? s : "unknown";
+}
+
+int pin_map_open(const char *path, __u32 type, __u32 key_size,
+		 __u32 value_size, __u32 max_entries, int flags)
+{
+	LIBBPF_OPTS(bpf_obj_get_opts, opts,
+		    .file_flags = (flags & PIN_RDONLY) ? BPF_F_RDONLY : 0);
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd, err;
+
+	fd = bpf_obj_get_opts(path, &opts);
+	if (fd < 0) {
+		err = -errno;
+		if (err == -ENOENT)
+			pin_warn("pin '%s': %s (is the module loaded? see 'bpfpin-ls')",
+				 path, strerror(-err));
+		else if (err == -EACCES || err == -EPERM)
+			pin_warn("pin '%s': %s (readers need group '%s'; writers need root)",
+				 path, strerror(-err), PIN_GROUP);
+		else
+			pin_warn("pin '%s': %s", path, strerror(-err));
+		return err;
+	}
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		/* not a map: the pin holds a program or a link */
+		pin_warn("pin '%s': not a map (expected a %s map)", path,
+			 map_type_name(type));
+		close(fd);
+		return -EPROTO;
+	}
+	if (info.type != type) {
+		pin_warn("map '%s': type %s, expected %s (loaded by another bpfpin version? see 'bpfpin-ls')",
+			 path, map_type_name(info.type), map_type_name(type));
+		goto err_mismatch;
+	}
+	if (info.key_size != key_size || info.value_size != value_size) {
+		pin_warn("map '%s': key/value size %u/%u, expected %u/%u (loaded by another bpfpin version? see 'bpfpin-ls')",
+			 path, info.key_size, info.value_size, key_size,
+			 value_size);
+		goto err_mismatch;
+	}
+	if (max_entries && info.max_entries != max_entries) {
+		pin_warn("map '%s': %u entries, expected %u", path,
+			 info.max_entries, max_entries);
+		goto err_mismatch;
+	}
+	return fd;
+
+err_mismatch:
+	close(fd);
+	return -EPROTO;
+}
+
+int pin_module__open(struct pin_module *m, const char *root,
+		     const struct pin_module_desc *d, int flags)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	__u32 zero = 0, abi;
+	int err;
+
+	memset(m, 0, sizeof(*m));
+	m->desc = d;
+	m->meta_fd = m->drops_fd = -1;
+	err = pin_check_root(root);
+	if (err)
+		return err;
+	if (pin_path(m->dir, sizeof(m->dir), "%s/%s", root, d->name))
+		return -ENAMETOOLONG;
+	if (stat(m->dir, &st)) {
+		err = -errno;
+		if (err == -ENOENT)
+			pin_warn("module '%s' is not loaded under '%s' (try 'bpfpin-load up %s')",
+				 d->name, root, d->name);
+		else
+			pin_warn("module '%s': '%s': %s", d->name, m->dir,
+				 strerror(-err));
+		return err;
+	}
+	pin_path(path, sizeof(path), "%s/maps/meta", m->dir);
+	m->meta_fd = pin_map_open(path, BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+				  sizeof(struct bpfpin_meta), 1, flags);
+	if (m->meta_fd < 0) {
+		err = m->meta_fd;
+		goto err_close;
+	}
+	if (bpf_map_lookup_elem(m->meta_fd, &zero, &m->meta)) {
+		err = -errno;
+		pin_warn("map '%s': %s", path, strerror(-err));
+		goto err_close;
+	}
+	abi = pin_module_abi_hash(d);
+	if (m->meta.schema_version != d->schema_version ||
+	    m->meta.abi_hash != abi) {
+		pin_warn("module '%s': pinned schema %u (abi %08x), this reader knows %u (abi %08x) (reload with 'bpfpin-load reload --reset %s')",
+			 d->name, m->meta.schema_version, m->meta.abi_hash,
+			 d->schema_version, abi, d->name);
+		err = -EPROTO;
+		goto err_close;
+	}
+	pin_path(path, sizeof(path), "%s/maps/drops", m->dir);
+	m->drops_fd = pin_map_open(path, drops_desc.type, drops_desc.key_size,
+				   drops_desc.value_size, DROP_NR, flags);
+	if (m->drops_fd < 0) {
+		err = m->drops_fd;
+		goto err_close;
+	}
+	return 0;
+
+err_close:
+	pin_module__close(m);
+	return err;
+}
+
+void pin_module__close(struct pin_module *m)
+{
+	if (m->meta_fd >= 0)
+		close(m->meta_fd);
+	if (m->drops_fd >= 0)
+		close(m->drops_fd);
+	m->meta_fd = m->drops_fd = -1;
+}
+
+int pin_module__open_map(const struct pin_module *m,
+			 const struct pin_map_desc *d, int flags)
+{
+	char path[PATH_MAX];
+
+	if (pin_path(path, sizeof(path), "%s/maps/%s", m->dir, d->name))
+		return -ENAMETOOLONG;
+	return pin_map_open(path, d->type, d->key_size, d->value_size, 0, flags);
+}
+
+int pin_module__drops(const struct pin_module *m, __u64 drops[DROP_NR])
+{
+	size_t stride = pin_percpu_stride(sizeof(__u64));
+	unsigned char buf[stride * pin_ncpus()];
+	__u32 i;
+
+	for (i = 0; i < DROP_NR; i++) {
+		if (bpf_map_lookup_elem(m->drops_fd, &i, buf)) {
+			int err = -errno;
+
+			pin_warn("map '%s/maps/drops': %s", m->dir, strerror(-err));
+			return err;
+		}
+		pin_percpu_reduce(&drops_desc, buf, &drops[i]);
+	}
+	return 0;
+}

@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: GPL-2.0
+/* out.c: one writer, three back ends (table/text, JSON Lines, Prometheus), and atomic files */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "pin.h"
+
+struct pin_writer {
+	FILE *out;
+	enum pin_format fmt;
+	const char *module;
+	const char *title;
+	const struct pin_col *cols;
+	int ncols;
+	struct pin_val *rows;	/* buffered sets: nrows * ncols, strings owned */
+	size_t nrows;
+	size_t cap;
+	int sets;
+};
+
+int pin_format_parse(const char *s, enum pin_format *fmt)
+{
+	if (!strcmp(s, "table") || !strcmp(s, "text"))
+		*fmt = PIN_FMT_TABLE;
+	else if (!strcmp(s, "json"))
+		*fmt = PIN_FMT_JSON;
+	else if (!strcmp(s, "prom"))
+		*fmt = PIN_FMT_PROM;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+void pin_format_rfc3339(__u64 ns, char *buf, size_t size)
+{
+	time_t sec = ns / 1000000000ull;
+	struct tm tm;
+	char base[32];
+
+	gmtime_r(&sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, size, "%s.%09lluZ", base,
+		 (unsigned long long)(ns % 1000000000ull));
+}
+
+void pin_format_human(__u64 v, enum pin_view view, char *buf, size_t size)
+{
+	static const char *const bytes[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double d = v;
+	int i = 0;
+
+	switch (view) {
+	case PIN_V_BYTES:
+		if (v < 1024) {
+			snprintf(buf, size, "%llu B", (unsigned long long)v);
+			return;
+		}
+		while (d >= 1024 && i < 4)
+			d /= 1024, i++;
+		snprintf(buf, size, "%.1f %s", d, bytes[i]);
+		return;
+	case PIN_V_DURATION:
+		if (v < 1000)
+			snprintf(buf, size, "%lluns", (unsigned long long)v);
+		else if (v < 1000000)
+			snprintf(buf, size, "%.1fus", d / 1e3);
+		else if (v < 1000000000)
+			snprintf(buf, size, "%.1fms", d / 1e6);
+		else
+			snprintf(buf, size, "%.2fs", d / 1e9);
+		return;
+	default:
+		snprintf(buf, size, "%llu", (unsigned long long)v);
+	}
+}
+
+struct pin_writer *pin_writer__new(FILE *out, enum pin_format fmt)
+{
+	struct pin_writer *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return NULL;
+	w->out = out;
+	w->fmt = fmt;
+	return w;
+}
+
+static void free_rows(struct pin_writer *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nrows * w->ncols; i++)
+		free((char *)w->rows[i].str);
+	free(w->rows);
+	w->rows = NULL;
+	w->nrows = w->cap = 0;
+}
+
+void pin_writer__free(struct pin_writer *w)
+{
+	if (!w)
+		return;
+	free_rows(w);
+	free(w);
+}
+
+/* JSON strings: escaped, and invalid UTF-8 (comm is any bytes) replaced. */
+static void json_string(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	fputc('"', f);
+	while (*p) {
+		int len = 0, i;
+
+		if (*p == '"' || *p == '\\') {
+			fputc('\\', f);
+			fputc(*p++, f);
+			continue;
+		}
+		if (*p < 0x20) {
+			fprintf(f, "\\u%04x", *p++);
+			continue;
+		}
+		if (*p < 0x80) {
+			fputc(*p++, f);
+			continue;
+		}
+		if ((*p & 0xe0) == 0xc0)
+			len = 2;
+		else if ((*p & 0xf0) == 0xe0)
+			len = 3;
+		else if ((*p & 0xf8) == 0xf0)
+			len = 4;
+		for (i = 1; i < len; i++)
+			if ((p[i] & 0xc0) != 0x80)
+				len = 0;
+		if (!len) {
+			fputs("\\ufffd", f);
+			p++;
+			continue;
+		}
+		fwrite(p, 1, len, f);
+		p += len;
+	}
+	fputc('"', f);
+}
+
+static void json_value(FILE *f, const struct pin_col *c, const struct pin_val *v)
+{
+	if (v->null)
+		fputs("null", f);
+	else if (c->type == PIN_COL_STR)
+		json_string(f, v->str ? v->str : "");
+	else if (c->type == PIN_COL_S64)
+		fprintf(f, "%lld", (long long)v->s);
+	else
+		fprintf(f, "%llu", (unsigned long long)v->u);
+}
+
+static void json_object(FILE *f, const struct pin_col *cols,
+			const struct pin_val *vals, int n)
+{
+	int i;
+
+	fputc('{', f);
+	for (i = 0; i < n; i++) {
+		if (i)
+			fputc(',', f);
+		json_string(f, cols[i].name);
+		fputc(':', f);
+		json_value(f, &cols[i], &vals[i]);
+	}
+	fputs("}\n", f);
+}
+
+static void cell_text(const struct pin_col *c, const struct pin_val *v,
+		      char *buf, size_t size)
+{
+	if (v->null)
+		snprintf(buf, size, "-");
+	else if (c->type == PIN_COL_STR && c->view == PIN_V_CONTAINER)
+		snprintf(buf, size, "%.12s", v->str && *v->str ? v->str : "-");
+	else if (c->type == PIN_COL_STR)
+		snprintf(buf, size, "%s", v->str && *v->str ? v->str : "-");
+	else if (c->type == PIN_COL_S64)
+		snprintf(buf, size, "%lld", (long long)v->s);
+	else
+		pin_format_human(v->u, c->view, buf, size);
+}
+
+int pin_writer__begin(struct pin_writer *w, const char *module,
+		      const char *title, const struct pin_col *cols, int ncols)
+{
+	free_rows(w);
+	w->module = module;
+	w->title = title;
+	w->cols = cols;
+	w->ncols = ncols;
+	return 0;
+}
+
+int pin_writer__row(struct pin_writer *w, const struct pin_val *vals)
+{
+	struct pin_val *row;
+	int i;
+
+	if (w->fmt == PIN_FMT_JSON) {
+		json_object(w->out, w->cols, vals, w->ncols);
+		return ferror(w->out) ? -EIO : 0;
+	}
+	if (w->nrows == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 64;
+
+		row = realloc(w->rows, cap * w->ncols * sizeof(*row));
+		if (!row)
+			return -ENOMEM;
+		w->rows = row;
+		w->cap = cap;
+	}
+	row = w->rows + w->nrows * w->ncols;
+	for (i = 0; i < w->ncols; i++) {
+		row[i] = vals[i];
+		row[i].str = NULL;
+		if (w->cols[i].type == PIN_COL_STR && !vals[i].null) {
+			row[i].str = strdup(vals[i].str ? vals[i].str : "");
+			if (!row[i].str)
+				return -ENOMEM;
+		}
+	}
+	w->nrows++;
+	return 0;
+}
+
+static void table_end(struct pin_writer *w)
+{
+	int widths[w->ncols];
+	char cell[PATH_MAX];
+	size_t r;
+	int i, last = -1;
+
+	for (i = 0; i < w->ncols; i++) {
+		widths[i] = strlen(w->cols[i].name);
+		if (!(w->cols[i].flags & PIN_COL_NO_TABLE))
+			last = i;
+	}
+	for (r = 0; r < w->nrows; r++)
+		for (i = 0; i < w->ncols; i++) {
+			int len;
+
+			cell_text(&w->cols[i], &w->rows[r * w->ncols + i], cell,
+				  sizeof(cell));
+			len = strlen(cell);
+			if (len > widths[i])
+				widths[i] = len;
+		}
+	if (w->sets++)
+		fputc('\n', w->out);
+	if (w->title)
+		fprintf(w->out, "%s\n", w->title);
+	for (i = 0; i < w->ncols; i++) {
+		const char *n = w->cols[i].name;
+		int j, pad;
+
+		if (w->cols[i].flags & PIN_COL_NO_TABLE)
+			continue;
+		pad = widths[i] - (int)strlen(n);
+		if (w->cols[i].type != PIN_COL_STR)
+			fprintf(w->out, "%*s", pad, "");
+		for (j = 0; n[j]; j++)
+			fputc(toupper((unsigned char)n[j]), w->out);
+		if (i != last)
+			fprintf(w->out, "%*s  ", w->cols[i].type == PIN_COL_STR ? pad : 0, "");
+	}
+	fputc('\n', w->out);
+	for (r = 0; r < w->nrows; r++) {
+		for (i = 0; i < w->ncols; i++) {
+			if (w->cols[i].flags & PIN_COL_NO_TABLE)
+				continue;
+			cell_text(&w->cols[i], &w->rows[r * w->ncols + i], cell,
+				  sizeof(cell));
+			if (i == last && w->cols[i].type == PIN_COL_STR)
+				fprintf(w->out, "%s", cell);
+			else if (w->cols[i].type == PIN_COL_STR)
+				fprintf(w->out, "%-*s  ", widths[i], cell);
+			else
+				fprintf(w->out, "%*s%s", widths[i], cell,
+					i == last ? "" : "  ");
+		}
+		fputc('\n', w->out);
+	}
+}
+
+/* Prometheus: bpfpin_<module>_<name>[_<unit>][_total] */
+static void prom_name(const struct pin_writer *w, const struct pin_col *c,
+		      char *buf, size_t size)
+{
+	const char *unit = "";
+	size_t len = strlen(c->name);
+
+	if (c->view == PIN_V_BYTES &&
+	    (len < 6 || strcmp(c->name + len - 6, "_bytes")))
+		unit = "_bytes";
+	else if (c->view == PIN_V_DURATION)
+		unit = "_seconds";
+	snprintf(buf, size, "bpfpin_%s_%s%s%s", w->module, c->name, unit,
+		 c->role == PIN_ROLE_COUNTER ? "_total" : "");
+}
+
+static void prom_label_value(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', f);
+		if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void prom_end(struct pin_writer *w)
+{
+	char name[256];
+	size_t r;
+	int i, j;
+
+	for (i = 0; i < w->ncols; i++) {
+		const struct pin_col *c = &w->cols[i];
+
+		if (c->role == PIN_ROLE_LABEL || (c->flags & PIN_COL_NO_PROM))
+			continue;
+		prom_name(w, c, name, sizeof(name));
+		fprintf(w->out, "# HELP %s %s\n", name,
+			c->help ? c->help : c->name);
+		fprintf(w->out, "# TYPE %s %s\n", name,
+			c->role == PIN_ROLE_COUNTER ? "counter" : "gauge");
+		for (r = 0; r < w->nrows; r++) {
+			const struct pin_val *row = w->rows + r * w->ncols;
+			bool first = true;
+
+			fputs(name, w->out);
+			for (j = 0; j < w->ncols; j++) {
+				const struct pin_col *l = &w->cols[j];
+
+				if (l->role != PIN_ROLE_LABEL ||
+				    (l->flags & PIN_COL_NO_PROM))
+					continue;
+				fprintf(w->out, "%s%s=\"", first ? "{" : ",", l->name);
+				first = false;
+				if (row[j].null)
+					;
+				else if (l->type == PIN_COL_STR)
+					prom_label_value(w->out, row[j].str);
+				else if (l->type == PIN_COL_S64)
+					fprintf(w->out, "%lld", (long long)row[j].s);
+				else
+					fprintf(w->out, "%llu", (unsigned long long)row[j].u);
+				fputc('"', w->out);
+			}
+			if (!first)
+				fputc('}', w->out);
+			if (c->view == PIN_V_DURATION)
+				fprintf(w->out, " %.9f\n", row[i].u / 1e9);
+			else if (c->type == PIN_COL_S64)
+				fprintf(w->out, " %lld\n", (long long)row[i].s);
+			else
+				fprintf(w->out, " %llu\n", (unsigned long long)row[i].u);
+		}
+	}
+}
+
+int pin_writer__end(struct pin_writer *w)
+{
+	if (w->fmt == PIN_FMT_TABLE)
+		table_end(w);
+	else if (w->fmt == PIN_FMT_PROM)
+		prom_end(w);
+	free_rows(w);
+	if (fflush(w->out) || ferror(w->out))
+		return -errno ? -errno : -EIO;
+	return 0;
+}
+
+static void text_value(FILE *f, const struct pin_col *c, const struct pin_val *v)
+{
+	char cell[PATH_MAX];
+
+	cell_text(c, v, cell, sizeof(cell));
+	if (c->type == PIN_COL_STR && strpbrk(cell, " \t\"="))
+		fprintf(f, "\"%s\"", cell);
+	else
+		fputs(cell, f);
+}
+
+int pin_writer__record(struct pin_writer *w, const struct pin_col *cols,
+		       const struct pin_val *vals, int ncols)
+{
+	int i, n = 0;
+
+	if (w->fmt == PIN_FMT_JSON) {
+		json_object(w->out, cols, vals, ncols);
+	} else {
+		for (i = 0; i < ncols; i++) {
+			if (cols[i].flags & PIN_COL_NO_TABLE)
+				continue;
+			if (n++)
+				fputc(' ', w->out);
+			if (!(cols[i].flags & PIN_COL_BARE))
+				fprintf(w->out, "%s=", cols[i].name);
+			text_value(w->out, &cols[i], &vals[i]);
+		}
+		fputc('\n', w->out);
+	}
+	if (fflush(w->out) || ferror(w->out))
+		return -errno ? -errno : -EIO;
+	return 0;
+}
+
+int pin_output_open(struct pin_output *o, const char *path)
+{
+	char dir[PATH_MAX];
+	int fd;
+
+	memset(o, 0, sizeof(*o));
+	snprintf(o->path, sizeof(o->path), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (pin_path(o->tmp, sizeof(o->tmp), "%s/.%s.XXXXXX", dirname(dir),
+		     basename(o->path)))
+		return -ENAMETOOLONG;
+	fd = mkstemp(o->tmp);
+	if (fd < 0) {
+		int err = -errno;
+
+		pin_warn("output '%s': %s", path, strerror(errno));
+		return err;
+	}
+	o->f = fdopen(fd, "w");
+	if (!o->f) {
+		close(fd);
+		unlink(o->tmp);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int pin_output_commit(struct pin_output *o)
+{
+	int err = 0;
+
+	if (fflush(o->f) || fsync(fileno(o->f)) ||
+	    fchmod(fileno(o->f), 0644))
+		err = -errno;
+	if (fclose(o->f) && !err)
+		err = -errno;
+	o->f = NULL;
+	if (!err && rename(o->tmp, o->path))
+		err = -errno;
+	if (err) {
+		pin_warn("output '%s': %s", o->path, strerror(-err));
+		unlink(o->tmp);
+	}
+	return err;
+}
+
+void pin_output_abort(struct pin_output *o)
+{
+	if (o->f)
+		fclose(o->f);
+	o->f = NULL;
+	unlink(o->tmp);
+}

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0
+/* percpu.c: read per-CPU maps whole, with batch lookups, and combine the CPUs */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "pin.h"
+
+/* ~4096 keys per batch was the fastest here (DESIGN.md, costs). */
+#define BATCH_KEYS 4096
+
+int pin_ncpus(void)
+{
+	static int n;
+
+	if (!n) {
+		n = libbpf_num_possible_cpus();
+		if (n < 1)
+			n = 1;
+	}
+	return n;
+}
+
+size_t pin_percpu_stride(size_t value_size)
+{
+	return (value_size + 7) & ~(size_t)7;
+}
+
+static __u64 get_field(const unsigned char *p, const struct pin_field *f)
+{
+	__u64 v = 0;
+
+	switch (f->size) {
+	case 8: { __u64 x; memcpy(&x, p + f->offset, 8); v = x; break; }
+	case 4: { __u32 x; memcpy(&x, p + f->offset, 4); v = x; break; }
+	case 2: { __u16 x; memcpy(&x, p + f->offset, 2); v = x; break; }
+	case 1: v = p[f->offset]; break;
+	}
+	return v;
+}
+
+static void put_field(unsigned char *p, const struct pin_field *f, __u64 v)
+{
+	switch (f->size) {
+	case 8: memcpy(p + f->offset, &v, 8); break;
+	case 4: { __u32 x = v; memcpy(p + f->offset, &x, 4); break; }
+	case 2: { __u16 x = v; memcpy(p + f->offset, &x, 2); break; }
+	case 1: p[f->offset] = v; break;
+	}
+}
+
+void pin_percpu_reduce(const struct pin_map_desc *d, const void *percpu,
+		       void *out)
+{
+	size_t stride = pin_percpu_stride(d->value_size);
+	const unsigned char *p = percpu;
+	int cpu, i, ncpus = pin_ncpus();
+
+	memset(out, 0, d->value_size);
+	for (i = 0; i < d->nvalues; i++) {
+		const struct pin_field *f = &d->values[i];
+		__u64 acc = 0;
+
+		for (cpu = 0; cpu < ncpus; cpu++) {
+			__u64 v = get_field(p + cpu * stride, f);
+
+			if (f->agg == PIN_AGG_MAX)
+				acc = v > acc ? v : acc;
+			else
+				acc += v;
+		}
+		put_field(out, f, acc);
+	}
+}
+
+static int rows_reserve(struct pin_rows *rows, size_t more)
+{
+	size_t cap = rows->cap ? rows->cap : 64;
+	unsigned char *k, *v;
+
+	if (rows->n + more <= rows->cap)
+		return 0;
+	while (cap < rows->n + more)
+		cap *= 2;
+	k = realloc(rows->keys, cap * rows->key_size);
+	if (!k)
+		return -ENOMEM;
+	rows->keys = k;
+	v = realloc(rows->values, cap * rows->value_size);
+	if (!v)
+		return -ENOMEM;
+	rows->values = v;
+	rows->cap = cap;
+	return 0;
+}
+
+static int rows_add(struct pin_rows *rows, const struct pin_map_desc *d,
+		    const void *keys, const unsigned char *percpu, size_t n)
+{
+	size_t stride = pin_percpu_stride(d->value_size) * pin_ncpus();
+	size_t i;
+	int err = rows_reserve(rows, n);
+
+	if (err)
+		return err;
+	memcpy(rows->keys + rows->n * rows->key_size, keys, n * rows->key_size);
+	for (i = 0; i < n; i++)
+		pin_percpu_reduce(d, percpu + i * stride,
+				  rows->values + (rows->n + i) * rows->value_size);
+	rows->n += n;
+	return 0;
+}
+
+/* For maps without batch ops (older kernels): one key at a time. */
+static int read_by_key(int fd, const struct pin_map_desc *d,
+		       struct pin_rows *rows, unsigned char *keys,
+		       unsigned char *values)
+{
+	unsigned char *key = keys, *next = keys + d->key_size;
+	void *prev = NULL;
+	int err;
+
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		if (bpf_map_lookup_elem(fd, next, values) == 0) {
+			err = rows_add(rows, d, next, values, 1);
+			if (err)
+				return err;
+		} else if (errno != ENOENT) {
+			return -errno;
+		}
+		memcpy(key, next, d->key_size);
+		prev = key;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+int pin_map_read(int fd, const struct pin_map_desc *d, struct pin_rows *rows)
+{
+	size_t vstride = pin_percpu_stride(d->value_size) * pin_ncpus();
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	unsigned char *keys, *values;
+	__u64 in_batch = 0, out_batch = 0;
+	bool first = true;
+	int err = 0;
+
+	memset(rows, 0, sizeof(*rows));
+	rows->key_size = d->key_size;
+	rows->value_size = d->value_size;
+	keys = malloc((size_t)BATCH_KEYS * d->key_size);
+	values = malloc((size_t)BATCH_KEYS * vstride);
+	if (!keys || !values) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+	for (;;) {
+		__u32 count = BATCH_KEYS;
+
+		/* hash maps take a 4-byte bucket token, arrays a key: 8 fits both */
+		err = bpf_map_lookup_batch(fd, first ? NULL : &in_batch,
+					   &out_batch, keys, values, &count,
+					   &opts);
+		if (err && errno != ENOENT) {
+			err = -errno;
+			if (first && (err == -EINVAL || err == -ENOTSUP ||
+				      err == -EOPNOTSUPP))
+				err = read_by_key(fd, d, rows, keys, values);
+			break;
+		}
+		if (count) {
+			int e = rows_add(rows, d, keys, values, count);
+
+			if (e) {
+				err = e;
+				break;
+			}
+		}
+		if (err) {	/* ENOENT: that was the last batch */
+			err = 0;
+			break;
+		}
+		in_batch = out_batch;
+		first = false;
+	}
+out_free:
+	free(keys);
+	free(values);
+	if (err)
+		pin_rows_free(rows);
+	return err;
+}
+
+void pin_rows_free(struct pin_rows *rows)
+{
+	free(rows->keys);
+	free(rows->values);
+	rows->keys = rows->values = NULL;
+	rows->n = rows->cap = 0;
+}

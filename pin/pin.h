@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* pin.h: libpin, the one library every bpfpin tool links */
+#ifndef __BPFPIN_PIN_H
+#define __BPFPIN_PIN_H
+
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+
+#include "bpfpin.h"
+#include "desc.h"
+
+#define PIN_DEFAULT_ROOT "/sys/fs/bpf/bpfpin"
+#define PIN_GROUP "bpfpin"
+
+/* ---- logging (log.c) ---- */
+
+enum pin_log_level {
+	PIN_LOG_WARN,
+	PIN_LOG_INFO,
+	PIN_LOG_DEBUG,
+	PIN_LOG_LIBBPF,	/* libbpf's own debug output, shown at -vv */
+};
+
+typedef void (*pin_print_fn)(enum pin_log_level level, const char *fmt,
+			     va_list ap);
+
+/**
+ * pin_set_print() - route every message of the library through @fn
+ * @fn: NULL restores the default (warnings to stderr)
+ */
+void pin_set_print(pin_print_fn fn);
+void pin_log(enum pin_log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+#define pin_warn(...) pin_log(PIN_LOG_WARN, __VA_ARGS__)
+#define pin_info(...) pin_log(PIN_LOG_INFO, __VA_ARGS__)
+#define pin_debug(...) pin_log(PIN_LOG_DEBUG, __VA_ARGS__)
+
+/**
+ * pin_tool_log_init() - the tools' print callback: "prog: message" on stderr
+ * @prog: the tool's name
+ * @verbosity: 0 warnings and info, 1 adds debug, 2 adds libbpf's debug
+ */
+void pin_tool_log_init(const char *prog, int verbosity);
+
+/**
+ * pin_exit_code() - the exit code DESIGN.md gives an error
+ * @err: 0 or a negative errno
+ *
+ * Return: 0, 3 (ENOENT), 4 (EACCES, EPERM), 5 (EPROTO), 6 (EBUSY), else 1.
+ */
+int pin_exit_code(int err);
+
+/* ---- paths (paths.c) ---- */
+
+/**
+ * pin_root_resolve() - the pin root: @opt, else $BPFPIN_ROOT, else default
+ */
+const char *pin_root_resolve(const char *opt);
+
+/**
+ * pin_path() - format a path into @buf
+ * Return: 0, or -ENAMETOOLONG
+ */
+int pin_path(char *buf, size_t size, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/** pin_is_bpffs() - whether @path lies on a bpf filesystem */
+bool pin_is_bpffs(const char *path);
+
+/**
+ * pin_check_root() - check that the pin root exists and is on bpffs
+ * Return: 0; -ENOENT (missing, or not on bpffs) after one message naming it
+ */
+int pin_check_root(const char *root);
+
+/**
+ * pin_loaded_modules() - names of the modules pinned under @root
+ * @names: filled with registry entries, in registry order
+ * Return: how many, or a negative errno
+ */
+int pin_loaded_modules(const char *root, const struct pin_module_desc **names,
+		       int max);
+
+/* ---- module registry (registry.c) ---- */
+
+extern const struct pin_module_desc *const pin_modules[];
+extern const int pin_nmodules;
+extern const char *const pin_profiles[];
+
+/** pin_module_find() - the module called @name, or NULL */
+const struct pin_module_desc *pin_module_find(const char *name);
+
+/**
+ * pin_profile_modules() - the modules of profile @profile
+ * Return: how many, -EINVAL for an unknown profile
+ */
+int pin_profile_modules(const char *profile,
+			const struct pin_module_desc **out, int max);
+
+/** pin_module_abi_hash() - hash of every shared struct layout of @d */
+__u32 pin_module_abi_hash(const struct pin_module_desc *d);
+
+/* ---- pinned objects (obj.c) ---- */
+
+struct pin_module {
+	const struct pin_module_desc *desc;
+	char dir[PATH_MAX];
+	struct bpfpin_meta meta;
+	int meta_fd;
+	int drops_fd;
+};
+
+#define PIN_RDONLY 1
+
+/**
+ * pin_map_open() - open the map pinned at @path and verify its shape
+ * @type, @key_size, @value_size: expected; @max_entries: 0 for any
+ * @flags: PIN_RDONLY opens read-only
+ *
+ * Return: fd; -ENOENT (no pin), -EACCES, -EPROTO (not a map, or another
+ * type or size), each after one message naming the path.
+ */
+int pin_map_open(const char *path, __u32 type, __u32 key_size,
+		 __u32 value_size, __u32 max_entries, int flags);
+
+/**
+ * pin_module__open() - open a pinned module and check its schema
+ * Return: 0; -ENOENT (not loaded), -EPROTO (schema or ABI mismatch), ...
+ */
+int pin_module__open(struct pin_module *m, const char *root,
+		     const struct pin_module_desc *d, int flags);
+void pin_module__close(struct pin_module *m);
+
+/** pin_module__open_map() - open and verify the stats map @d of @m */
+int pin_module__open_map(const struct pin_module *m,
+			 const struct pin_map_desc *d, int flags);
+
+/** pin_module__drops() - the module's drop counters, summed over CPUs */
+int pin_module__drops(const struct pin_module *m, __u64 drops[DROP_NR]);
+
+extern const char *const pin_drop_names[DROP_NR];
+
+/* ---- per-CPU maps (percpu.c) ---- */
+
+/** pin_ncpus() - possible CPUs, the number of per-CPU copies */
+int pin_ncpus(void);
+
+/** pin_percpu_stride() - bytes of one CPU's copy of a @value_size value */
+size_t pin_percpu_stride(size_t value_size);
+
+/**
+ * pin_percpu_reduce() - combine the per-CPU copies of one value
+ * @d: the map, whose value fields say sum or max
+ * @percpu: pin_ncpus() copies, pin_percpu_stride() apart
+ * @out: one value of d->value_size bytes
+ *
+ * The only place per-CPU values are combined.
+ */
+void pin_percpu_reduce(const struct pin_map_desc *d, const void *percpu,
+		       void *out);
+
+struct pin_rows {
+	size_t n;
+	size_t cap;
+	unsigned int key_size;
+	unsigned int value_size;
+	unsigned char *keys;	/* n keys */
+	unsigned char *values;	/* n reduced values */
+};
+
+/**
+ * pin_map_read() - read every entry of a per-CPU map, values reduced
+ *
+ * Uses batch lookups where the map supports them, else get_next_key.
+ * Return: 0 or a negative errno; @rows must be pin_rows_free()d.
+ */
+int pin_map_read(int fd, const struct pin_map_desc *d, struct pin_rows *rows);
+void pin_rows_free(struct pin_rows *rows);
+
+/* ---- cgroups and containers (cgroup.c) ---- */
+
+/** pin_cgroup2_mount() - where the cgroup v2 hierarchy is mounted, or NULL */
+const char *pin_cgroup2_mount(void);
+
+/**
+ * pin_cgroup_path() - the path of cgroup v2 @id, relative to its mount
+ * Return: 0, or -ENOENT (gone, or no cgroup v2)
+ */
+int pin_cgroup_path(__u64 id, char *buf, size_t size);
+
+/**
+ * pin_container_id() - the container id in a cgroup path
+ * Knows docker, containerd/CRI, cri-o and podman (scope or path forms).
+ * Return: true and the 64-hex id in @id, or false
+ */
+bool pin_container_id(const char *path, char *id, size_t size);
+
+/* ---- output (out.c) ---- */
+
+enum pin_format {
+	PIN_FMT_TABLE,	/* "table" for stats, "text" for events */
+	PIN_FMT_JSON,
+	PIN_FMT_PROM,
+};
+
+/** pin_format_parse() - "table", "text", "json", "prom"; -EINVAL otherwise */
+int pin_format_parse(const char *s, enum pin_format *fmt);
+
+enum pin_col_type {
+	PIN_COL_STR,
+	PIN_COL_U64,
+	PIN_COL_S64,
+};
+
+/* Column flags: where a column is left out. */
+#define PIN_COL_NO_TABLE	1
+#define PIN_COL_NO_PROM		2
+#define PIN_COL_BARE		4	/* text records: the value alone, no name= */
+
+struct pin_col {
+	const char *name;
+	enum pin_col_type type;
+	enum pin_role role;
+	enum pin_view view;
+	unsigned int flags;
+	const char *help;
+};
+
+struct pin_val {
+	bool null;
+	__u64 u;
+	__s64 s;
+	const char *str;
+};
+
+struct pin_writer;
+
+/** pin_writer__new() - a writer of @fmt to @out; NULL and errno on failure */
+struct pin_writer *pin_writer__new(FILE *out, enum pin_format fmt);
+void pin_writer__free(struct pin_writer *w);
+
+/**
+ * pin_writer__begin() - start a set of rows with the same columns
+ * @module: the module, for Prometheus names and table headings
+ * @title: heading of the table
+ */
+int pin_writer__begin(struct pin_writer *w, const char *module,
+		      const char *title, const struct pin_col *cols, int ncols);
+int pin_writer__row(struct pin_writer *w, const struct pin_val *vals);
+/** pin_writer__end() - write what the set buffered (table, prom) */
+int pin_writer__end(struct pin_writer *w);
+
+/**
+ * pin_writer__record() - write one record at once and flush: events
+ * In table format a line "TIME MODULE TYPE PID COMM key=value...".
+ */
+int pin_writer__record(struct pin_writer *w, const struct pin_col *cols,
+		       const struct pin_val *vals, int ncols);
+
+/** pin_format_rfc3339() - UTC time with nanoseconds */
+void pin_format_rfc3339(__u64 ns, char *buf, size_t size);
+/** pin_format_human() - a value in human units (KiB, ms) per @view */
+void pin_format_human(__u64 v, enum pin_view view, char *buf, size_t size);
+
+/* Atomic file output: write to a temporary beside @path, then rename. */
+struct pin_output {
+	FILE *f;
+	char path[PATH_MAX];
+	char tmp[PATH_MAX];
+};
+
+int pin_output_open(struct pin_output *o, const char *path);
+/** pin_output_commit() - flush, sync and rename into place; closes */
+int pin_output_commit(struct pin_output *o);
+void pin_output_abort(struct pin_output *o);
+
+/* ---- reading a module into records (records.c) ---- */
+
+/** pin_clock_offset() - CLOCK_REALTIME minus CLOCK_BOOTTIME, in ns */
+__u64 pin_clock_offset(void);
+
+enum pin_group_by {
+	PIN_BY_NONE,
+	PIN_BY_PID,
+	PIN_BY_COMM,
+	PIN_BY_CGROUP,
+	PIN_BY_CONTAINER,
+};
+
+int pin_group_by_parse(const char *s, enum pin_group_by *by);
+
+struct pin_stat_opts {
+	enum pin_group_by by;
+	int top;		/* 0: all rows */
+};
+
+/**
+ * pin_stats_write() - read the module's stats maps and drops, write them
+ * Return: 0 or a negative errno (-EINVAL: the map lacks the --by key)
+ */
+int pin_stats_write(struct pin_writer *w, const struct pin_module *m,
+		    const struct pin_stat_opts *o);
+
+/**
+ * pin_drops_write() - write the module's drop counters as a set of rows
+ */
+int pin_drops_write(struct pin_writer *w, const struct pin_module *m);
+
+/* Event decoding for bpfpin-events: columns and values of one event. */
+#define PIN_EVENT_MAX_COLS 40
+
+struct pin_event_row {
+	struct pin_col cols[PIN_EVENT_MAX_COLS];
+	struct pin_val vals[PIN_EVENT_MAX_COLS];
+	int n;
+	__u32 pid;
+	bool has_container;
+	char time[40];
+	char comm[BPFPIN_COMM_LEN + 1];
+	char cgroup[PATH_MAX];
+	char container[80];
+	char strs[8][256];
+	char cgpaths[2][PATH_MAX];
+};
+
+/**
+ * pin_event_decode() - turn a raw event of module @d into columns
+ * Return: 0, or -EPROTO for an unknown type or a short event
+ */
+int pin_event_decode(const struct pin_module_desc *d, const void *data,
+		     size_t size, __u64 clock_offset, struct pin_event_row *r);
+
+#endif /* __BPFPIN_PIN_H */

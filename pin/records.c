@@ -1,0 +1,442 @@
+// SPDX-License-Identifier: GPL-2.0
+/* records.c: turn pinned stats and raw events into writer rows, guided by the module description */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pin.h"
+
+#define MAX_COLS 64
+
+__u64 pin_clock_offset(void)
+{
+	struct timespec rt, bt;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_BOOTTIME, &bt);
+	return (rt.tv_sec - bt.tv_sec) * 1000000000ull + rt.tv_nsec - bt.tv_nsec;
+}
+
+int pin_group_by_parse(const char *s, enum pin_group_by *by)
+{
+	static const char *const names[] = {
+		[PIN_BY_PID] = "pid", [PIN_BY_COMM] = "comm",
+		[PIN_BY_CGROUP] = "cgroup", [PIN_BY_CONTAINER] = "container",
+	};
+	int i;
+
+	for (i = PIN_BY_PID; i <= PIN_BY_CONTAINER; i++)
+		if (!strcmp(s, names[i])) {
+			*by = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static __u64 field_u64(const unsigned char *p, const struct pin_field *f)
+{
+	switch (f->size) {
+	case 8: { __u64 v; memcpy(&v, p + f->offset, 8); return v; }
+	case 4: { __u32 v; memcpy(&v, p + f->offset, 4);
+		  return f->type == PIN_T_S32 ? (__u64)(__s64)(__s32)v : v; }
+	case 2: { __u16 v; memcpy(&v, p + f->offset, 2); return v; }
+	case 1: return p[f->offset];
+	}
+	return 0;
+}
+
+static void field_str(const unsigned char *p, const struct pin_field *f,
+		      char *buf, size_t size)
+{
+	size_t n = f->size < size - 1 ? f->size : size - 1;
+
+	memcpy(buf, p + f->offset, n);
+	buf[n] = '\0';
+}
+
+/* ---- stats ---- */
+
+struct stat_row {
+	const unsigned char *key;
+	unsigned char *value;	/* combined value of the group */
+	char group[PATH_MAX];	/* what rows are grouped and sorted by */
+	__u64 weight;		/* sum of counters, for --top */
+};
+
+static int by_group(const void *a, const void *b)
+{
+	return strcmp(((const struct stat_row *)a)->group,
+		      ((const struct stat_row *)b)->group);
+}
+
+static int by_weight(const void *a, const void *b)
+{
+	const struct stat_row *x = a, *y = b;
+
+	if (x->weight != y->weight)
+		return x->weight < y->weight ? 1 : -1;
+	return strcmp(x->group, y->group);
+}
+
+static const struct pin_field *find_key(const struct pin_map_desc *d,
+					const char *name, enum pin_view view)
+{
+	int i;
+
+	for (i = 0; i < d->nkeys; i++)
+		if ((name && !strcmp(d->keys[i].name, name)) ||
+		    (!name && d->keys[i].view == view))
+			return &d->keys[i];
+	return NULL;
+}
+
+static void cgroup_strings(__u64 id, char *path, size_t psize, char *ctr,
+			   size_t csize, bool *has_ctr)
+{
+	if (pin_cgroup_path(id, path, psize))
+		snprintf(path, psize, "cgroup:%llu", (unsigned long long)id);
+	*has_ctr = pin_container_id(path, ctr, csize);
+}
+
+/* Key columns as the grouping leaves them; values follow. */
+static int stat_columns(const struct pin_map_desc *d, enum pin_group_by by,
+			const struct pin_field *group_key, struct pin_col *cols,
+			const struct pin_field **src)
+{
+	static const unsigned int meta = PIN_COL_NO_TABLE | PIN_COL_NO_PROM;
+	int i, n = 0;
+
+	cols[n++] = (struct pin_col){ "module", PIN_COL_STR, .flags = meta };
+	cols[n++] = (struct pin_col){ "type", PIN_COL_STR, .flags = meta };
+	cols[n++] = (struct pin_col){ "time", PIN_COL_STR, .flags = meta };
+	cols[n++] = (struct pin_col){ "ts_ns", PIN_COL_U64, .flags = meta };
+	for (i = 0; i < d->nkeys; i++) {
+		const struct pin_field *f = &d->keys[i];
+
+		if (by == PIN_BY_CONTAINER && f->view != PIN_V_CGROUP)
+			continue;
+		if (by != PIN_BY_NONE && by != PIN_BY_CONTAINER && f != group_key)
+			continue;
+		src[n] = f;
+		if (f->view == PIN_V_CGROUP) {
+			if (by != PIN_BY_CONTAINER) {
+				cols[n++] = (struct pin_col){ f->name, PIN_COL_U64,
+					.view = PIN_V_CGROUP, .flags = meta };
+				src[n] = f;
+				cols[n++] = (struct pin_col){ "cgroup", PIN_COL_STR,
+					.view = PIN_V_CGROUP };
+				src[n] = f;
+			}
+			cols[n++] = (struct pin_col){ "container", PIN_COL_STR,
+				.view = PIN_V_CONTAINER };
+			continue;
+		}
+		cols[n++] = (struct pin_col){ f->name,
+			f->type == PIN_T_STR ? PIN_COL_STR : PIN_COL_U64,
+			.view = f->view };
+	}
+	for (i = 0; i < d->nvalues; i++) {
+		const struct pin_field *f = &d->values[i];
+
+		src[n] = f;
+		cols[n++] = (struct pin_col){ f->name, PIN_COL_U64, f->role,
+			f->view, .help = f->help };
+	}
+	return n;
+}
+
+static void combine(const struct pin_map_desc *d, unsigned char *acc,
+		    const unsigned char *v)
+{
+	int i;
+
+	for (i = 0; i < d->nvalues; i++) {
+		const struct pin_field *f = &d->values[i];
+		__u64 a = field_u64(acc, f), b = field_u64(v, f), r;
+
+		r = f->agg == PIN_AGG_MAX ? (a > b ? a : b) : a + b;
+		memcpy(acc + f->offset, &r, f->size < 8 ? f->size : 8);
+	}
+}
+
+static int write_map(struct pin_writer *w, const struct pin_module *m,
+		     const struct pin_map_desc *d, const struct pin_rows *rows,
+		     const struct pin_stat_opts *o)
+{
+	const struct pin_field *group_key = NULL, *cg_key, *src[MAX_COLS] = {};
+	struct pin_col cols[MAX_COLS];
+	struct pin_val vals[MAX_COLS];
+	char path[PATH_MAX], ctr[80], str[PATH_MAX], now[40];
+	struct stat_row *r;
+	size_t i, n = 0;
+	int c, ncols, err = 0;
+	struct timespec ts;
+	__u64 now_ns;
+	bool has_ctr = false;
+
+	cg_key = find_key(d, NULL, PIN_V_CGROUP);
+	if (o->by == PIN_BY_PID || o->by == PIN_BY_COMM) {
+		group_key = find_key(d, o->by == PIN_BY_PID ? "pid" : "comm", 0);
+	} else if (o->by != PIN_BY_NONE) {
+		group_key = cg_key;
+	}
+	if (o->by != PIN_BY_NONE && !group_key) {
+		pin_warn("map '%s/%s' has no key to group by %s",
+			 m->desc->name, d->name,
+			 o->by == PIN_BY_PID ? "pid" : o->by == PIN_BY_COMM ?
+			 "comm" : "cgroup");
+		return -EINVAL;
+	}
+	ncols = stat_columns(d, o->by, group_key, cols, src);
+
+	r = calloc(rows->n ? rows->n : 1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	for (i = 0; i < rows->n; i++) {
+		const unsigned char *key = rows->keys + i * d->key_size;
+		struct stat_row *row = &r[i];
+		size_t len = 0;
+		int k;
+
+		row->key = key;
+		row->value = rows->values + i * d->value_size;
+		for (k = 0; k < d->nkeys; k++) {
+			const struct pin_field *f = &d->keys[k];
+
+			if (o->by == PIN_BY_CONTAINER) {
+				if (f != cg_key)
+					continue;
+				cgroup_strings(field_u64(key, f), path, sizeof(path),
+					       ctr, sizeof(ctr), &has_ctr);
+				snprintf(row->group, sizeof(row->group), "%s",
+					 has_ctr ? ctr : "");
+				break;
+			}
+			if (o->by != PIN_BY_NONE && f != group_key)
+				continue;
+			if (f->view == PIN_V_CGROUP)
+				cgroup_strings(field_u64(key, f), str, sizeof(str),
+					       ctr, sizeof(ctr), &has_ctr);
+			else if (f->type == PIN_T_STR)
+				field_str(key, f, str, sizeof(str));
+			else
+				snprintf(str, sizeof(str), "%020llu",
+					 (unsigned long long)field_u64(key, f));
+			len += snprintf(row->group + len, sizeof(row->group) - len,
+					"%s\x01", str);
+			if (len >= sizeof(row->group))
+				len = sizeof(row->group) - 1;
+		}
+	}
+	qsort(r, rows->n, sizeof(*r), by_group);
+	/* merge rows of one group; values combine by their aggregation rule */
+	for (i = 0; i < rows->n; i++) {
+		if (n && o->by != PIN_BY_NONE && !strcmp(r[n - 1].group, r[i].group)) {
+			combine(d, r[n - 1].value, r[i].value);
+			continue;
+		}
+		r[n++] = r[i];
+	}
+	for (i = 0; i < n; i++) {
+		r[i].weight = 0;
+		for (c = 0; c < d->nvalues; c++)
+			if (d->values[c].role == PIN_ROLE_COUNTER)
+				r[i].weight += field_u64(r[i].value, &d->values[c]);
+	}
+	if (o->top > 0) {
+		qsort(r, n, sizeof(*r), by_weight);
+		if ((size_t)o->top < n)
+			n = o->top;
+	}
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	pin_format_rfc3339(now_ns, now, sizeof(now));
+	snprintf(str, sizeof(str), "%s %s", m->desc->name, d->name);
+	pin_writer__begin(w, m->desc->name, str, cols, ncols);
+	for (i = 0; i < n && !err; i++) {
+		char sbuf[4][PATH_MAX];
+		int s = 0;
+
+		memset(vals, 0, sizeof(vals));
+		vals[0].str = m->desc->name;
+		vals[1].str = d->name;
+		vals[2].str = now;
+		vals[3].u = now_ns;
+		for (c = 4; c < ncols; c++) {
+			const struct pin_field *f = src[c];
+
+			if (f->view == PIN_V_CGROUP && o->by == PIN_BY_CONTAINER) {
+				vals[c].null = !r[i].group[0];
+				vals[c].str = r[i].group;
+			} else if (cols[c].view == PIN_V_CGROUP &&
+				   cols[c].type == PIN_COL_U64) {
+				vals[c].u = field_u64(r[i].key, f);
+				cgroup_strings(vals[c].u, path, sizeof(path), ctr,
+					       sizeof(ctr), &has_ctr);
+			} else if (cols[c].view == PIN_V_CGROUP) {
+				vals[c].str = path;
+			} else if (cols[c].view == PIN_V_CONTAINER) {
+				vals[c].null = !has_ctr;
+				vals[c].str = ctr;
+			} else if (f->role != PIN_ROLE_LABEL) {
+				vals[c].u = field_u64(r[i].value, f);
+			} else if (f->type == PIN_T_STR && s < 4) {
+				field_str(r[i].key, f, sbuf[s], sizeof(sbuf[s]));
+				vals[c].str = sbuf[s++];
+			} else {
+				vals[c].u = field_u64(r[i].key, f);
+			}
+		}
+		err = pin_writer__row(w, vals);
+	}
+	free(r);
+	if (err)
+		return err;
+	return pin_writer__end(w);
+}
+
+int pin_drops_write(struct pin_writer *w, const struct pin_module *m)
+{
+	static const unsigned int meta = PIN_COL_NO_TABLE | PIN_COL_NO_PROM;
+	static const struct pin_col cols[] = {
+		{ "module", PIN_COL_STR, .flags = meta },
+		{ "type", PIN_COL_STR, .flags = meta },
+		{ "reason", PIN_COL_STR },
+		{ "drops", PIN_COL_U64, PIN_ROLE_COUNTER,
+		  .help = "Records the module could not keep, by reason." },
+	};
+	struct pin_val vals[4] = {};
+	__u64 drops[DROP_NR];
+	char title[64];
+	int i, err;
+
+	err = pin_module__drops(m, drops);
+	if (err)
+		return err;
+	snprintf(title, sizeof(title), "%s drops", m->desc->name);
+	pin_writer__begin(w, m->desc->name, title, cols, PIN_LEN(cols));
+	vals[0].str = m->desc->name;
+	vals[1].str = "drops";
+	for (i = 0; i < DROP_NR; i++) {
+		vals[2].str = pin_drop_names[i];
+		vals[3].u = drops[i];
+		err = pin_writer__row(w, vals);
+		if (err)
+			return err;
+	}
+	return pin_writer__end(w);
+}
+
+int pin_stats_write(struct pin_writer *w, const struct pin_module *m,
+		    const struct pin_stat_opts *o)
+{
+	struct pin_rows rows;
+	int i, fd, err = 0;
+
+	for (i = 0; i < m->desc->nmaps && !err; i++) {
+		const struct pin_map_desc *d = &m->desc->maps[i];
+
+		fd = pin_module__open_map(m, d, PIN_RDONLY);
+		if (fd < 0)
+			return fd;
+		err = pin_map_read(fd, d, &rows);
+		close(fd);
+		if (err) {
+			pin_warn("map '%s/maps/%s': %s", m->dir, d->name,
+				 strerror(-err));
+			return err;
+		}
+		err = write_map(w, m, d, &rows, o);
+		pin_rows_free(&rows);
+	}
+	return err;
+}
+
+/* ---- events ---- */
+
+static const struct pin_event_desc *event_desc(const struct pin_module_desc *d,
+					       unsigned int type)
+{
+	int i;
+
+	for (i = 0; i < d->nevents; i++)
+		if (d->events[i].type == type)
+			return &d->events[i];
+	return NULL;
+}
+
+int pin_event_decode(const struct pin_module_desc *d, const void *data,
+		     size_t size, __u64 clock_offset, struct pin_event_row *r)
+{
+	static const unsigned int meta = PIN_COL_NO_TABLE | PIN_COL_NO_PROM;
+	const struct bpfpin_event_hdr *h = data;
+	const struct pin_event_desc *e;
+	bool has_ctr;
+	int i, n = 0, s = 0, g = 1;
+	__u64 ts;
+
+	if (size < sizeof(*h))
+		return -EPROTO;
+	e = event_desc(d, h->type);
+	if (!e || size < e->size)
+		return -EPROTO;
+	ts = h->ts_ns + clock_offset;
+	pin_format_rfc3339(ts, r->time, sizeof(r->time));
+	memcpy(r->comm, h->comm, BPFPIN_COMM_LEN);
+	r->comm[BPFPIN_COMM_LEN] = '\0';
+	cgroup_strings(h->cgroup_id, r->cgroup, sizeof(r->cgroup), r->container,
+		       sizeof(r->container), &has_ctr);
+	r->pid = h->pid;
+	r->has_container = has_ctr;
+
+	memset(r->vals, 0, sizeof(r->vals));
+#define COL(...) (r->cols[n] = (struct pin_col){ __VA_ARGS__ }, &r->vals[n++])
+	COL("time", PIN_COL_STR, .flags = PIN_COL_BARE)->str = r->time;
+	COL("module", PIN_COL_STR, .flags = PIN_COL_BARE)->str = d->name;
+	COL("type", PIN_COL_STR, .flags = PIN_COL_BARE)->str = e->name;
+	COL("ts_ns", PIN_COL_U64, .flags = meta)->u = ts;
+	COL("pid", PIN_COL_U64)->u = h->pid;
+	COL("tid", PIN_COL_U64, .flags = meta)->u = h->tid;
+	COL("comm", PIN_COL_STR)->str = r->comm;
+	COL("cgroup_id", PIN_COL_U64, .flags = meta)->u = h->cgroup_id;
+	COL("cgroup", PIN_COL_STR)->str = r->cgroup;
+	COL("container", PIN_COL_STR, .view = PIN_V_CONTAINER)->str = r->container;
+	r->vals[n - 1].null = !has_ctr;
+	for (i = 0; i < e->nfields && n < PIN_EVENT_MAX_COLS - 1; i++) {
+		const struct pin_field *f = &e->fields[i];
+
+		if (f->type == PIN_T_STR) {
+			if (s == PIN_LEN(r->strs))
+				continue;
+			field_str(data, f, r->strs[s], sizeof(r->strs[s]));
+			COL(f->name, PIN_COL_STR)->str = r->strs[s++];
+		} else if (f->type == PIN_T_S32) {
+			COL(f->name, PIN_COL_S64, .view = f->view)->s =
+				(__s64)field_u64(data, f);
+		} else {
+			COL(f->name, PIN_COL_U64, .view = f->view)->u =
+				field_u64(data, f);
+		}
+		if (f->view == PIN_V_CGROUP && g < PIN_LEN(r->cgpaths)) {
+			/* an id that names a cgroup gets its path beside it */
+			size_t len = strlen(f->name);
+			char *name = r->strs[PIN_LEN(r->strs) - g];
+
+			snprintf(name, sizeof(r->strs[0]), "%.*s", (int)len -
+				 (len > 3 && !strcmp(f->name + len - 3, "_id") ? 3 : 0),
+				 f->name);
+			if (pin_cgroup_path(r->vals[n - 1].u, r->cgpaths[g],
+					    sizeof(r->cgpaths[g])))
+				snprintf(r->cgpaths[g], sizeof(r->cgpaths[g]),
+					 "cgroup:%llu",
+					 (unsigned long long)r->vals[n - 1].u);
+			COL(name, PIN_COL_STR)->str = r->cgpaths[g++];
+		}
+	}
+#undef COL
+	r->n = n;
+	return 0;
+}

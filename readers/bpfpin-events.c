@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0
+/* bpfpin-events: stream the events of one or more modules' pinned ring buffers */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "pin.h"
+
+#define PROG "bpfpin-events"
+#define MAX_MODULES 64
+/* Programs batch wake-ups, so poll with a timeout and drain what waits. */
+#define POLL_MS 100
+
+struct opts {
+	const char *pin_root;
+	const char *format;
+	const char *comm;
+	const char *container;
+	long pid;
+	double duration;
+	long count;
+	int verbose;
+	const struct pin_module_desc *modules[MAX_MODULES];
+	int nmodules;
+};
+
+static const struct opts defaults = {
+	.format = "text",
+	.pid = -1,
+	.count = -1,
+};
+
+struct ring {
+	struct pin_module mod;
+	int map_fd;
+	int lock_fd;
+};
+
+struct stream {
+	const struct opts *o;
+	struct pin_writer *w;
+	struct pin_event_row row;
+	__u64 clock_offset;
+	long seen;
+	long malformed;
+	int err;
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: " PROG " [MODULE...] [options]\n"
+		"\n"
+		"Stream the events of loaded modules (default: all of them), merged.\n"
+		"One reader per ring: a second one gets exit code 6.\n"
+		"\n"
+		"options:\n"
+		"  -f, --format F       text (default) or json\n"
+		"  -p, --pid PID        only events of process PID\n"
+		"  -c, --comm NAME      only events of command NAME\n"
+		"  -C, --container ID   only events of the container ID (a prefix will do)\n"
+		"  -d, --duration SEC   stop after SEC seconds\n"
+		"  -n, --count N        stop after N events\n"
+		"  -r, --pin-root DIR   pin root (default $BPFPIN_ROOT or " PIN_DEFAULT_ROOT ")\n"
+		"  -v, --verbose        more messages\n"
+		"  -h, --help           this help\n"
+		"  -V, --version        versions of " PROG " and libbpf\n"
+		"\n"
+		"exit codes: 0 ok, 1 failure, 2 usage, 3 not loaded, 4 permission,\n"
+		"            5 schema mismatch, 6 busy\n");
+}
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, PROG ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (try '" PROG " --help')\n");
+	return 2;
+}
+
+static bool wanted(const struct opts *o, const struct pin_event_row *r)
+{
+	if (o->pid >= 0 && r->pid != (__u64)o->pid)
+		return false;
+	if (o->comm && strcmp(o->comm, r->comm))
+		return false;
+	if (o->container && (!r->has_container ||
+			     strncmp(r->container, o->container,
+				     strlen(o->container))))
+		return false;
+	return true;
+}
+
+/* libbpf gives one ctx per ring: carry both the ring and the stream. */
+struct ring_ctx {
+	struct ring *ring;
+	struct stream *stream;
+};
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct ring_ctx *rc = ctx;
+	struct stream *s = rc->stream;
+	int err;
+
+	if (pin_event_decode(rc->ring->mod.desc, data, size, s->clock_offset,
+			     &s->row)) {
+		s->malformed++;
+		return 0;
+	}
+	if (!wanted(s->o, &s->row))
+		return 0;
+	err = pin_writer__record(s->w, s->row.cols, s->row.vals, s->row.n);
+	if (err) {
+		s->err = err;
+		return err;
+	}
+	if (s->o->count > 0 && ++s->seen >= s->o->count) {
+		stop = 1;
+		return 1;	/* stop consuming: exactly --count events */
+	}
+	return 0;
+}
+
+static int open_ring(struct ring *r, const char *root,
+		     const struct pin_module_desc *d)
+{
+	char path[PATH_MAX];
+	int err;
+
+	r->map_fd = r->lock_fd = -1;
+	err = pin_module__open(&r->mod, root, d, PIN_RDONLY);
+	if (err)
+		return err;
+	/* one consumer per ring: the lock is the module's maps directory */
+	pin_path(path, sizeof(path), "%s/maps", r->mod.dir);
+	r->lock_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (r->lock_fd < 0) {
+		err = -errno;
+		pin_warn("'%s': %s", path, strerror(errno));
+		return err;
+	}
+	if (flock(r->lock_fd, LOCK_EX | LOCK_NB)) {
+		pin_warn("ring '%s/events' is busy: another bpfpin-events reads it (one consumer per ring)",
+			 path);
+		return -EBUSY;
+	}
+	pin_path(path, sizeof(path), "%s/maps/events", r->mod.dir);
+	/* the consumer position is written by us: read-write */
+	r->map_fd = pin_map_open(path, BPF_MAP_TYPE_RINGBUF, 0, 0, 0, 0);
+	return r->map_fd < 0 ? r->map_fd : 0;
+}
+
+static void close_ring(struct ring *r)
+{
+	if (r->map_fd >= 0)
+		close(r->map_fd);
+	if (r->lock_fd >= 0)
+		close(r->lock_fd);
+	pin_module__close(&r->mod);
+}
+
+static void report_drops(struct stream *s, struct ring *rings, int n,
+			 enum pin_format fmt)
+{
+	__u64 drops[DROP_NR];
+	int i, j;
+
+	for (i = 0; i < n; i++) {
+		if (fmt == PIN_FMT_JSON) {
+			pin_drops_write(s->w, &rings[i].mod);
+			continue;
+		}
+		if (pin_module__drops(&rings[i].mod, drops))
+			continue;
+		fprintf(stderr, PROG ": %s: %ld events shown; drops since load:",
+			rings[i].mod.desc->name, s->seen);
+		for (j = 0; j < DROP_NR; j++)
+			fprintf(stderr, " %s %llu", pin_drop_names[j],
+				(unsigned long long)drops[j]);
+		fputc('\n', stderr);
+	}
+	if (s->malformed)
+		pin_warn("%ld malformed events skipped", s->malformed);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "comm", required_argument, NULL, 'c' },
+		{ "container", required_argument, NULL, 'C' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "pin-root", required_argument, NULL, 'r' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{}
+	};
+	const struct pin_module_desc *loaded[MAX_MODULES];
+	struct ring rings[MAX_MODULES];
+	struct ring_ctx ctxs[MAX_MODULES];
+	struct ring_buffer *rb = NULL;
+	struct stream s = {};
+	struct opts o = defaults;
+	struct timespec start, now;
+	enum pin_format fmt;
+	const char *root;
+	char *end;
+	int c, i, nrings = 0, err = 0;
+
+	while ((c = getopt_long(argc, argv, "f:p:c:C:d:n:r:vhV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': o.format = optarg; break;
+		case 'p':
+			errno = 0;
+			o.pid = strtol(optarg, &end, 10);
+			if (errno || *end || o.pid < 0)
+				return usage_error("--pid '%s': expected a process id", optarg);
+			break;
+		case 'c': o.comm = optarg; break;
+		case 'C': o.container = optarg; break;
+		case 'd':
+			errno = 0;
+			o.duration = strtod(optarg, &end);
+			if (errno || *end || !(o.duration > 0))
+				return usage_error("--duration '%s': expected seconds, more than 0", optarg);
+			break;
+		case 'n':
+			errno = 0;
+			o.count = strtol(optarg, &end, 10);
+			if (errno || *end || o.count < 1)
+				return usage_error("--count '%s': expected a count of 1 or more", optarg);
+			break;
+		case 'r': o.pin_root = optarg; break;
+		case 'v': o.verbose++; break;
+		case 'h': usage(stdout); return 0;
+		case 'V':
+			printf(PROG " %s (libbpf %s)\n", BPFPIN_VERSION,
+			       libbpf_version_string());
+			return 0;
+		default:
+			fprintf(stderr, "try '" PROG " --help'\n");
+			return 2;
+		}
+	}
+	pin_tool_log_init(PROG, o.verbose);
+	if (pin_format_parse(o.format, &fmt) || fmt == PIN_FMT_PROM)
+		return usage_error("--format '%s': expected text or json", o.format);
+	for (i = optind; i < argc; i++) {
+		const struct pin_module_desc *d = pin_module_find(argv[i]);
+
+		if (!d)
+			return usage_error("unknown module '%s' (see 'bpfpin-load list')", argv[i]);
+		if (o.nmodules < MAX_MODULES)
+			o.modules[o.nmodules++] = d;
+	}
+	root = pin_root_resolve(o.pin_root);
+	if (!o.nmodules) {
+		err = pin_check_root(root);
+		if (err)
+			return pin_exit_code(err);
+		o.nmodules = pin_loaded_modules(root, loaded, MAX_MODULES);
+		if (o.nmodules <= 0) {
+			pin_warn("no module is loaded under '%s' (try 'bpfpin-load up')", root);
+			return 3;
+		}
+		memcpy(o.modules, loaded, o.nmodules * sizeof(loaded[0]));
+	}
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	s.o = &o;
+	s.clock_offset = pin_clock_offset();
+	s.w = pin_writer__new(stdout, fmt);
+	if (!s.w)
+		return 1;
+	for (i = 0; i < o.nmodules; i++) {
+		struct ring *r = &rings[nrings];
+
+		err = open_ring(r, root, o.modules[i]);
+		if (err) {
+			close_ring(r);
+			goto out;
+		}
+		nrings++;
+		ctxs[i] = (struct ring_ctx){ r, &s };
+		if (!rb)
+			rb = ring_buffer__new(r->map_fd, handle_event, &ctxs[i], NULL);
+		else if (ring_buffer__add(rb, r->map_fd, handle_event, &ctxs[i]))
+			err = -errno;
+		if (!rb || err) {
+			err = err ?: -errno;
+			pin_warn("ring '%s/maps/events': %s", r->mod.dir, strerror(-err));
+			goto out;
+		}
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (!stop) {
+		err = ring_buffer__poll(rb, POLL_MS);
+		if (err >= 0 && !stop)
+			err = ring_buffer__consume(rb);
+		if (err == -EINTR) {
+			err = 0;
+			continue;
+		}
+		if (err < 0 || s.err)
+			break;
+		err = 0;
+		if (o.duration > 0) {
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			if (now.tv_sec - start.tv_sec +
+			    (now.tv_nsec - start.tv_nsec) / 1e9 >= o.duration)
+				break;
+		}
+	}
+	if (s.err)
+		err = s.err;
+	if (err > 0)
+		err = 0;
+	if (err == -EPIPE) {
+		err = 0;	/* `| head` closed the pipe: a normal end */
+		goto out;
+	}
+	if (err < 0)
+		pin_warn("reading events: %s", strerror(-err));
+	report_drops(&s, rings, nrings, fmt);
+out:
+	ring_buffer__free(rb);
+	for (i = 0; i < nrings; i++)
+		close_ring(&rings[i]);
+	pin_writer__free(s.w);
+	return pin_exit_code(err);
+}

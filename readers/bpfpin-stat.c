@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: GPL-2.0
+/* bpfpin-stat: print the pinned stats of modules, summed over CPUs, as table, JSON Lines or Prometheus */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+
+#include "pin.h"
+
+#define PROG "bpfpin-stat"
+#define MAX_MODULES 64
+
+struct opts {
+	const char *pin_root;
+	const char *format;
+	const char *output;
+	double interval;
+	long count;
+	bool flush;
+	int verbose;
+	struct pin_stat_opts stat;
+	const struct pin_module_desc *modules[MAX_MODULES];
+	int nmodules;
+};
+
+static const struct opts defaults = {
+	.format = "table",
+	.count = -1,
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: " PROG " [MODULE...] [options]\n"
+		"\n"
+		"Print the cumulative stats of loaded modules (default: all of them).\n"
+		"\n"
+		"options:\n"
+		"  -f, --format F       table (default), json or prom\n"
+		"  -b, --by K           group rows by pid, comm, cgroup or container\n"
+		"  -t, --top N          only the N rows with the largest counts\n"
+		"  -i, --interval SEC   print again every SEC seconds\n"
+		"  -n, --count N        with --interval: stop after N prints\n"
+		"  -o, --output FILE    write FILE atomically (temporary file, rename)\n"
+		"      --flush          not yet: the exact flush comes with map swapping\n"
+		"  -r, --pin-root DIR   pin root (default $BPFPIN_ROOT or " PIN_DEFAULT_ROOT ")\n"
+		"  -v, --verbose        more messages\n"
+		"  -h, --help           this help\n"
+		"  -V, --version        versions of " PROG " and libbpf\n"
+		"\n"
+		"exit codes: 0 ok, 1 failure, 2 usage, 3 not loaded, 4 permission,\n"
+		"            5 schema mismatch\n");
+}
+
+static int usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, PROG ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (try '" PROG " --help')\n");
+	return 2;
+}
+
+static int print_once(const struct opts *o, const char *root, FILE *out,
+		      enum pin_format fmt)
+{
+	struct pin_writer *w = pin_writer__new(out, fmt);
+	int i, err = 0;
+
+	if (!w)
+		return -ENOMEM;
+	for (i = 0; i < o->nmodules && !err; i++) {
+		struct pin_module m;
+
+		err = pin_module__open(&m, root, o->modules[i], PIN_RDONLY);
+		if (err)
+			break;
+		err = pin_stats_write(w, &m, &o->stat);
+		if (!err)
+			err = pin_drops_write(w, &m);
+		pin_module__close(&m);
+	}
+	pin_writer__free(w);
+	return err;
+}
+
+static int run(struct opts *o, const char *root, enum pin_format fmt)
+{
+	struct pin_output out;
+	long n;
+	int err = 0;
+
+	for (n = 0; !stop && (o->count < 0 || n < o->count); n++) {
+		if (n) {
+			struct timespec ts = {
+				.tv_sec = (time_t)o->interval,
+				.tv_nsec = (long)((o->interval - (time_t)o->interval) * 1e9),
+			};
+
+			if (nanosleep(&ts, NULL) && stop)
+				break;
+			if (fmt == PIN_FMT_TABLE && !o->output)
+				putchar('\n');
+		}
+		if (o->output) {
+			err = pin_output_open(&out, o->output);
+			if (err)
+				break;
+			err = print_once(o, root, out.f, fmt);
+			if (err)
+				pin_output_abort(&out);
+			else
+				err = pin_output_commit(&out);
+		} else {
+			err = print_once(o, root, stdout, fmt);
+		}
+		if (err || o->interval <= 0)
+			break;
+	}
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option long_opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "by", required_argument, NULL, 'b' },
+		{ "top", required_argument, NULL, 't' },
+		{ "interval", required_argument, NULL, 'i' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "flush", no_argument, NULL, 'F' },
+		{ "pin-root", required_argument, NULL, 'r' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{}
+	};
+	const struct pin_module_desc *loaded[MAX_MODULES];
+	struct opts o = defaults;
+	enum pin_format fmt;
+	const char *root;
+	char *end;
+	int c, i, err;
+
+	while ((c = getopt_long(argc, argv, "f:b:t:i:n:o:r:vhV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': o.format = optarg; break;
+		case 'b':
+			if (pin_group_by_parse(optarg, &o.stat.by))
+				return usage_error("--by '%s': expected pid, comm, cgroup or container", optarg);
+			break;
+		case 't':
+			errno = 0;
+			o.stat.top = strtol(optarg, &end, 10);
+			if (errno || *end || o.stat.top < 1)
+				return usage_error("--top '%s': expected a count of 1 or more", optarg);
+			break;
+		case 'i':
+			errno = 0;
+			o.interval = strtod(optarg, &end);
+			if (errno || *end || !(o.interval > 0) || o.interval > 86400)
+				return usage_error("--interval '%s': expected seconds, more than 0 and at most 86400", optarg);
+			break;
+		case 'n':
+			errno = 0;
+			o.count = strtol(optarg, &end, 10);
+			if (errno || *end || o.count < 1)
+				return usage_error("--count '%s': expected a count of 1 or more", optarg);
+			break;
+		case 'o': o.output = optarg; break;
+		case 'F': o.flush = true; break;
+		case 'r': o.pin_root = optarg; break;
+		case 'v': o.verbose++; break;
+		case 'h': usage(stdout); return 0;
+		case 'V':
+			printf(PROG " %s (libbpf %s)\n", BPFPIN_VERSION,
+			       libbpf_version_string());
+			return 0;
+		default:
+			fprintf(stderr, "try '" PROG " --help'\n");
+			return 2;
+		}
+	}
+	pin_tool_log_init(PROG, o.verbose);
+	if (pin_format_parse(o.format, &fmt))
+		return usage_error("--format '%s': expected table, json or prom", o.format);
+	if (o.count > 0 && o.interval <= 0)
+		return usage_error("--count goes with --interval");
+	if (o.flush)
+		return usage_error("--flush is not available yet: it needs the swapped stats maps (see README, 'Roadmap')");
+	for (i = optind; i < argc; i++) {
+		const struct pin_module_desc *d = pin_module_find(argv[i]);
+
+		if (!d)
+			return usage_error("unknown module '%s' (see 'bpfpin-load list')", argv[i]);
+		if (o.nmodules < MAX_MODULES)
+			o.modules[o.nmodules++] = d;
+	}
+	root = pin_root_resolve(o.pin_root);
+	if (!o.nmodules) {
+		err = pin_check_root(root);
+		if (err)
+			return pin_exit_code(err);
+		o.nmodules = pin_loaded_modules(root, loaded, MAX_MODULES);
+		if (o.nmodules < 0)
+			return pin_exit_code(o.nmodules);
+		if (!o.nmodules) {
+			pin_warn("no module is loaded under '%s' (try 'bpfpin-load up')", root);
+			return 3;
+		}
+		memcpy(o.modules, loaded, o.nmodules * sizeof(loaded[0]));
+	}
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	err = run(&o, root, fmt);
+	if (err == -EPIPE)
+		return 0;	/* `| head` closed the pipe: a normal end */
+	if (!err && (fflush(stdout) || ferror(stdout))) {
+		if (errno == EPIPE)
+			return 0;
+		pin_warn("stdout: %s", strerror(errno));
+		return 1;
+	}
+	if (err == -EINVAL)
+		return 2;
+	return pin_exit_code(err);
+}
