@@ -194,6 +194,10 @@ static void cell_text(const struct pin_col *c, const struct pin_val *v,
 		snprintf(buf, size, "%lld", (long long)v->s);
 	else
 		pin_format_human(v->u, c->view, buf, size);
+	/* one row a line: control characters in names would break it */
+	for (; *buf; buf++)
+		if ((unsigned char)*buf < 0x20)
+			*buf = '?';
 }
 
 int pin_writer__begin(struct pin_writer *w, const char *module,

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,9 +139,18 @@ static int handle_event(void *ctx, void *data, size_t size)
 	}
 	if (s->o->count > 0 && ++s->seen >= s->o->count) {
 		stop = 1;
-		return 1;	/* stop consuming: exactly --count events */
+		/* libbpf 1.1 stops only on a negative return, sample consumed */
+		return -ECANCELED;
 	}
 	return 0;
+}
+
+/* A closed pipe (`| head`) ends the stream even when no event comes. */
+static bool stdout_closed(void)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO };
+
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
 }
 
 static int open_ring(struct ring *r, const char *root,
@@ -331,6 +341,10 @@ int main(int argc, char **argv)
 		if (err < 0 || s.err)
 			break;
 		err = 0;
+		if (stdout_closed()) {
+			err = -EPIPE;
+			break;
+		}
 		if (o.duration > 0) {
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			if (now.tv_sec - start.tv_sec +
@@ -340,7 +354,7 @@ int main(int argc, char **argv)
 	}
 	if (s.err)
 		err = s.err;
-	if (err > 0)
+	if (err > 0 || err == -ECANCELED)
 		err = 0;
 	if (err == -EPIPE) {
 		err = 0;	/* `| head` closed the pipe: a normal end */

@@ -1,0 +1,162 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+# load.bats: bpfpin-load up/down/check/list, idempotence, and the documented errors and exit codes
+
+load helpers
+
+setup_file() {
+	bpfpin_setup_file
+}
+
+teardown_file() {
+	bpfpin_teardown_file
+}
+
+setup() {
+	require_module proc
+}
+
+prog_ids() {
+	local p
+	for p in "$BPFPIN_ROOT"/proc/progs/*; do
+		bpftool prog show pinned "$p" -j | jq .id
+	done
+}
+
+@test "load: up pins maps, progs and links, and reports the hooks it picked" {
+	run bpfpin-load up proc
+	[ "$status" -eq 0 ]
+	[[ "$output" == "proc: loaded (sched_process_exec=tp_btf "* ]]
+	[ "$(ls "$BPFPIN_ROOT/proc/maps" | tr '\n' ' ')" = "drops events meta stats " ]
+	[ "$(ls "$BPFPIN_ROOT/proc/links" | wc -l)" -eq 5 ]
+	[ "$(ls "$BPFPIN_ROOT/proc/progs" | wc -l)" -eq 5 ]
+	# nothing half-built is left beside it
+	[ "$(ls -A "$BPFPIN_ROOT")" = proc ]
+	# ordinary stats: directories 0750, pins 0640, owned by root
+	[ "$(stat -c %a "$BPFPIN_ROOT/proc")" = 750 ]
+	[ "$(stat -c %a "$BPFPIN_ROOT/proc/maps/stats")" = 640 ]
+	[ "$(stat -c %u "$BPFPIN_ROOT/proc/maps/stats")" = 0 ]
+}
+
+@test "load: up twice is harmless: same programs, same links" {
+	bpfpin-load up proc >/dev/null
+	before=$(prog_ids | sort | tr '\n' ' ')
+	links_before=$(bpftool link show -j | jq length)
+	run bpfpin-load up proc
+	[ "$status" -eq 0 ]
+	[ "$output" = "proc: already loaded" ]
+	[ "$(prog_ids | sort | tr '\n' ' ')" = "$before" ]
+	[ "$(bpftool link show -j | jq length)" = "$links_before" ]
+}
+
+@test "load: up with --profile default loads proc" {
+	run bpfpin-load up --profile default
+	[ "$status" -eq 0 ]
+	[ "$output" = "proc: already loaded" ]
+}
+
+@test "load: down removes every pin and detaches every link" {
+	bpfpin-load up proc >/dev/null
+	ids=$(prog_ids)
+	[ -n "$ids" ]
+	run bpfpin-load down
+	[ "$status" -eq 0 ]
+	[ "$output" = "proc: unloaded" ]
+	[ -z "$(ls -A "$BPFPIN_ROOT")" ]
+	for id in $ids; do
+		! bpftool link show -j | jq -e --argjson id "$id" '.[] | select(.prog_id == $id)'
+		! bpftool prog show id "$id" 2>/dev/null
+	done
+}
+
+@test "load: down of a module that is not loaded succeeds and says so" {
+	run bpfpin-load down proc
+	[ "$status" -eq 0 ]
+	[ "$output" = "proc: not loaded" ]
+}
+
+@test "load: a reader of a module that is not loaded exits 3 naming the root" {
+	bpfpin-load down >/dev/null
+	run bpfpin-stat proc
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"module 'proc' is not loaded under '$BPFPIN_ROOT'"* ]]
+	run bpfpin-events proc --count 1
+	[ "$status" -eq 3 ]
+	run bpfpin-stat
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"no module is loaded under '$BPFPIN_ROOT'"* ]]
+}
+
+@test "load: a wrong --pin-root exits 3 and names the path; --pin-root wins over BPFPIN_ROOT" {
+	bpfpin-load up proc >/dev/null
+	run bpfpin-stat --pin-root /nonexistent/bpfpin
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"pin root '/nonexistent/bpfpin': No such file or directory"* ]]
+	run bpfpin-ls --pin-root /tmp
+	[ "$status" -eq 3 ]
+	[[ "$output" == *"pin root '/tmp': not on a bpf filesystem"* ]]
+	run env BPFPIN_ROOT=/nonexistent bpfpin-stat proc --pin-root "$BPFPIN_ROOT" --format json
+	[ "$status" -eq 0 ]
+}
+
+@test "load: usage errors exit 2 with one line and a hint" {
+	run bpfpin-load up nosuchmodule
+	[ "$status" -eq 2 ]
+	[ "$output" = "bpfpin-load: unknown module 'nosuchmodule' (see 'bpfpin-load list') (try 'bpfpin-load --help')" ]
+	run bpfpin-load up --profile nosuchprofile
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown profile 'nosuchprofile'"* ]]
+	run bpfpin-load frobnicate
+	[ "$status" -eq 2 ]
+	run bpfpin-stat --format yaml
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--format 'yaml'"* ]]
+	run bpfpin-stat --by weather
+	[ "$status" -eq 2 ]
+	run bpfpin-stat --interval 0
+	[ "$status" -eq 2 ]
+	run bpfpin-stat --bogus-flag
+	[ "$status" -eq 2 ]
+	run bpfpin-events --count 0
+	[ "$status" -eq 2 ]
+	run bpfpin-stat proc --by pid
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"map 'proc/stats' has no key to group by pid"* ]]
+}
+
+@test "load: a config file names the root and modules; malformed lines exit 2" {
+	bpfpin-load down >/dev/null
+	conf="$BATS_TEST_TMPDIR/bpfpin.conf"
+	printf '# test\npin_root = %s\nmodules = proc\n' "$BPFPIN_ROOT" > "$conf"
+	run env -u BPFPIN_ROOT bpfpin-load up --config "$conf"
+	[ "$status" -eq 0 ]
+	[[ "$output" == "proc: loaded"* ]]
+	printf 'colour = blue\n' > "$conf"
+	run bpfpin-load up --config "$conf"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"config '$conf' line 1: unknown key 'colour'"* ]]
+}
+
+@test "load: check reports the features and that proc can load here" {
+	run bpfpin-load check --format json
+	[ "$status" -eq 0 ]
+	has_record '.check == "btf" and .ok == "yes"' <<< "$output"
+	has_record '.check == "ringbuf" and .ok == "yes"' <<< "$output"
+	has_record '.check == "kprobes"' <<< "$output"
+	has_record '.check == "fentry"' <<< "$output"
+	has_record '.check == "module proc" and .ok == "yes"' <<< "$output"
+	run bpfpin-load list
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"proc"*"default process"* ]]
+}
+
+@test "load: --help and --version go to stdout and exit 0" {
+	for tool in bpfpin-load bpfpin-stat bpfpin-events bpfpin-ls; do
+		run "$tool" --help
+		[ "$status" -eq 0 ]
+		[[ "$output" == "usage: $tool"* ]]
+		run "$tool" --version
+		[ "$status" -eq 0 ]
+		[[ "$output" == "$tool "*"(libbpf "* ]]
+	done
+}
