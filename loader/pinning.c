@@ -29,6 +29,7 @@
 static int ensure_root(const char *root)
 {
 	char parent[PATH_MAX];
+	struct group *grp;
 	struct dirent *e;
 	bool empty = true;
 	DIR *dir;
@@ -68,6 +69,10 @@ static int ensure_root(const char *root)
 		pin_warn("pin root '%s': %s", root, strerror(errno));
 		return err;
 	}
+	/* group bpfpin traverses the root to reach the modules' stats */
+	grp = getgrnam(PIN_GROUP);
+	if (grp && (chown(root, 0, grp->gr_gid) || chmod(root, 0750)))
+		pin_debug("pin root '%s': %s", root, strerror(errno));
 	return 0;
 }
 

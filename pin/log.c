@@ -81,3 +81,10 @@ int pin_exit_code(int err)
 		return 1;
 	}
 }
+
+const char *pin_access_hint(int err)
+{
+	if (err == -EACCES || err == -EPERM)
+		return " (readers need group '" PIN_GROUP "'; loading needs root)";
+	return "";
+}

@@ -50,11 +50,9 @@ int pin_map_open(const char *path, __u32 type, __u32 key_size,
 		if (err == -ENOENT)
 			pin_warn("pin '%s': %s (is the module loaded? see 'bpfpin-ls')",
 				 path, strerror(-err));
-		else if (err == -EACCES || err == -EPERM)
-			pin_warn("pin '%s': %s (readers need group '%s'; writers need root)",
-				 path, strerror(-err), PIN_GROUP);
 		else
-			pin_warn("pin '%s': %s", path, strerror(-err));
+			pin_warn("pin '%s': %s%s", path, strerror(-err),
+				 pin_access_hint(err));
 		return err;
 	}
 	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
@@ -109,8 +107,8 @@ int pin_module__open(struct pin_module *m, const char *root,
 			pin_warn("module '%s' is not loaded under '%s' (try 'bpfpin-load up %s')",
 				 d->name, root, d->name);
 		else
-			pin_warn("module '%s': '%s': %s", d->name, m->dir,
-				 strerror(-err));
+			pin_warn("module '%s': '%s': %s%s", d->name, m->dir,
+				 strerror(-err), pin_access_hint(err));
 		return err;
 	}
 	pin_path(path, sizeof(path), "%s/maps/meta", m->dir);

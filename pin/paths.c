@@ -49,8 +49,12 @@ int pin_check_root(const char *root)
 	if (stat(root, &st)) {
 		int err = -errno;
 
-		pin_warn("pin root '%s': %s (is bpfpin loaded? try 'bpfpin-load up', or check --pin-root)",
-			 root, strerror(errno));
+		if (err == -ENOENT)
+			pin_warn("pin root '%s': %s (is bpfpin loaded? try 'bpfpin-load up', or check --pin-root)",
+				 root, strerror(-err));
+		else
+			pin_warn("pin root '%s': %s%s", root, strerror(-err),
+				 pin_access_hint(err));
 		return err;
 	}
 	if (!S_ISDIR(st.st_mode)) {

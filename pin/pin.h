@@ -53,6 +53,12 @@ void pin_tool_log_init(const char *prog, int verbosity);
  */
 int pin_exit_code(int err);
 
+/**
+ * pin_access_hint() - what to do about an errno met opening a pin
+ * Return: " (…)" for EACCES/EPERM, "" otherwise
+ */
+const char *pin_access_hint(int err);
+
 /* ---- paths (paths.c) ---- */
 
 /**

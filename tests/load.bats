@@ -10,6 +10,10 @@ setup_file() {
 
 teardown_file() {
 	bpfpin_teardown_file
+	# the group exists only if a test made it
+	if [ "$(cat "$BATS_FILE_TMPDIR/made_group" 2>/dev/null)" = 1 ]; then
+		groupdel bpfpin
+	fi
 }
 
 setup() {
@@ -159,4 +163,66 @@ prog_ids() {
 		[ "$status" -eq 0 ]
 		[[ "$output" == "$tool "*"(libbpf "* ]]
 	done
+}
+
+@test "load: what a killed loader left (a staging directory with pins) is removed by the next up" {
+	bpfpin-load down >/dev/null
+	mkdir -p "$BPFPIN_ROOT/_staging-proc/maps"
+	bpftool map create "$BPFPIN_ROOT/_staging-proc/maps/stats" type array key 4 value 8 entries 1 name stats
+	run bpfpin-load up proc
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"removing '$BPFPIN_ROOT/_staging-proc', left by an interrupted bpfpin-load"* ]]
+	[ "$(ls -A "$BPFPIN_ROOT")" = proc ]
+	# readers never take a staging directory for a module
+	run bpfpin-stat --format json
+	[ "$status" -eq 0 ]
+}
+
+@test "load: a pinned meta with another schema exits 5 naming both versions" {
+	bpfpin-load down >/dev/null
+	bpfpin-load up proc >/dev/null
+	# schema_version 99 (little-endian), the rest of meta unchanged
+	hex=$(bpftool map lookup pinned "$BPFPIN_ROOT/proc/maps/meta" key 0 0 0 0 -j |
+		jq -r '.value | .[4:] | map(ltrimstr("0x")) | join(" ")')
+	bpftool map update pinned "$BPFPIN_ROOT/proc/maps/meta" key 0 0 0 0 value hex 63 00 00 00 $hex
+	run bpfpin-stat proc
+	[ "$status" -eq 5 ]
+	[[ "$output" == *"module 'proc': pinned schema 99"*"this reader knows 1"* ]]
+	bpfpin-ls --format json 2>/dev/null | has_record '.type == "module" and .health == "broken"'
+}
+
+@test "load: a pin holding a map of another type exits 5 and changes nothing" {
+	bpfpin-load down >/dev/null
+	bpfpin-load up proc >/dev/null
+	rm "$BPFPIN_ROOT/proc/maps/stats"
+	bpftool map create "$BPFPIN_ROOT/proc/maps/stats" type hash key 4 value 8 entries 4 name stats
+	run bpfpin-stat proc
+	[ "$status" -eq 5 ]
+	[[ "$output" == *"map '$BPFPIN_ROOT/proc/maps/stats': type hash, expected percpu_hash"* ]]
+	[ "$(bpftool map show pinned "$BPFPIN_ROOT/proc/maps/stats" -j | jq -r .type)" = hash ]
+	bpfpin-load down >/dev/null
+}
+
+@test "load: a user in group bpfpin reads stats without root; one outside gets exit 4" {
+	if ! getent group bpfpin >/dev/null; then
+		echo 1 > "$BATS_FILE_TMPDIR/made_group"
+		groupadd --system bpfpin
+	fi
+	gid=$(getent group bpfpin | cut -d: -f3)
+	bpfpin-load down >/dev/null
+	bpfpin-load up proc >/dev/null
+	[ "$(stat -c %g "$BPFPIN_ROOT/proc/maps/stats")" = "$gid" ]
+	[ "$(stat -c %g:%a "$BPFPIN_ROOT")" = "$gid:750" ]
+	# readers need to traverse the test's own mount point
+	chmod 755 "$BPFFS"
+	run setpriv --reuid 65534 --regid "$gid" --clear-groups bpfpin-stat proc --format json
+	[ "$status" -eq 0 ]
+	has_record '.type == "stats"' <<< "$output"
+	run setpriv --reuid 65534 --regid "$gid" --clear-groups bpfpin-ls
+	[ "$status" -eq 0 ]
+	run setpriv --reuid 65534 --regid 65534 --clear-groups bpfpin-stat proc
+	[ "$status" -eq 4 ]
+	[[ "$output" == *"Permission denied"*"group 'bpfpin'"* ]]
+	run setpriv --reuid 65534 --regid 65534 --clear-groups bpfpin-load up proc
+	[ "$status" -eq 4 ]
 }
