@@ -9,7 +9,7 @@
 
 MODULES := proc
 READERS := bpfpin-stat bpfpin-events bpfpin-ls
-PIN_OBJS := log paths registry obj percpu cgroup out records
+PIN_OBJS := log paths registry obj percpu cgroup out records tool
 LOADER_OBJS := bpfpin-load registry probe pinning
 UNIT_TESTS := test_out test_cgroup test_percpu test_paths
 

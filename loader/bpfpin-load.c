@@ -54,30 +54,18 @@ static void usage(FILE *f)
 		"            5 schema mismatch, 6 busy\n");
 }
 
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (try '" PROG " --help')\n");
-	return 2;
-}
-
 static int add_module(struct opts *o, const char *name)
 {
 	const struct pin_module_desc *d = pin_module_find(name);
 	int i;
 
 	if (!d)
-		return usage_error("unknown module '%s' (see '" PROG " list')", name);
+		return pin_usage_error("unknown module '%s' (see '" PROG " list')", name);
 	for (i = 0; i < o->nmodules; i++)
 		if (o->modules[i] == d)
 			return 0;
 	if (o->nmodules == MAX_MODULES)
-		return usage_error("too many modules");
+		return pin_usage_error("too many modules");
 	o->modules[o->nmodules++] = d;
 	return 0;
 }
@@ -88,10 +76,10 @@ static int add_profile(struct opts *o, const char *profile)
 	int i, n = pin_profile_modules(profile, mods, MAX_MODULES), err;
 
 	if (n < 0)
-		return usage_error("unknown profile '%s' (see '" PROG " list')",
+		return pin_usage_error("unknown profile '%s' (see '" PROG " list')",
 				   profile);
 	if (n == 0)
-		return usage_error("profile '%s' has no module in this build",
+		return pin_usage_error("profile '%s' has no module in this build",
 				   profile);
 	for (i = 0; i < n; i++) {
 		err = add_module(o, mods[i]->name);
@@ -136,7 +124,7 @@ static int read_config(struct opts *o, bool cli_root, bool cli_mods)
 			continue;
 		val = strchr(key, '=');
 		if (!val) {
-			err = usage_error("config '%s' line %d: expected 'key = value'",
+			err = pin_usage_error("config '%s' line %d: expected 'key = value'",
 					  o->config, lineno);
 			break;
 		}
@@ -156,7 +144,7 @@ static int read_config(struct opts *o, bool cli_root, bool cli_mods)
 			     tok = strtok_r(NULL, " \t,", &save))
 				err = add_module(o, tok);
 		} else {
-			err = usage_error("config '%s' line %d: unknown key '%s'",
+			err = pin_usage_error("config '%s' line %d: unknown key '%s'",
 					  o->config, lineno, key);
 		}
 	}
@@ -253,7 +241,7 @@ static int do_check(struct opts *o, const char *root)
 	int i, err;
 
 	if (pin_format_parse(o->format, &fmt) || fmt == PIN_FMT_PROM)
-		return usage_error("check: format '%s' (table or json)", o->format);
+		return pin_usage_error("check: format '%s' (table or json)", o->format);
 	w = pin_writer__new(stdout, fmt);
 	if (!w)
 		return 1;
@@ -314,7 +302,7 @@ static int do_list(struct opts *o)
 	int i, err;
 
 	if (pin_format_parse(o->format, &fmt) || fmt == PIN_FMT_PROM)
-		return usage_error("list: format '%s' (table or json)", o->format);
+		return pin_usage_error("list: format '%s' (table or json)", o->format);
 	w = pin_writer__new(stdout, fmt);
 	if (!w)
 		return 1;
@@ -347,6 +335,7 @@ int main(int argc, char **argv)
 	bool cli_mods = false;
 	int c, i, err;
 
+	pin_tool_log_init(PROG, 0);
 	while ((c = getopt_long(argc, argv, "p:c:r:f:vhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': o.profile = optarg; break;
@@ -356,8 +345,7 @@ int main(int argc, char **argv)
 		case 'v': o.verbose++; break;
 		case 'h': usage(stdout); return 0;
 		case 'V':
-			printf(PROG " %s (libbpf %s)\n", BPFPIN_VERSION,
-			       libbpf_version_string());
+			pin_print_version();
 			return 0;
 		default:
 			fprintf(stderr, "try '" PROG " --help'\n");
@@ -366,14 +354,14 @@ int main(int argc, char **argv)
 	}
 	pin_tool_log_init(PROG, o.verbose);
 	if (optind >= argc)
-		return usage_error("missing command");
+		return pin_usage_error("missing command");
 	cmd = argv[optind++];
 	if (strcmp(cmd, "up") && strcmp(cmd, "down") && strcmp(cmd, "check") &&
 	    strcmp(cmd, "list"))
-		return usage_error("unknown command '%s'", cmd);
+		return pin_usage_error("unknown command '%s'", cmd);
 	for (i = optind; i < argc; i++) {
 		if (!strcmp(cmd, "check") || !strcmp(cmd, "list"))
-			return usage_error("%s takes no module", cmd);
+			return pin_usage_error("%s takes no module", cmd);
 		err = add_module(&o, argv[i]);
 		if (err)
 			return err;
@@ -381,7 +369,7 @@ int main(int argc, char **argv)
 	}
 	if (o.profile) {
 		if (strcmp(cmd, "up"))
-			return usage_error("--profile goes with 'up'");
+			return pin_usage_error("--profile goes with 'up'");
 		err = add_profile(&o, o.profile);
 		if (err)
 			return err;

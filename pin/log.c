@@ -55,6 +55,11 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt,
 	return 0;
 }
 
+const char *pin_tool_name(void)
+{
+	return tool_name;
+}
+
 void pin_tool_log_init(const char *prog, int verbosity)
 {
 	tool_name = prog;

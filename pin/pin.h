@@ -45,6 +45,33 @@ void pin_log(enum pin_log_level level, const char *fmt, ...)
  */
 void pin_tool_log_init(const char *prog, int verbosity);
 
+/** pin_tool_name() - the name pin_tool_log_init() was given */
+const char *pin_tool_name(void);
+
+/* ---- command lines (tool.c) ---- */
+
+/**
+ * pin_usage_error() - "prog: message (try 'prog --help')" on stderr
+ * Return: 2, the usage exit code
+ */
+int pin_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/** pin_print_version() - "prog version (libbpf version)" on stdout */
+void pin_print_version(void);
+/** pin_parse_count() - a whole number >= 1; Return: 0, or 2 after a message */
+int pin_parse_count(const char *opt, const char *arg, long *out);
+/** pin_parse_seconds() - seconds in (0, 86400]; Return: 0, or 2 after a message */
+int pin_parse_seconds(const char *opt, const char *arg, double *out);
+
+/**
+ * pin_select_modules() - the modules named on the command line, or else
+ * every module loaded under @root
+ * Return: how many; -EINVAL (unknown name, usage error printed), -ENOENT
+ * (nothing loaded, or no root), -EACCES
+ */
+struct pin_module_desc;
+int pin_select_modules(const char *root, char *const *names, int n,
+		       const struct pin_module_desc **out, int max);
+
 /**
  * pin_exit_code() - the exit code DESIGN.md gives an error
  * @err: 0 or a negative errno

@@ -88,18 +88,6 @@ static void usage(FILE *f)
 		"            5 schema mismatch, 6 busy\n");
 }
 
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (try '" PROG " --help')\n");
-	return 2;
-}
-
 static bool wanted(const struct opts *o, const struct pin_event_row *r)
 {
 	if (o->pid >= 0 && r->pid != (__u64)o->pid)
@@ -230,7 +218,6 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{}
 	};
-	const struct pin_module_desc *loaded[MAX_MODULES];
 	struct ring rings[MAX_MODULES];
 	struct ring_ctx ctxs[MAX_MODULES];
 	struct ring_buffer *rb = NULL;
@@ -239,38 +226,31 @@ int main(int argc, char **argv)
 	struct timespec start, now;
 	enum pin_format fmt;
 	const char *root;
-	char *end;
 	int c, i, nrings = 0, err = 0;
 
+	pin_tool_log_init(PROG, 0);
 	while ((c = getopt_long(argc, argv, "f:p:c:C:d:n:r:vhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': o.format = optarg; break;
 		case 'p':
-			errno = 0;
-			o.pid = strtol(optarg, &end, 10);
-			if (errno || *end || o.pid < 0)
-				return usage_error("--pid '%s': expected a process id", optarg);
+			if (pin_parse_count("--pid", optarg, &o.pid))
+				return 2;
 			break;
 		case 'c': o.comm = optarg; break;
 		case 'C': o.container = optarg; break;
 		case 'd':
-			errno = 0;
-			o.duration = strtod(optarg, &end);
-			if (errno || *end || !(o.duration > 0))
-				return usage_error("--duration '%s': expected seconds, more than 0", optarg);
+			if (pin_parse_seconds("--duration", optarg, &o.duration))
+				return 2;
 			break;
 		case 'n':
-			errno = 0;
-			o.count = strtol(optarg, &end, 10);
-			if (errno || *end || o.count < 1)
-				return usage_error("--count '%s': expected a count of 1 or more", optarg);
+			if (pin_parse_count("--count", optarg, &o.count))
+				return 2;
 			break;
 		case 'r': o.pin_root = optarg; break;
 		case 'v': o.verbose++; break;
 		case 'h': usage(stdout); return 0;
 		case 'V':
-			printf(PROG " %s (libbpf %s)\n", BPFPIN_VERSION,
-			       libbpf_version_string());
+			pin_print_version();
 			return 0;
 		default:
 			fprintf(stderr, "try '" PROG " --help'\n");
@@ -279,27 +259,12 @@ int main(int argc, char **argv)
 	}
 	pin_tool_log_init(PROG, o.verbose);
 	if (pin_format_parse(o.format, &fmt) || fmt == PIN_FMT_PROM)
-		return usage_error("--format '%s': expected text or json", o.format);
-	for (i = optind; i < argc; i++) {
-		const struct pin_module_desc *d = pin_module_find(argv[i]);
-
-		if (!d)
-			return usage_error("unknown module '%s' (see 'bpfpin-load list')", argv[i]);
-		if (o.nmodules < MAX_MODULES)
-			o.modules[o.nmodules++] = d;
-	}
+		return pin_usage_error("--format '%s': expected text or json", o.format);
 	root = pin_root_resolve(o.pin_root);
-	if (!o.nmodules) {
-		err = pin_check_root(root);
-		if (err)
-			return pin_exit_code(err);
-		o.nmodules = pin_loaded_modules(root, loaded, MAX_MODULES);
-		if (o.nmodules <= 0) {
-			pin_warn("no module is loaded under '%s' (try 'bpfpin-load up')", root);
-			return 3;
-		}
-		memcpy(o.modules, loaded, o.nmodules * sizeof(loaded[0]));
-	}
+	o.nmodules = pin_select_modules(root, argv + optind, argc - optind,
+					o.modules, MAX_MODULES);
+	if (o.nmodules < 0)
+		return o.nmodules == -EINVAL ? 2 : pin_exit_code(o.nmodules);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

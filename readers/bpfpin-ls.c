@@ -67,18 +67,6 @@ static void usage(FILE *f)
 		"exit codes: 0 ok, 1 failure, 2 usage, 3 not loaded, 4 permission\n");
 }
 
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (try '" PROG " --help')\n");
-	return 2;
-}
-
 /* The kernel reports a map's charged memory only in fdinfo. */
 static __u64 fd_memlock(int fd)
 {
@@ -283,6 +271,7 @@ int main(int argc, char **argv)
 	enum pin_format fmt;
 	int c, i, n, verbose = 0, err = 0;
 
+	pin_tool_log_init(PROG, 0);
 	while ((c = getopt_long(argc, argv, "f:r:vhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': format = optarg; break;
@@ -290,8 +279,7 @@ int main(int argc, char **argv)
 		case 'v': verbose++; break;
 		case 'h': usage(stdout); return 0;
 		case 'V':
-			printf(PROG " %s (libbpf %s)\n", BPFPIN_VERSION,
-			       libbpf_version_string());
+			pin_print_version();
 			return 0;
 		default:
 			fprintf(stderr, "try '" PROG " --help'\n");
@@ -300,9 +288,9 @@ int main(int argc, char **argv)
 	}
 	pin_tool_log_init(PROG, verbose);
 	if (optind < argc)
-		return usage_error("unexpected argument '%s'", argv[optind]);
+		return pin_usage_error("unexpected argument '%s'", argv[optind]);
 	if (pin_format_parse(format, &fmt) || fmt == PIN_FMT_PROM)
-		return usage_error("--format '%s': expected table or json", format);
+		return pin_usage_error("--format '%s': expected table or json", format);
 	root = pin_root_resolve(pin_root);
 	err = pin_check_root(root);
 	if (err)

@@ -65,18 +65,6 @@ static void usage(FILE *f)
 		"            5 schema mismatch\n");
 }
 
-static int usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, PROG ": ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, " (try '" PROG " --help')\n");
-	return 2;
-}
-
 static int print_once(const struct opts *o, const char *root, FILE *out,
 		      enum pin_format fmt)
 {
@@ -152,37 +140,32 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{}
 	};
-	const struct pin_module_desc *loaded[MAX_MODULES];
 	struct opts o = defaults;
 	enum pin_format fmt;
 	const char *root;
-	char *end;
-	int c, i, err;
+	long top;
+	int c, err;
 
+	pin_tool_log_init(PROG, 0);
 	while ((c = getopt_long(argc, argv, "f:b:t:i:n:o:r:vhV", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': o.format = optarg; break;
 		case 'b':
 			if (pin_group_by_parse(optarg, &o.stat.by))
-				return usage_error("--by '%s': expected pid, comm, cgroup or container", optarg);
+				return pin_usage_error("--by '%s': expected pid, comm, cgroup or container", optarg);
 			break;
 		case 't':
-			errno = 0;
-			o.stat.top = strtol(optarg, &end, 10);
-			if (errno || *end || o.stat.top < 1)
-				return usage_error("--top '%s': expected a count of 1 or more", optarg);
+			if (pin_parse_count("--top", optarg, &top))
+				return 2;
+			o.stat.top = top > 1000000 ? 1000000 : top;
 			break;
 		case 'i':
-			errno = 0;
-			o.interval = strtod(optarg, &end);
-			if (errno || *end || !(o.interval > 0) || o.interval > 86400)
-				return usage_error("--interval '%s': expected seconds, more than 0 and at most 86400", optarg);
+			if (pin_parse_seconds("--interval", optarg, &o.interval))
+				return 2;
 			break;
 		case 'n':
-			errno = 0;
-			o.count = strtol(optarg, &end, 10);
-			if (errno || *end || o.count < 1)
-				return usage_error("--count '%s': expected a count of 1 or more", optarg);
+			if (pin_parse_count("--count", optarg, &o.count))
+				return 2;
 			break;
 		case 'o': o.output = optarg; break;
 		case 'F': o.flush = true; break;
@@ -190,8 +173,7 @@ int main(int argc, char **argv)
 		case 'v': o.verbose++; break;
 		case 'h': usage(stdout); return 0;
 		case 'V':
-			printf(PROG " %s (libbpf %s)\n", BPFPIN_VERSION,
-			       libbpf_version_string());
+			pin_print_version();
 			return 0;
 		default:
 			fprintf(stderr, "try '" PROG " --help'\n");
@@ -200,33 +182,16 @@ int main(int argc, char **argv)
 	}
 	pin_tool_log_init(PROG, o.verbose);
 	if (pin_format_parse(o.format, &fmt))
-		return usage_error("--format '%s': expected table, json or prom", o.format);
+		return pin_usage_error("--format '%s': expected table, json or prom", o.format);
 	if (o.count > 0 && o.interval <= 0)
-		return usage_error("--count goes with --interval");
+		return pin_usage_error("--count goes with --interval");
 	if (o.flush)
-		return usage_error("--flush is not available yet: it needs the swapped stats maps (see README, 'Roadmap')");
-	for (i = optind; i < argc; i++) {
-		const struct pin_module_desc *d = pin_module_find(argv[i]);
-
-		if (!d)
-			return usage_error("unknown module '%s' (see 'bpfpin-load list')", argv[i]);
-		if (o.nmodules < MAX_MODULES)
-			o.modules[o.nmodules++] = d;
-	}
+		return pin_usage_error("--flush is not available yet: it needs the swapped stats maps (see README, 'Roadmap')");
 	root = pin_root_resolve(o.pin_root);
-	if (!o.nmodules) {
-		err = pin_check_root(root);
-		if (err)
-			return pin_exit_code(err);
-		o.nmodules = pin_loaded_modules(root, loaded, MAX_MODULES);
-		if (o.nmodules < 0)
-			return pin_exit_code(o.nmodules);
-		if (!o.nmodules) {
-			pin_warn("no module is loaded under '%s' (try 'bpfpin-load up')", root);
-			return 3;
-		}
-		memcpy(o.modules, loaded, o.nmodules * sizeof(loaded[0]));
-	}
+	o.nmodules = pin_select_modules(root, argv + optind, argc - optind,
+					o.modules, MAX_MODULES);
+	if (o.nmodules < 0)
+		return o.nmodules == -EINVAL ? 2 : pin_exit_code(o.nmodules);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

@@ -152,6 +152,9 @@ teardown() {
 	grep -qx 'bpfpin_proc_drops_total{reason="ringbuf_full"} 0' <<< "$output"
 	# one TYPE line per metric family
 	[ "$(grep -c '^# TYPE bpfpin_proc_execs_total ' <<< "$output")" -eq 1 ]
+	run promtool check metrics <<< "$output"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
 }
 
 @test "proc: --output writes the file atomically; --interval repeats --count times" {

@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: GPL-2.0
+/* tool.c: what every bpfpin command line shares: usage errors, versions, numbers, module lists */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/libbpf.h>
+
+#include "pin.h"
+
+int pin_usage_error(const char *fmt, ...)
+{
+	const char *prog = pin_tool_name();
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (try '%s --help')\n", prog);
+	return 2;
+}
+
+void pin_print_version(void)
+{
+	printf("%s %s (libbpf %s)\n", pin_tool_name(), BPFPIN_VERSION,
+	       libbpf_version_string());
+}
+
+int pin_parse_count(const char *opt, const char *arg, long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtol(arg, &end, 10);
+	if (errno || *end || end == arg || *out < 1)
+		return pin_usage_error("%s '%s': expected a count of 1 or more",
+				       opt, arg);
+	return 0;
+}
+
+int pin_parse_seconds(const char *opt, const char *arg, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(arg, &end);
+	if (errno || *end || end == arg || !(*out > 0) || *out > 86400)
+		return pin_usage_error("%s '%s': expected seconds, more than 0 and at most 86400",
+				       opt, arg);
+	return 0;
+}
+
+int pin_select_modules(const char *root, char *const *names, int n,
+		       const struct pin_module_desc **out, int max)
+{
+	int i, count = 0, err;
+
+	for (i = 0; i < n && count < max; i++) {
+		out[count] = pin_module_find(names[i]);
+		if (!out[count]) {
+			pin_usage_error("unknown module '%s' (see 'bpfpin-load list')",
+					names[i]);
+			return -EINVAL;
+		}
+		count++;
+	}
+	if (count)
+		return count;
+	err = pin_check_root(root);
+	if (err)
+		return err;
+	count = pin_loaded_modules(root, out, max);
+	if (count == 0) {
+		pin_warn("no module is loaded under '%s' (try 'bpfpin-load up')", root);
+		return -ENOENT;
+	}
+	return count;
+}
