@@ -12,6 +12,7 @@ READERS := bpfpin-stat bpfpin-events bpfpin-ls
 PIN_OBJS := log paths registry obj percpu cgroup out records tool
 LOADER_OBJS := bpfpin-load registry probe pinning
 UNIT_TESTS := test_out test_cgroup test_percpu test_paths
+STRESS_TESTS := flush-stress
 
 VERSION := $(shell cat VERSION)
 BUILD := build
@@ -50,8 +51,9 @@ PIN_LIB := $(BUILD)/libpin.a
 TOOLS := $(BUILD)/bpfpin-load $(addprefix $(BUILD)/,$(READERS))
 SKELS := $(patsubst %,$(BUILD)/%.skel.h,$(MODULES))
 UNITS := $(patsubst %,$(BUILD)/tests/%,$(UNIT_TESTS))
+STRESS := $(patsubst %,$(BUILD)/tests/%,$(STRESS_TESTS))
 
-all: $(TOOLS) $(UNITS)
+all: $(TOOLS) $(UNITS) $(STRESS)
 
 # A missing dependency: install it (as root) or stop naming the package.
 $(BUILD)/.deps: scripts/install-deps
@@ -123,6 +125,21 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(PIN_LIB)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(PIN_LIB) $(LDLIBS) -o $@
+
+# Test-only BPF programs and the stress tests that load them.
+$(BUILD)/tests/%.bpf.o: tests/bpf/%.bpf.c bpf/common.bpf.h bpf/bpfpin.h bpf/vmlinux.h | $(BUILD)/.deps
+	$(call msg,CLANG,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@ 2>/dev/null || true
+
+$(BUILD)/tests/flush-stress: tests/stress/flush-stress.c $(BUILD)/tests/flush_stress.skel.h tests/unit/tap.h $(PIN_LIB)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/tests -Itests/unit $< $(PIN_LIB) $(LDLIBS) -o $@
+
+$(BUILD)/tests/%.skel.h: $(BUILD)/tests/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
 run: all
 	$(Q)build/bpfpin-load up --profile default

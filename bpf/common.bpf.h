@@ -39,18 +39,29 @@ struct {
 	} events SEC(".maps")
 
 /*
- * The stats map a module writes. Per-CPU and unpreallocated: the key space
- * is open, and a full map is counted as a drop rather than evicting keys
- * silently (which is what an LRU map would do).
+ * A module's stats map NAME is two per-CPU hashes, NAME_a and NAME_b, and a
+ * one-slot ARRAY_OF_MAPS, NAME_slot, naming the one programs write. A flush
+ * points the slot at the other map; the update returns after every program
+ * that could hold the old one has finished, so the old one can be drained
+ * exactly. Unpreallocated, not LRU: a full map fails the insert, which is
+ * counted as a drop, where an LRU map would evict keys silently.
  */
-#define BPFPIN_STATS_MAP(key_type, value_type, entries)		\
-	struct {						\
-		__uint(type, BPF_MAP_TYPE_PERCPU_HASH);		\
-		__uint(max_entries, entries);			\
-		__uint(map_flags, BPF_F_NO_PREALLOC);		\
-		__type(key, key_type);				\
-		__type(value, value_type);			\
-	} stats SEC(".maps")
+#define BPFPIN_STATS_MAP(name, key_type, value_type, entries)		\
+	struct name##_inner {						\
+		__uint(type, BPF_MAP_TYPE_PERCPU_HASH);			\
+		__uint(max_entries, entries);				\
+		__uint(map_flags, BPF_F_NO_PREALLOC);			\
+		__type(key, key_type);					\
+		__type(value, value_type);				\
+	};								\
+	struct name##_inner name##_a SEC(".maps");			\
+	struct name##_inner name##_b SEC(".maps");			\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);		\
+		__uint(max_entries, 1);					\
+		__type(key, __u32);					\
+		__array(values, struct name##_inner);			\
+	} name##_slot SEC(".maps") = { .values = { [0] = &name##_a } }
 
 /* The gate: only the active generation of programs may count. */
 static __always_inline bool bpfpin_active(void)
@@ -70,15 +81,20 @@ static __always_inline void bpfpin_drop(__u32 reason)
 }
 
 /*
- * Find the per-CPU stats slot of key, inserting a zeroed one on first use.
- * A full map is counted in drops; the caller just skips the increment.
+ * Find the per-CPU value of key in the map the slot names, inserting a
+ * zeroed one on first use. A full map is counted in drops; the caller just
+ * skips the increment.
  */
-static __always_inline void *bpfpin_stats_slot(void *map, const void *key,
+static __always_inline void *bpfpin_stats_slot(void *slot, const void *key,
 					       const void *zero)
 {
-	void *v = bpf_map_lookup_elem(map, key);
+	__u32 idx = 0;
+	void *map = bpf_map_lookup_elem(slot, &idx), *v;
 	long err;
 
+	if (!map)
+		return NULL;
+	v = bpf_map_lookup_elem(map, key);
 	if (v)
 		return v;
 	err = bpf_map_update_elem(map, key, zero, BPF_NOEXIST);

@@ -5,7 +5,7 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-BPFPIN_STATS_MAP(struct proc_key, struct proc_stats, PROC_STATS_ENTRIES);
+BPFPIN_STATS_MAP(stats, struct proc_key, struct proc_stats, PROC_STATS_ENTRIES);
 BPFPIN_EVENTS_RING(PROC_RING_BYTES);
 
 static const struct proc_stats zero_stats;
@@ -15,7 +15,7 @@ static __always_inline struct proc_stats *stats_of(__u64 cgroup_id)
 	struct proc_key key = { .cgroup_id = cgroup_id };
 
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
-	return bpfpin_stats_slot(&stats, &key, &zero_stats);
+	return bpfpin_stats_slot(&stats_slot, &key, &zero_stats);
 }
 
 static __always_inline int on_exec(struct task_struct *p, struct linux_binprm *bprm)

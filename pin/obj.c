@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -155,14 +157,90 @@ void pin_module__close(struct pin_module *m)
 	m->meta_fd = m->drops_fd = -1;
 }
 
-int pin_module__open_map(const struct pin_module *m,
-			 const struct pin_map_desc *d, int flags)
+int pin_module__open_stats(const struct pin_module *m,
+			   const struct pin_map_desc *d, int flags,
+			   struct pin_stats_maps *s)
 {
 	char path[PATH_MAX];
+	int i, fd;
 
-	if (pin_path(path, sizeof(path), "%s/maps/%s", m->dir, d->name))
+	s->slot = s->half[0] = s->half[1] = -1;
+	if (pin_path(path, sizeof(path), "%s/maps/%s_slot", m->dir, d->name))
 		return -ENAMETOOLONG;
-	return pin_map_open(path, d->type, d->key_size, d->value_size, 0, flags);
+	fd = pin_map_open(path, BPF_MAP_TYPE_ARRAY_OF_MAPS, sizeof(__u32),
+			  sizeof(__u32), 1, flags);
+	if (fd < 0)
+		return fd;
+	s->slot = fd;
+	for (i = 0; i < 2; i++) {
+		pin_path(path, sizeof(path), "%s/maps/%s_%c", m->dir, d->name,
+			 'a' + i);
+		fd = pin_map_open(path, d->type, d->key_size, d->value_size, 0,
+				  flags);
+		if (fd < 0) {
+			pin_stats_maps__close(s);
+			return fd;
+		}
+		s->half[i] = fd;
+	}
+	return 0;
+}
+
+void pin_stats_maps__close(struct pin_stats_maps *s)
+{
+	if (s->slot >= 0)
+		close(s->slot);
+	if (s->half[0] >= 0)
+		close(s->half[0]);
+	if (s->half[1] >= 0)
+		close(s->half[1]);
+	s->slot = s->half[0] = s->half[1] = -1;
+}
+
+static int map_id(int fd, __u32 *id)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*id = info.id;
+	return 0;
+}
+
+int pin_stats_maps__swap(const struct pin_stats_maps *s)
+{
+	__u32 zero = 0, active, ids[2];
+	int i, err;
+
+	if (bpf_map_lookup_elem(s->slot, &zero, &active))
+		return -errno;
+	for (i = 0; i < 2; i++) {
+		err = map_id(s->half[i], &ids[i]);
+		if (err)
+			return err;
+	}
+	if (active != ids[0] && active != ids[1])
+		return -EPROTO;
+	i = active == ids[0] ? 0 : 1;
+	/* returns once no program can still hold the old half (RCU) */
+	if (bpf_map_update_elem(s->slot, &zero, &s->half[!i], BPF_ANY))
+		return -errno;
+	return i;
+}
+
+int pin_module__lock(const struct pin_module *m)
+{
+	int fd = open(m->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err;
+
+	if (fd < 0)
+		return -errno;
+	if (flock(fd, LOCK_EX)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
 }
 
 int pin_module__drops(const struct pin_module *m, __u64 drops[DROP_NR])

@@ -116,17 +116,19 @@ static int rows_add(struct pin_rows *rows, const struct pin_map_desc *d,
 /* For maps without batch ops (older kernels): one key at a time. */
 static int read_by_key(int fd, const struct pin_map_desc *d,
 		       struct pin_rows *rows, unsigned char *keys,
-		       unsigned char *values)
+		       unsigned char *values, bool drain)
 {
 	unsigned char *key = keys, *next = keys + d->key_size;
 	void *prev = NULL;
 	int err;
 
-	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+	while (bpf_map_get_next_key(fd, drain ? NULL : prev, next) == 0) {
 		if (bpf_map_lookup_elem(fd, next, values) == 0) {
 			err = rows_add(rows, d, next, values, 1);
 			if (err)
 				return err;
+			if (drain && bpf_map_delete_elem(fd, next))
+				return -errno;
 		} else if (errno != ENOENT) {
 			return -errno;
 		}
@@ -136,7 +138,15 @@ static int read_by_key(int fd, const struct pin_map_desc *d,
 	return errno == ENOENT ? 0 : -errno;
 }
 
-int pin_map_read(int fd, const struct pin_map_desc *d, struct pin_rows *rows)
+void pin_rows_init(struct pin_rows *rows, const struct pin_map_desc *d)
+{
+	memset(rows, 0, sizeof(*rows));
+	rows->key_size = d->key_size;
+	rows->value_size = d->value_size;
+}
+
+int pin_map_read(int fd, const struct pin_map_desc *d, struct pin_rows *rows,
+		 bool drain)
 {
 	size_t vstride = pin_percpu_stride(d->value_size) * pin_ncpus();
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
@@ -145,9 +155,6 @@ int pin_map_read(int fd, const struct pin_map_desc *d, struct pin_rows *rows)
 	bool first = true;
 	int err = 0;
 
-	memset(rows, 0, sizeof(*rows));
-	rows->key_size = d->key_size;
-	rows->value_size = d->value_size;
 	keys = malloc((size_t)BATCH_KEYS * d->key_size);
 	values = malloc((size_t)BATCH_KEYS * vstride);
 	if (!keys || !values) {
@@ -158,14 +165,19 @@ int pin_map_read(int fd, const struct pin_map_desc *d, struct pin_rows *rows)
 		__u32 count = BATCH_KEYS;
 
 		/* hash maps take a 4-byte bucket token, arrays a key: 8 fits both */
-		err = bpf_map_lookup_batch(fd, first ? NULL : &in_batch,
-					   &out_batch, keys, values, &count,
-					   &opts);
+		if (drain)
+			err = bpf_map_lookup_and_delete_batch(fd,
+					first ? NULL : &in_batch, &out_batch,
+					keys, values, &count, &opts);
+		else
+			err = bpf_map_lookup_batch(fd, first ? NULL : &in_batch,
+						   &out_batch, keys, values,
+						   &count, &opts);
 		if (err && errno != ENOENT) {
 			err = -errno;
 			if (first && (err == -EINVAL || err == -ENOTSUP ||
 				      err == -EOPNOTSUPP))
-				err = read_by_key(fd, d, rows, keys, values);
+				err = read_by_key(fd, d, rows, keys, values, drain);
 			break;
 		}
 		if (count) {
@@ -186,8 +198,6 @@ int pin_map_read(int fd, const struct pin_map_desc *d, struct pin_rows *rows)
 out_free:
 	free(keys);
 	free(values);
-	if (err)
-		pin_rows_free(rows);
 	return err;
 }
 

@@ -167,9 +167,33 @@ int pin_module__open(struct pin_module *m, const char *root,
 		     const struct pin_module_desc *d, int flags);
 void pin_module__close(struct pin_module *m);
 
-/** pin_module__open_map() - open and verify the stats map @d of @m */
-int pin_module__open_map(const struct pin_module *m,
-			 const struct pin_map_desc *d, int flags);
+/*
+ * A stats map NAME is pinned as NAME_a and NAME_b, two per-CPU hashes, and
+ * NAME_slot, the ARRAY_OF_MAPS that names the one the programs write.
+ */
+struct pin_stats_maps {
+	int slot;
+	int half[2];
+};
+
+/** pin_module__open_stats() - open and verify the three pins of stats map @d */
+int pin_module__open_stats(const struct pin_module *m,
+			   const struct pin_map_desc *d, int flags,
+			   struct pin_stats_maps *s);
+void pin_stats_maps__close(struct pin_stats_maps *s);
+
+/**
+ * pin_stats_maps__swap() - point the slot at the inactive half
+ * Return: the index (0, 1) of the half that was active, now written by no
+ * program (the slot update waits for them); or a negative errno
+ */
+int pin_stats_maps__swap(const struct pin_stats_maps *s);
+
+/**
+ * pin_module__lock() - take the module's flush lock (waits for another flusher)
+ * Return: an fd to close to unlock, or a negative errno
+ */
+int pin_module__lock(const struct pin_module *m);
 
 /** pin_module__drops() - the module's drop counters, summed over CPUs */
 int pin_module__drops(const struct pin_module *m, __u64 drops[DROP_NR]);
@@ -204,13 +228,19 @@ struct pin_rows {
 	unsigned char *values;	/* n reduced values */
 };
 
+/** pin_rows_init() - empty rows for entries of map @d */
+void pin_rows_init(struct pin_rows *rows, const struct pin_map_desc *d);
+
 /**
- * pin_map_read() - read every entry of a per-CPU map, values reduced
+ * pin_map_read() - append every entry of a per-CPU map, values reduced
+ * @drain: delete what was read (lookup-and-delete); only for a map no
+ *	   program writes any more
  *
- * Uses batch lookups where the map supports them, else get_next_key.
- * Return: 0 or a negative errno; @rows must be pin_rows_free()d.
+ * Uses batch operations where the map supports them, else get_next_key.
+ * Return: 0 or a negative errno
  */
-int pin_map_read(int fd, const struct pin_map_desc *d, struct pin_rows *rows);
+int pin_map_read(int fd, const struct pin_map_desc *d, struct pin_rows *rows,
+		 bool drain);
 void pin_rows_free(struct pin_rows *rows);
 
 /* ---- cgroups and containers (cgroup.c) ---- */
@@ -335,6 +365,14 @@ struct pin_stat_opts {
  * Return: 0 or a negative errno (-EINVAL: the map lacks the --by key)
  */
 int pin_stats_write(struct pin_writer *w, const struct pin_module *m,
+		    const struct pin_stat_opts *o);
+
+/**
+ * pin_stats_flush() - swap each stats map and write what the old half held:
+ * the exact counts since the previous flush. Cumulative totals restart.
+ * Return: 0 or a negative errno
+ */
+int pin_stats_flush(struct pin_writer *w, const struct pin_module *m,
 		    const struct pin_stat_opts *o);
 
 /**

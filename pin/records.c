@@ -216,9 +216,17 @@ static int write_map(struct pin_writer *w, const struct pin_module *m,
 			}
 			if (o->by != PIN_BY_NONE && f != group_key)
 				continue;
-			if (f->view == PIN_V_CGROUP)
-				cgroup_strings(field_u64(key, f), str, sizeof(str),
-					       ctr, sizeof(ctr), &has_ctr);
+			if (f->view == PIN_V_CGROUP) {
+				__u64 id = field_u64(key, f);
+				size_t l;
+
+				/* sorted by path; the id keeps two groups apart */
+				cgroup_strings(id, str, sizeof(str), ctr,
+					       sizeof(ctr), &has_ctr);
+				l = strlen(str);
+				snprintf(str + l, sizeof(str) - l, "\x02%020llu",
+					 (unsigned long long)id);
+			}
 			else if (f->type == PIN_T_STR)
 				field_str(key, f, str, sizeof(str));
 			else
@@ -231,9 +239,9 @@ static int write_map(struct pin_writer *w, const struct pin_module *m,
 		}
 	}
 	qsort(r, rows->n, sizeof(*r), by_group);
-	/* merge rows of one group; values combine by their aggregation rule */
+	/* merge rows of one group (or one key read from both halves) */
 	for (i = 0; i < rows->n; i++) {
-		if (n && o->by != PIN_BY_NONE && !strcmp(r[n - 1].group, r[i].group)) {
+		if (n && !strcmp(r[n - 1].group, r[i].group)) {
 			combine(d, r[n - 1].value, r[i].value);
 			continue;
 		}
@@ -330,28 +338,71 @@ int pin_drops_write(struct pin_writer *w, const struct pin_module *m)
 	return pin_writer__end(w);
 }
 
+/* Cumulative: both halves, whose keys merge by their aggregation rule. */
 int pin_stats_write(struct pin_writer *w, const struct pin_module *m,
 		    const struct pin_stat_opts *o)
 {
+	struct pin_stats_maps maps;
 	struct pin_rows rows;
-	int i, fd, err = 0;
+	int i, h, err = 0;
 
 	for (i = 0; i < m->desc->nmaps && !err; i++) {
 		const struct pin_map_desc *d = &m->desc->maps[i];
 
-		fd = pin_module__open_map(m, d, PIN_RDONLY);
-		if (fd < 0)
-			return fd;
-		err = pin_map_read(fd, d, &rows);
-		close(fd);
-		if (err) {
+		err = pin_module__open_stats(m, d, PIN_RDONLY, &maps);
+		if (err)
+			return err;
+		pin_rows_init(&rows, d);
+		for (h = 0; h < 2 && !err; h++)
+			err = pin_map_read(maps.half[h], d, &rows, false);
+		pin_stats_maps__close(&maps);
+		if (err)
 			pin_warn("map '%s/maps/%s': %s", m->dir, d->name,
 				 strerror(-err));
-			return err;
-		}
-		err = write_map(w, m, d, &rows, o);
+		else
+			err = write_map(w, m, d, &rows, o);
 		pin_rows_free(&rows);
 	}
+	return err;
+}
+
+int pin_stats_flush(struct pin_writer *w, const struct pin_module *m,
+		    const struct pin_stat_opts *o)
+{
+	struct pin_stats_maps maps;
+	struct pin_rows rows;
+	int i, old, lock, err = 0;
+
+	lock = pin_module__lock(m);
+	if (lock < 0) {
+		pin_warn("module '%s': lock '%s': %s", m->desc->name, m->dir,
+			 strerror(-lock));
+		return lock;
+	}
+	for (i = 0; i < m->desc->nmaps && !err; i++) {
+		const struct pin_map_desc *d = &m->desc->maps[i];
+
+		err = pin_module__open_stats(m, d, 0, &maps);
+		if (err)
+			break;
+		pin_rows_init(&rows, d);
+		old = pin_stats_maps__swap(&maps);
+		if (old < 0) {
+			err = old;
+			pin_warn("map '%s/maps/%s_slot': swap: %s", m->dir, d->name,
+				 strerror(-err));
+		} else {
+			err = pin_map_read(maps.half[old], d, &rows, true);
+			if (err)
+				pin_warn("map '%s/maps/%s_%c': drain: %s", m->dir,
+					 d->name, 'a' + old, strerror(-err));
+		}
+		pin_stats_maps__close(&maps);
+		if (!err)
+			err = write_map(w, m, d, &rows, o);
+		pin_rows_free(&rows);
+	}
+	close(lock);
 	return err;
 }
 

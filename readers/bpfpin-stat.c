@@ -55,7 +55,8 @@ static void usage(FILE *f)
 		"  -i, --interval SEC   print again every SEC seconds\n"
 		"  -n, --count N        with --interval: stop after N prints\n"
 		"  -o, --output FILE    write FILE atomically (temporary file, rename)\n"
-		"      --flush          not yet: the exact flush comes with map swapping\n"
+		"      --flush          print the exact counts since the previous flush and\n"
+		"                       start a new interval (root; cumulative totals restart)\n"
 		"  -r, --pin-root DIR   pin root (default $BPFPIN_ROOT or " PIN_DEFAULT_ROOT ")\n"
 		"  -v, --verbose        more messages\n"
 		"  -h, --help           this help\n"
@@ -76,10 +77,15 @@ static int print_once(const struct opts *o, const char *root, FILE *out,
 	for (i = 0; i < o->nmodules && !err; i++) {
 		struct pin_module m;
 
-		err = pin_module__open(&m, root, o->modules[i], PIN_RDONLY);
+		/* a flush writes: it swaps and drains the maps */
+		err = pin_module__open(&m, root, o->modules[i],
+				       o->flush ? 0 : PIN_RDONLY);
 		if (err)
 			break;
-		err = pin_stats_write(w, &m, &o->stat);
+		if (o->flush)
+			err = pin_stats_flush(w, &m, &o->stat);
+		else
+			err = pin_stats_write(w, &m, &o->stat);
 		if (!err)
 			err = pin_drops_write(w, &m);
 		pin_module__close(&m);
@@ -185,8 +191,6 @@ int main(int argc, char **argv)
 		return pin_usage_error("--format '%s': expected table, json or prom", o.format);
 	if (o.count > 0 && o.interval <= 0)
 		return pin_usage_error("--count goes with --interval");
-	if (o.flush)
-		return pin_usage_error("--flush is not available yet: it needs the swapped stats maps (see README, 'Roadmap')");
 	root = pin_root_resolve(o.pin_root);
 	o.nmodules = pin_select_modules(root, argv + optind, argc - optind,
 					o.modules, MAX_MODULES);

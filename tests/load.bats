@@ -31,15 +31,15 @@ prog_ids() {
 	run bpfpin-load up proc
 	[ "$status" -eq 0 ]
 	[[ "$output" == "proc: loaded (sched_process_exec=tp_btf "* ]]
-	[ "$(ls "$BPFPIN_ROOT/proc/maps" | tr '\n' ' ')" = "drops events meta stats " ]
+	[ "$(ls "$BPFPIN_ROOT/proc/maps" | tr '\n' ' ')" = "drops events meta stats_a stats_b stats_slot " ]
 	[ "$(ls "$BPFPIN_ROOT/proc/links" | wc -l)" -eq 5 ]
 	[ "$(ls "$BPFPIN_ROOT/proc/progs" | wc -l)" -eq 5 ]
 	# nothing half-built is left beside it
 	[ "$(ls -A "$BPFPIN_ROOT")" = proc ]
 	# ordinary stats: directories 0750, pins 0640, owned by root
 	[ "$(stat -c %a "$BPFPIN_ROOT/proc")" = 750 ]
-	[ "$(stat -c %a "$BPFPIN_ROOT/proc/maps/stats")" = 640 ]
-	[ "$(stat -c %u "$BPFPIN_ROOT/proc/maps/stats")" = 0 ]
+	[ "$(stat -c %a "$BPFPIN_ROOT/proc/maps/stats_a")" = 640 ]
+	[ "$(stat -c %u "$BPFPIN_ROOT/proc/maps/stats_a")" = 0 ]
 }
 
 @test "load: up twice is harmless: same programs, same links" {
@@ -194,12 +194,14 @@ prog_ids() {
 @test "load: a pin holding a map of another type exits 5 and changes nothing" {
 	bpfpin-load down >/dev/null
 	bpfpin-load up proc >/dev/null
-	rm "$BPFPIN_ROOT/proc/maps/stats"
-	bpftool map create "$BPFPIN_ROOT/proc/maps/stats" type hash key 4 value 8 entries 4 name stats
+	rm "$BPFPIN_ROOT/proc/maps/stats_b"
+	bpftool map create "$BPFPIN_ROOT/proc/maps/stats_b" type hash key 4 value 8 entries 4 name stats_b
 	run bpfpin-stat proc
 	[ "$status" -eq 5 ]
-	[[ "$output" == *"map '$BPFPIN_ROOT/proc/maps/stats': type hash, expected percpu_hash"* ]]
-	[ "$(bpftool map show pinned "$BPFPIN_ROOT/proc/maps/stats" -j | jq -r .type)" = hash ]
+	[[ "$output" == *"map '$BPFPIN_ROOT/proc/maps/stats_b': type hash, expected percpu_hash"* ]]
+	run bpfpin-stat proc --flush
+	[ "$status" -eq 5 ]
+	[ "$(bpftool map show pinned "$BPFPIN_ROOT/proc/maps/stats_b" -j | jq -r .type)" = hash ]
 	bpfpin-load down >/dev/null
 }
 
@@ -211,7 +213,7 @@ prog_ids() {
 	gid=$(getent group bpfpin | cut -d: -f3)
 	bpfpin-load down >/dev/null
 	bpfpin-load up proc >/dev/null
-	[ "$(stat -c %g "$BPFPIN_ROOT/proc/maps/stats")" = "$gid" ]
+	[ "$(stat -c %g "$BPFPIN_ROOT/proc/maps/stats_a")" = "$gid" ]
 	[ "$(stat -c %g:%a "$BPFPIN_ROOT")" = "$gid:750" ]
 	# readers need to traverse the test's own mount point
 	chmod 755 "$BPFFS"

@@ -135,7 +135,7 @@ teardown() {
 @test "proc: bpftool dumps the pinned stats with named fields" {
 	new_cgroup bpftool
 	in_cgroup "$CG" /bin/true
-	run bpftool map dump pinned "$BPFPIN_ROOT/proc/maps/stats" -j
+	run bpftool map dump pinned "$BPFPIN_ROOT/proc/maps/stats_a" -j
 	[ "$status" -eq 0 ]
 	jq -e '.[0].formatted.values[0].value | has("execs") and has("exits_failed") and has("cgroup_moves")' <<< "$output"
 	jq -e '.[0].formatted.key | has("cgroup_id") and has("comm")' <<< "$output"
@@ -176,6 +176,6 @@ teardown() {
 	[ "$status" -eq 0 ]
 	has_record '.type == "module" and .module == "proc" and .health == "ok" and .programs == 5 and .attached == 5 and .schema == 1' <<< "$output"
 	[ "$(jq -s 'map(select(.kind == "prog" and .attached == "yes")) | length' <<< "$output")" -eq 5 ]
-	has_record '.kind == "map" and .name == "stats" and .bpf_type == "percpu_hash" and .max_entries == 16384 and .entries > 0' <<< "$output"
+	has_record '.kind == "map" and .name == "stats_a" and .bpf_type == "percpu_hash" and .max_entries == 16384 and .entries > 0' <<< "$output"
 	has_record '.kind == "map" and .name == "events" and .bpf_type == "ringbuf"' <<< "$output"
 }
