@@ -6,19 +6,33 @@
 #define BPFPIN_COMM_LEN 16
 #define BPFPIN_VERSION_LEN 16
 
+#define BPFPIN_MAX_HOOKS 16
+
 /*
- * meta: ARRAY[1] written by the loader. Programs read `generation` first and
- * return when it is not theirs: that is the gate that lets a reload attach
- * the new programs beside the old ones without counting twice.
+ * meta: ARRAY[1] written by the loader. Programs compare `gate` with their
+ * own generation first and stand aside when it is not theirs: that lets a
+ * reload attach new programs beside the old ones, then switch with one map
+ * update. The gate is one byte so a program never sees it half-written.
  */
 struct bpfpin_meta {
 	__u32 schema_version;
 	__u32 abi_hash;
 	__u64 load_time_ns;	/* CLOCK_REALTIME when the module was loaded */
-	__u32 generation;	/* the programs' generation that may count */
+	__u32 generation;	/* of the programs that count; 0: none yet */
 	__u32 hooks_missing;	/* bit i: optional hook i is not attached */
 	char loader_version[BPFPIN_VERSION_LEN];
+	__u8 gate;		/* generation & 0xff, what programs compare */
+	__u8 pad[7];
 };
+
+/*
+ * handoff: PERCPU_ARRAY[BPFPIN_MAX_HOOKS] of __u32, (generation << 1) |
+ * counted, written by every program for the event it just saw. During a
+ * reload the old and the new program run back to back for each event, old
+ * first, on one CPU; the new one reads what the old one decided, so an event
+ * that meets the gate flip between the two is still counted once.
+ */
+#define BPFPIN_HANDOFF(gen, counted) ((((__u32)(gen) & 0xff) << 1) | (counted))
 
 /* drops: PERCPU_ARRAY[DROP_NR] of __u64, indexed by reason */
 #define DROP_RINGBUF	0	/* ring buffer full: event not recorded */

@@ -12,6 +12,9 @@
 #ifndef EEXIST
 #define EEXIST 17
 #endif
+#ifndef READ_ONCE
+#define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
+#endif
 
 /* Set by the loader between open and load. */
 const volatile __u32 cfg_generation = 0;
@@ -23,6 +26,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct bpfpin_meta);
 } meta SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BPFPIN_MAX_HOOKS);
+	__type(key, __u32);
+	__type(value, __u32);
+} handoff SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -63,13 +73,27 @@ struct {
 		__array(values, struct name##_inner);			\
 	} name##_slot SEC(".maps") = { .values = { [0] = &name##_a } }
 
-/* The gate: only the active generation of programs may count. */
-static __always_inline bool bpfpin_active(void)
+/*
+ * The gate, called once at the start of every program for its hook: true
+ * when this program's generation is the one that counts and no older
+ * program already counted this very event (see `handoff`).
+ */
+static __always_inline bool bpfpin_active(__u32 hook)
 {
-	__u32 zero = 0;
-	struct bpfpin_meta *m = bpf_map_lookup_elem(&meta, &zero);
+	__u8 gen = cfg_generation, older = gen - 1;
+	__u32 zero = 0, prev, *last;
+	struct bpfpin_meta *m;
+	bool count;
 
-	return m && m->generation == cfg_generation;
+	m = bpf_map_lookup_elem(&meta, &zero);
+	last = bpf_map_lookup_elem(&handoff, &hook);
+	if (!m || !last)
+		return false;
+	prev = *last;
+	count = READ_ONCE(m->gate) == gen &&
+		prev != BPFPIN_HANDOFF(older, 1);
+	*last = BPFPIN_HANDOFF(gen, count);
+	return count;
 }
 
 static __always_inline void bpfpin_drop(__u32 reason)

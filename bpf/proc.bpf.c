@@ -23,8 +23,6 @@ static __always_inline int on_exec(struct task_struct *p, struct linux_binprm *b
 	struct proc_exec_event *e;
 	struct proc_stats *s;
 
-	if (!bpfpin_active())
-		return 0;
 	s = stats_of(bpf_get_current_cgroup_id());
 	if (s)
 		s->execs++;
@@ -49,8 +47,6 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 	struct proc_stats *s;
 	__u32 child_pid;
 
-	if (!bpfpin_active())
-		return 0;
 	child_pid = BPF_CORE_READ(child, pid);
 	if (child_pid != BPF_CORE_READ(child, tgid))
 		return 0;
@@ -77,7 +73,7 @@ static __always_inline int on_exit(struct task_struct *p, bool group_dead)
 	struct proc_stats *s;
 	__u32 code;
 
-	if (!bpfpin_active() || !group_dead)
+	if (!group_dead)
 		return 0;
 	code = BPF_CORE_READ(p, exit_code);
 	s = stats_of(bpf_get_current_cgroup_id());
@@ -105,7 +101,7 @@ static __always_inline int on_rename(struct task_struct *p, const char *comm)
 	struct proc_rename_event *e;
 	struct proc_stats *s;
 
-	if (!bpfpin_active() || BPF_CORE_READ_BITFIELD_PROBED(p, in_execve))
+	if (BPF_CORE_READ_BITFIELD_PROBED(p, in_execve))
 		return 0;
 	s = stats_of(bpf_get_current_cgroup_id());
 	if (s)
@@ -134,7 +130,7 @@ static __always_inline int on_cgroup_move(struct cgroup *dst, struct task_struct
 	struct proc_stats *s;
 	__u64 dst_id;
 
-	if (!bpfpin_active() || BPF_CORE_READ(dst, root, hierarchy_id) != 0)
+	if (BPF_CORE_READ(dst, root, hierarchy_id) != 0)
 		return 0;
 	dst_id = BPF_CORE_READ(dst, kn, id);
 	s = stats_of(dst_id);
@@ -150,24 +146,31 @@ static __always_inline int on_cgroup_move(struct cgroup *dst, struct task_struct
 	return 0;
 }
 
-/* Each hook twice: tp_btf where the kernel has BTF for it, raw_tp otherwise. */
-#define PROC_HOOK(tp, name, proto, call)				\
-	SEC("tp_btf/" #tp) int BPF_PROG(name##_btf, proto) { return call; } \
-	SEC("raw_tp/" #tp) int BPF_PROG(name##_raw, proto) { return call; }
+/*
+ * Each hook twice: tp_btf where the kernel has BTF for it, raw_tp otherwise.
+ * The gate comes first, before any filter: old and new programs must both
+ * see every event for the handoff to pair them. `hook` is the index in
+ * proc_hooks[].
+ */
+#define PROC_HOOK(tp, name, hook, proto, call)				\
+	SEC("tp_btf/" #tp) int BPF_PROG(name##_btf, proto)		\
+	{ return bpfpin_active(hook) ? call : 0; }			\
+	SEC("raw_tp/" #tp) int BPF_PROG(name##_raw, proto)		\
+	{ return bpfpin_active(hook) ? call : 0; }
 
 #define COMMA ,
-PROC_HOOK(sched_process_exec, exec,
+PROC_HOOK(sched_process_exec, exec, 0,
 	  struct task_struct *p COMMA pid_t old_pid COMMA struct linux_binprm *bprm,
 	  on_exec(p, bprm))
-PROC_HOOK(sched_process_fork, fork,
+PROC_HOOK(sched_process_fork, fork, 1,
 	  struct task_struct *parent COMMA struct task_struct *child,
 	  on_fork(parent, child))
-PROC_HOOK(sched_process_exit, exit,
+PROC_HOOK(sched_process_exit, exit, 2,
 	  struct task_struct *p COMMA bool group_dead,
 	  on_exit(p, group_dead))
-PROC_HOOK(task_rename, rename,
+PROC_HOOK(task_rename, rename, 3,
 	  struct task_struct *p COMMA const char *comm,
 	  on_rename(p, comm))
-PROC_HOOK(cgroup_attach_task, cgmove,
+PROC_HOOK(cgroup_attach_task, cgmove, 4,
 	  struct cgroup *dst COMMA const char *path COMMA struct task_struct *p COMMA bool threadgroup,
 	  on_cgroup_move(dst, p, threadgroup))

@@ -22,6 +22,7 @@ struct opts {
 	const char *config;
 	const char *format;
 	int verbose;
+	bool reset;
 	const struct pin_module_desc *modules[MAX_MODULES];
 	int nmodules;
 };
@@ -38,12 +39,15 @@ static void usage(FILE *f)
 		"commands:\n"
 		"  up [MODULE...]     load and pin modules (default: profile 'default')\n"
 		"  down [MODULE...]   unpin modules (default: every loaded module)\n"
+		"  reload [MODULE...] swap in this build's programs, keeping the maps and\n"
+		"                     their counts (default: every loaded module)\n"
 		"  check              what this kernel offers and which modules can load\n"
 		"  list               the modules and profiles of this build\n"
 		"\n"
 		"options:\n"
 		"  -p, --profile P    modules of profile P (up)\n"
 		"  -c, --config FILE  read pin_root, profile and modules from FILE\n"
+		"      --reset        reload: recreate the maps (needed after a schema change)\n"
 		"  -r, --pin-root DIR pin root (default $BPFPIN_ROOT or " PIN_DEFAULT_ROOT ")\n"
 		"  -f, --format F     table or json (check, list)\n"
 		"  -v, --verbose      more messages; twice adds libbpf's\n"
@@ -175,6 +179,42 @@ static int do_up(struct opts *o, const char *root)
 	probe_features(&f, root);
 	for (i = 0; i < o->nmodules; i++) {
 		e = module_up(&uo, &f, o->modules[i]);
+		if (e && !err)
+			err = e;
+	}
+	probe_release();
+	root_unlock(fd);
+	return pin_exit_code(err);
+}
+
+static int do_reload(struct opts *o, const char *root)
+{
+	const struct pin_module_desc *loaded[MAX_MODULES];
+	struct up_opts uo = { .root = root };
+	struct features f;
+	int i, n, fd, err = 0, e;
+
+	if (geteuid() != 0) {
+		pin_warn("reload: loading BPF programs needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN)");
+		return 4;
+	}
+	fd = root_lock(root, false);
+	if (fd < 0)
+		return pin_exit_code(fd);
+	clean_stale(root);
+	if (!o->nmodules) {
+		n = pin_loaded_modules(root, loaded, MAX_MODULES);
+		for (i = 0; i < n; i++)
+			o->modules[o->nmodules++] = loaded[i];
+		if (n <= 0) {
+			pin_warn("no module is loaded under '%s' (try 'bpfpin-load up')", root);
+			root_unlock(fd);
+			return 3;
+		}
+	}
+	probe_features(&f, root);
+	for (i = 0; i < o->nmodules; i++) {
+		e = module_reload(&uo, &f, o->modules[i], o->reset);
 		if (e && !err)
 			err = e;
 	}
@@ -325,6 +365,7 @@ int main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "pin-root", required_argument, NULL, 'r' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "reset", no_argument, NULL, 'R' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -342,6 +383,7 @@ int main(int argc, char **argv)
 		case 'c': o.config = optarg; break;
 		case 'r': o.pin_root = optarg; break;
 		case 'f': o.format = optarg; break;
+		case 'R': o.reset = true; break;
 		case 'v': o.verbose++; break;
 		case 'h': usage(stdout); return 0;
 		case 'V':
@@ -356,9 +398,11 @@ int main(int argc, char **argv)
 	if (optind >= argc)
 		return pin_usage_error("missing command");
 	cmd = argv[optind++];
-	if (strcmp(cmd, "up") && strcmp(cmd, "down") && strcmp(cmd, "check") &&
-	    strcmp(cmd, "list"))
+	if (strcmp(cmd, "up") && strcmp(cmd, "down") && strcmp(cmd, "reload") &&
+	    strcmp(cmd, "check") && strcmp(cmd, "list"))
 		return pin_usage_error("unknown command '%s'", cmd);
+	if (o.reset && strcmp(cmd, "reload"))
+		return pin_usage_error("--reset goes with 'reload'");
 	for (i = optind; i < argc; i++) {
 		if (!strcmp(cmd, "check") || !strcmp(cmd, "list"))
 			return pin_usage_error("%s takes no module", cmd);
@@ -387,6 +431,8 @@ int main(int argc, char **argv)
 		err = do_up(&o, root);
 	else if (!strcmp(cmd, "down"))
 		err = do_down(&o, root);
+	else if (!strcmp(cmd, "reload"))
+		err = do_reload(&o, root);
 	else if (!strcmp(cmd, "check"))
 		err = do_check(&o, root);
 	else

@@ -47,6 +47,9 @@ int clean_stale(const char *root);
 int module_up(const struct up_opts *o, const struct features *f,
 	      const struct pin_module_desc *d);
 int module_down(const char *root, const struct pin_module_desc *d);
+/* Swap in this build's programs, keeping the pinned maps; @reset recreates. */
+int module_reload(const struct up_opts *o, const struct features *f,
+		  const struct pin_module_desc *d, bool reset);
 /* Pick a variant per hook; fills @picked with program names or NULL. */
 int module_pick(const struct features *f, struct bpf_object *obj,
 		const struct pin_module_desc *d, const char **picked,

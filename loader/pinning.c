@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -21,6 +22,7 @@
 
 #define STAGING "_staging-"	/* bpffs forbids dots in names */
 #define TRASH "_trash-"
+#define RELOAD "_reload-"
 
 /*
  * The pin root needs a bpffs: mount one at its parent when there is none,
@@ -145,7 +147,9 @@ static int remove_tree(const char *path)
 	return err;
 }
 
-/* What a killed loader left behind: half-built and half-removed modules. */
+static int recover_reload(const char *root, const char *name);
+
+/* What a killed loader left behind: half-built, half-removed, half-reloaded modules. */
 int clean_stale(const char *root)
 {
 	char path[PATH_MAX];
@@ -156,6 +160,10 @@ int clean_stale(const char *root)
 	if (!dir)
 		return errno == ENOENT ? 0 : -errno;
 	while ((e = readdir(dir))) {
+		if (!strncmp(e->d_name, RELOAD, strlen(RELOAD))) {
+			err = recover_reload(root, e->d_name) ?: err;
+			continue;
+		}
 		if (strncmp(e->d_name, STAGING, strlen(STAGING)) &&
 		    strncmp(e->d_name, TRASH, strlen(TRASH)))
 			continue;
@@ -319,76 +327,99 @@ static const char *hook_kind(const struct bpf_program *prog)
 	return kind;
 }
 
-int module_up(const struct up_opts *o, const struct features *f,
-	      const struct pin_module_desc *d)
+/*
+ * BPFPIN_FAULT=<step> kills the loader at that step, so tests can prove that
+ * every interruption leaves a state the next run repairs.
+ */
+static void fault_point(const char *step)
 {
-	const char *picked[16] = {};
-	char stage[PATH_MAX], final[PATH_MAX], path[PATH_MAX], why[1024] = "";
-	char summary[512] = "";
-	struct bpfpin_meta meta = {};
+	const char *want = getenv("BPFPIN_FAULT");
+
+	if (want && !strcmp(want, step)) {
+		fflush(NULL);
+		kill(getpid(), SIGKILL);
+	}
+}
+
+/* A module's programs loaded, attached and pinned under a staging directory. */
+struct staged {
 	struct bpf_object *obj;
+	__u32 hooks_missing;
+	char summary[512];
+	char why[1024];
+};
+
+static int make_dirs(const char *stage, bool with_maps)
+{
+	static const char *const subs[] = { "maps", "progs", "links" };
+	char path[PATH_MAX];
+	int i;
+
+	if (mkdir(stage, 0700))
+		return -errno;
+	for (i = with_maps ? 0 : 1; i < 3; i++) {
+		pin_path(path, sizeof(path), "%s/%s", stage, subs[i]);
+		if (mkdir(path, 0700))
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * Open, pick the variants, load with generation @gen (maps pinned under, or
+ * reused from, @maps_dir), attach and pin links and programs under @stage.
+ * The programs count nothing until meta's gate says @gen.
+ */
+static int stage_module(const struct features *f, const struct pin_module_desc *d,
+			__u32 gen, const char *maps_dir, const char *stage,
+			struct staged *st)
+{
+	const char *picked[BPFPIN_MAX_HOOKS] = {};
+	char path[PATH_MAX];
 	struct bpf_program *prog;
 	struct bpf_map *map;
-	struct stat st;
-	struct group *grp;
-	struct timespec now;
 	size_t slen = 0;
-	__u32 zero = 0;
 	int h, err;
 
-	pin_path(final, sizeof(final), "%s/%s", o->root, d->name);
-	if (stat(final, &st) == 0) {
-		printf("%s: already loaded\n", d->name);
-		return 0;
-	}
-	if (pin_path(stage, sizeof(stage), "%s/" STAGING "%s", o->root, d->name))
-		return -ENAMETOOLONG;
-	obj = module_open(d);
-	if (!obj)
+	memset(st, 0, sizeof(*st));
+	st->obj = module_open(d);
+	if (!st->obj)
 		return -errno;
-	err = module_pick(f, obj, d, picked, why, sizeof(why));
+	err = module_pick(f, st->obj, d, picked, st->why, sizeof(st->why));
 	if (err) {
-		pin_warn("module '%s': cannot load on this kernel: %s", d->name, why);
-		goto out_close;
+		pin_warn("module '%s': cannot load on this kernel: %s", d->name,
+			 st->why);
+		return err;
 	}
-	/* programs stay gated (meta.generation 0) until meta is written */
-	err = set_rodata(obj, "cfg_generation", 1);
+	err = set_rodata(st->obj, "cfg_generation", gen);
 	if (err) {
 		pin_warn("module '%s': cannot set cfg_generation: %s", d->name,
 			 strerror(-err));
-		goto out_close;
+		return err;
 	}
-	if (mkdir(stage, 0700) || pin_path(path, sizeof(path), "%s/maps", stage) ||
-	    mkdir(path, 0700) || pin_path(path, sizeof(path), "%s/progs", stage) ||
-	    mkdir(path, 0700) || pin_path(path, sizeof(path), "%s/links", stage) ||
-	    mkdir(path, 0700)) {
-		err = -errno;
-		pin_warn("module '%s': staging '%s': %s", d->name, stage,
-			 strerror(errno));
-		goto err_unpin;
-	}
-	bpf_object__for_each_map(map, obj) {
+	bpf_object__for_each_map(map, st->obj) {
 		if (bpf_map__is_internal(map))
 			continue;
-		pin_path(path, sizeof(path), "%s/maps/%s", stage, bpf_map__name(map));
+		pin_path(path, sizeof(path), "%s/%s", maps_dir, bpf_map__name(map));
 		err = bpf_map__set_pin_path(map, path);
 		if (err)
-			goto err_unpin;
+			return err;
 	}
-	err = bpf_object__load(obj);
+	err = bpf_object__load(st->obj);
 	if (err) {
 		pin_warn("module '%s': load failed: %s (run with -vv for the verifier log)",
 			 d->name, strerror(-err));
-		goto err_unpin;
+		return err;
 	}
+	fault_point("loaded");
 	for (h = 0; h < d->nhooks; h++) {
 		struct bpf_link *link;
 
 		if (!picked[h]) {
-			meta.hooks_missing |= 1u << h;
+			st->hooks_missing |= 1u << h;
 			continue;
 		}
-		prog = bpf_object__find_program_by_name(obj, picked[h]);
+		prog = bpf_object__find_program_by_name(st->obj, picked[h]);
 		link = bpf_program__attach(prog);
 		if (!link) {
 			err = -errno;
@@ -396,12 +427,11 @@ int module_up(const struct up_opts *o, const struct features *f,
 				pin_warn("module '%s': attach '%s' (%s): %s",
 					 d->name, picked[h], hook_kind(prog),
 					 strerror(-err));
-				goto err_unpin;
+				return err;
 			}
 			pin_warn("module '%s': optional hook '%s' not attached: %s",
 				 d->name, d->hooks[h].name, strerror(-err));
-			meta.hooks_missing |= 1u << h;
-			picked[h] = NULL;
+			st->hooks_missing |= 1u << h;
 			continue;
 		}
 		pin_path(path, sizeof(path), "%s/links/%s", stage, picked[h]);
@@ -415,70 +445,155 @@ int module_up(const struct up_opts *o, const struct features *f,
 		if (err) {
 			pin_warn("module '%s': pin '%s': %s", d->name, path,
 				 strerror(-err));
-			goto err_unpin;
+			return err;
 		}
-		if (slen < sizeof(summary))
-			slen += snprintf(summary + slen, sizeof(summary) - slen,
+		if (slen < sizeof(st->summary))
+			slen += snprintf(st->summary + slen, sizeof(st->summary) - slen,
 					 "%s%s=%s", slen ? " " : "",
 					 d->hooks[h].name, hook_kind(prog));
 	}
+	fault_point("attached");
+	return 0;
+}
+
+static void fill_meta(struct bpfpin_meta *meta, const struct pin_module_desc *d,
+		      __u32 gen, __u32 hooks_missing)
+{
+	struct timespec now;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	meta.schema_version = d->schema_version;
-	meta.abi_hash = pin_module_abi_hash(d);
-	meta.load_time_ns = now.tv_sec * 1000000000ull + now.tv_nsec;
-	meta.generation = 1;
-	snprintf(meta.loader_version, sizeof(meta.loader_version), "%s",
+	meta->schema_version = d->schema_version;
+	meta->abi_hash = pin_module_abi_hash(d);
+	if (!meta->load_time_ns)
+		meta->load_time_ns = now.tv_sec * 1000000000ull + now.tv_nsec;
+	meta->generation = gen;
+	meta->gate = gen & 0xff;
+	meta->hooks_missing = hooks_missing;
+	snprintf(meta->loader_version, sizeof(meta->loader_version), "%s",
 		 BPFPIN_VERSION);
-	err = bpf_map__update_elem(bpf_object__find_map_by_name(obj, "meta"),
+}
+
+static void report(const struct pin_module_desc *d, const char *verb,
+		   const struct staged *st, bool quiet)
+{
+	if (!quiet)
+		printf("%s: %s%s (%s)\n", d->name, verb,
+		       st->hooks_missing ? ", degraded" : "", st->summary);
+	if (st->hooks_missing && st->why[0])
+		pin_warn("module '%s': degraded: %s", d->name, st->why);
+}
+
+/* What holds the module's path must be a bpfpin module with our schema. */
+static int check_existing(const char *root, const struct pin_module_desc *d,
+			  struct bpfpin_meta *meta)
+{
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	int fd;
+
+	pin_path(path, sizeof(path), "%s/%s/maps/meta", root, d->name);
+	fd = pin_map_open(path, BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+			  sizeof(struct bpfpin_meta), 1, 0);
+	if (fd < 0) {
+		pin_warn("module '%s': '%s/%s' holds something else than a bpfpin module; nothing changed (remove it, or choose --pin-root)",
+			 d->name, root, d->name);
+		return -EPROTO;
+	}
+	if (bpf_map_lookup_elem(fd, &zero, meta)) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+int module_up(const struct up_opts *o, const struct features *f,
+	      const struct pin_module_desc *d)
+{
+	char stage[PATH_MAX], final[PATH_MAX];
+	struct bpfpin_meta meta = {};
+	struct staged st;
+	struct group *grp;
+	struct stat st_final;
+	__u32 zero = 0;
+	int fd, err;
+
+	pin_path(final, sizeof(final), "%s/%s", o->root, d->name);
+	if (lstat(final, &st_final) == 0) {
+		fd = check_existing(o->root, d, &meta);
+		if (fd < 0)
+			return fd;
+		close(fd);
+		printf("%s: already loaded\n", d->name);
+		return 0;
+	}
+	if (pin_path(stage, sizeof(stage), "%s/" STAGING "%s", o->root, d->name))
+		return -ENAMETOOLONG;
+	err = make_dirs(stage, true);
+	if (err) {
+		pin_warn("module '%s': staging '%s': %s", d->name, stage,
+			 strerror(-err));
+		goto err_unpin;
+	}
+	pin_path(final, sizeof(final), "%s/maps", stage);
+	err = stage_module(f, d, 1, final, stage, &st);
+	if (err)
+		goto err_unpin;
+	fill_meta(&meta, d, 1, st.hooks_missing);
+	err = bpf_map__update_elem(bpf_object__find_map_by_name(st.obj, "meta"),
 				   &zero, sizeof(zero), &meta, sizeof(meta), 0);
 	if (err) {
 		pin_warn("module '%s': write meta: %s", d->name, strerror(-err));
 		goto err_unpin;
 	}
+	fault_point("meta");
 	grp = getgrnam(PIN_GROUP);
 	set_modes(stage, grp ? grp->gr_gid : 0, d->captures_content);
 	/* the module appears whole, or not at all */
+	pin_path(final, sizeof(final), "%s/%s", o->root, d->name);
 	if (rename(stage, final)) {
 		err = -errno;
 		pin_warn("module '%s': rename '%s' to '%s': %s", d->name, stage,
 			 final, strerror(errno));
 		goto err_unpin;
 	}
-	if (!o->quiet)
-		printf("%s: %s (%s)\n", d->name,
-		       meta.hooks_missing ? "loaded, degraded" : "loaded", summary);
-	if (meta.hooks_missing && why[0])
-		pin_warn("module '%s': degraded: %s", d->name, why);
-	bpf_object__close(obj);
+	report(d, "loaded", &st, o->quiet);
+	bpf_object__close(st.obj);
 	return 0;
 
 err_unpin:
 	remove_tree(stage);
-out_close:
-	bpf_object__close(obj);
+	bpf_object__close(st.obj);
 	return err;
 }
 
 int module_down(const char *root, const struct pin_module_desc *d)
 {
-	char final[PATH_MAX], trash[PATH_MAX];
-	int err;
+	char final[PATH_MAX], trash[PATH_MAX], links[PATH_MAX];
+	struct bpfpin_meta meta;
+	int fd, err;
 
 	pin_path(final, sizeof(final), "%s/%s", root, d->name);
 	if (pin_path(trash, sizeof(trash), "%s/" TRASH "%s", root, d->name))
 		return -ENAMETOOLONG;
+	if (access(final, F_OK) && errno == ENOENT) {
+		printf("%s: not loaded\n", d->name);
+		return 0;
+	}
+	fd = check_existing(root, d, &meta);
+	if (fd < 0)
+		return fd;
+	close(fd);
 	/* gone for readers at once; the unpinning that follows may be cut short */
 	if (rename(final, trash)) {
-		if (errno == ENOENT) {
-			printf("%s: not loaded\n", d->name);
-			return 0;
-		}
 		err = -errno;
 		pin_warn("module '%s': '%s': %s", d->name, final, strerror(errno));
 		return err;
 	}
-	err = remove_tree(trash);
+	fault_point("down-renamed");
+	pin_path(links, sizeof(links), "%s/links", trash);
+	err = remove_tree(links);
+	fault_point("down-unlinked");
+	err = remove_tree(trash) ?: err;
 	if (err) {
 		pin_warn("module '%s': unpin '%s': %s", d->name, trash,
 			 strerror(-err));
@@ -486,4 +601,197 @@ int module_down(const char *root, const struct pin_module_desc *d)
 	}
 	printf("%s: unloaded\n", d->name);
 	return 0;
+}
+
+static int unlink_all(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *e;
+	DIR *dh = opendir(dir);
+	int err = 0;
+
+	if (!dh)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(dh)))
+		if (e->d_name[0] != '.' &&
+		    !pin_path(path, sizeof(path), "%s/%s", dir, e->d_name) &&
+		    unlink(path) && errno != ENOENT)
+			err = -errno;
+	closedir(dh);
+	return err;
+}
+
+static int move_all(const char *from, const char *to)
+{
+	char src[PATH_MAX], dst[PATH_MAX];
+	struct dirent *e;
+	DIR *dh = opendir(from);
+	int err = 0;
+
+	if (!dh)
+		return errno == ENOENT ? 0 : -errno;
+	while ((e = readdir(dh)) && !err) {
+		if (e->d_name[0] == '.')
+			continue;
+		pin_path(src, sizeof(src), "%s/%s", from, e->d_name);
+		pin_path(dst, sizeof(dst), "%s/%s", to, e->d_name);
+		if (rename(src, dst))
+			err = -errno;
+		fault_point("reload-moving");
+	}
+	closedir(dh);
+	return err;
+}
+
+/*
+ * The second half of a reload, once the gate names the new generation:
+ * unpin every old link and program (they count nothing now), mark the stage
+ * "-move", then move the new pins in. Either half can be cut short and
+ * redone; the "-move" mark tells which half a stage is in.
+ */
+static int finish_reload(const char *root, const struct pin_module_desc *d,
+			 const char *stage, bool moving)
+{
+	char dir[PATH_MAX], from[PATH_MAX], moved[PATH_MAX];
+	int err = 0;
+
+	if (!moving) {
+		pin_path(dir, sizeof(dir), "%s/%s/links", root, d->name);
+		err = unlink_all(dir);
+		pin_path(dir, sizeof(dir), "%s/%s/progs", root, d->name);
+		err = unlink_all(dir) ?: err;
+		if (err)
+			return err;
+		fault_point("reload-unpinned");
+		pin_path(moved, sizeof(moved), "%s-move", stage);
+		if (rename(stage, moved))
+			return -errno;
+		stage = moved;
+	}
+	pin_path(from, sizeof(from), "%s/links", stage);
+	pin_path(dir, sizeof(dir), "%s/%s/links", root, d->name);
+	err = move_all(from, dir);
+	pin_path(from, sizeof(from), "%s/progs", stage);
+	pin_path(dir, sizeof(dir), "%s/%s/progs", root, d->name);
+	err = move_all(from, dir) ?: err;
+	return err ?: remove_tree(stage);
+}
+
+int module_reload(const struct up_opts *o, const struct features *f,
+		  const struct pin_module_desc *d, bool reset)
+{
+	char stage[PATH_MAX], maps[PATH_MAX], path[PATH_MAX];
+	__u32 zero = 0, gen, abi = pin_module_abi_hash(d);
+	struct bpfpin_meta meta;
+	struct staged st = {};
+	struct group *grp;
+	int meta_fd, err, i;
+
+	pin_path(path, sizeof(path), "%s/%s", o->root, d->name);
+	if (access(path, F_OK) && errno == ENOENT) {
+		pin_warn("module '%s' is not loaded under '%s' (try 'bpfpin-load up %s')",
+			 d->name, o->root, d->name);
+		return -ENOENT;
+	}
+	meta_fd = check_existing(o->root, d, &meta);
+	if (meta_fd < 0)
+		return meta_fd;
+	if (meta.schema_version != d->schema_version || meta.abi_hash != abi) {
+		close(meta_fd);
+		if (!reset) {
+			pin_warn("module '%s': pinned schema %u (abi %08x), this build has %u (abi %08x); refusing to reload (--reset recreates the maps, losing their counts)",
+				 d->name, meta.schema_version, meta.abi_hash,
+				 d->schema_version, abi);
+			return -EPROTO;
+		}
+		err = module_down(o->root, d);
+		return err ?: module_up(o, f, d);
+	}
+	if (reset) {
+		close(meta_fd);
+		err = module_down(o->root, d);
+		return err ?: module_up(o, f, d);
+	}
+	gen = meta.generation + 1;
+	/* the gate compares one byte: skip 0, which means "nothing counts" */
+	if ((gen & 0xff) == 0)
+		gen++;
+	pin_path(stage, sizeof(stage), "%s/" RELOAD "%s-g%u", o->root, d->name, gen);
+	pin_path(maps, sizeof(maps), "%s/%s/maps", o->root, d->name);
+	err = make_dirs(stage, false);
+	if (err) {
+		pin_warn("module '%s': staging '%s': %s", d->name, stage,
+			 strerror(-err));
+		goto err_unpin;
+	}
+	/* the new programs reuse every pinned map: the counts carry on */
+	err = stage_module(f, d, gen, maps, stage, &st);
+	if (err)
+		goto err_unpin;
+	grp = getgrnam(PIN_GROUP);
+	set_modes(stage, grp ? grp->gr_gid : 0, d->captures_content);
+	/* no handoff word may predate the new programs (see bpfpin.h) */
+	for (i = 0; i < BPFPIN_MAX_HOOKS; i++) {
+		__u32 clear[pin_ncpus()];
+
+		memset(clear, 0, sizeof(clear));
+		bpf_map__update_elem(bpf_object__find_map_by_name(st.obj, "handoff"),
+				     &i, sizeof(i), clear, sizeof(clear), 0);
+	}
+	fault_point("reload-staged");
+	/* the switch: one map update */
+	fill_meta(&meta, d, gen, st.hooks_missing);
+	if (bpf_map_update_elem(meta_fd, &zero, &meta, BPF_ANY)) {
+		err = -errno;
+		pin_warn("module '%s': write meta: %s", d->name, strerror(-err));
+		goto err_unpin;
+	}
+	close(meta_fd);
+	meta_fd = -1;
+	fault_point("reload-flipped");
+	err = finish_reload(o->root, d, stage, false);
+	if (err)
+		pin_warn("module '%s': finish reload: %s (the next bpfpin-load run completes it)",
+			 d->name, strerror(-err));
+	else
+		report(d, "reloaded", &st, o->quiet);
+	bpf_object__close(st.obj);
+	return err;
+
+err_unpin:
+	if (meta_fd >= 0)
+		close(meta_fd);
+	remove_tree(stage);
+	bpf_object__close(st.obj);
+	return err;
+}
+
+/*
+ * A reload stage left by a killed loader: finish it if the gate already
+ * names its generation, else drop it (its programs never counted).
+ */
+static int recover_reload(const char *root, const char *name)
+{
+	const struct pin_module_desc *d;
+	char module[64], stage[PATH_MAX];
+	struct bpfpin_meta meta;
+	unsigned int gen;
+	bool moving;
+	int n = 0, fd;
+
+	if (sscanf(name, RELOAD "%63[a-z0-9_]-g%u%n", module, &gen, &n) != 2)
+		return -EINVAL;
+	moving = !strcmp(name + n, "-move");
+	pin_path(stage, sizeof(stage), "%s/%s", root, name);
+	d = pin_module_find(module);
+	fd = d ? check_existing(root, d, &meta) : -ENOENT;
+	if (fd >= 0)
+		close(fd);
+	if (fd >= 0 && (moving || meta.generation == gen)) {
+		pin_info("completing the reload of '%s' to generation %u, left by an interrupted bpfpin-load",
+			 module, gen);
+		return finish_reload(root, d, stage, moving);
+	}
+	pin_info("removing '%s', left by an interrupted bpfpin-load", stage);
+	return remove_tree(stage);
 }

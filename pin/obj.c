@@ -44,6 +44,7 @@ int pin_map_open(const char *path, __u32 type, __u32 key_size,
 		    .file_flags = (flags & PIN_RDONLY) ? BPF_F_RDONLY : 0);
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
+	const char *base;
 	int fd, err;
 
 	fd = bpf_obj_get_opts(path, &opts);
@@ -78,6 +79,14 @@ int pin_map_open(const char *path, __u32 type, __u32 key_size,
 	if (max_entries && info.max_entries != max_entries) {
 		pin_warn("map '%s': %u entries, expected %u", path,
 			 info.max_entries, max_entries);
+		goto err_mismatch;
+	}
+	/* same shape, other name: another program's map pinned here */
+	base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	if (strncmp(info.name, base, BPF_OBJ_NAME_LEN - 1)) {
+		pin_warn("map '%s' is named '%s', expected '%.15s' (another program's map?)",
+			 path, info.name, base);
 		goto err_mismatch;
 	}
 	return fd;
@@ -259,4 +268,18 @@ int pin_module__drops(const struct pin_module *m, __u64 drops[DROP_NR])
 		pin_percpu_reduce(&drops_desc, buf, &drops[i]);
 	}
 	return 0;
+}
+
+bool pin_map_is_pinned(int fd, const char *path)
+{
+	LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = BPF_F_RDONLY);
+	__u32 held = 0, pinned = 1;
+	int pfd = bpf_obj_get_opts(path, &opts);
+	bool same;
+
+	if (pfd < 0)
+		return false;
+	same = !map_id(fd, &held) && !map_id(pfd, &pinned) && held == pinned;
+	close(pfd);
+	return same;
 }

@@ -195,6 +195,12 @@ int pin_stats_maps__swap(const struct pin_stats_maps *s);
  */
 int pin_module__lock(const struct pin_module *m);
 
+/**
+ * pin_map_is_pinned() - whether the map behind @fd is still the one pinned
+ * at @path (a down, or a reload with --reset, replaces it)
+ */
+bool pin_map_is_pinned(int fd, const char *path);
+
 /** pin_module__drops() - the module's drop counters, summed over CPUs */
 int pin_module__drops(const struct pin_module *m, __u64 drops[DROP_NR]);
 

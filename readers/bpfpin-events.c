@@ -133,6 +133,26 @@ static int handle_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/*
+ * A down, or a reload with --reset, unpins the ring we read: nothing will
+ * come through it any more. Say so rather than wait in silence.
+ */
+static int check_rings(struct ring *rings, int n)
+{
+	char path[PATH_MAX];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		pin_path(path, sizeof(path), "%s/maps/events", rings[i].mod.dir);
+		if (!pin_map_is_pinned(rings[i].map_fd, path)) {
+			pin_warn("ring '%s' is no longer pinned (module '%s' was unloaded or reset); run bpfpin-events again",
+				 path, rings[i].mod.desc->name);
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
 /* A closed pipe (`| head`) ends the stream even when no event comes. */
 static bool stdout_closed(void)
 {
@@ -226,7 +246,7 @@ int main(int argc, char **argv)
 	struct timespec start, now;
 	enum pin_format fmt;
 	const char *root;
-	int c, i, nrings = 0, err = 0;
+	int c, i, nrings = 0, polls = 0, err = 0;
 
 	pin_tool_log_init(PROG, 0);
 	while ((c = getopt_long(argc, argv, "f:p:c:C:d:n:r:vhV", long_opts, NULL)) != -1) {
@@ -309,6 +329,12 @@ int main(int argc, char **argv)
 		if (stdout_closed()) {
 			err = -EPIPE;
 			break;
+		}
+		/* about once a second: is what we read still pinned? */
+		if (++polls % (1000 / POLL_MS) == 0) {
+			err = check_rings(rings, nrings);
+			if (err)
+				break;
 		}
 		if (o.duration > 0) {
 			clock_gettime(CLOCK_MONOTONIC, &now);

@@ -23,6 +23,7 @@ static const struct pin_col module_cols[] = {
 	{ "type", PIN_COL_STR, .flags = meta_col },
 	{ "health", PIN_COL_STR },
 	{ "schema", PIN_COL_U64 },
+	{ "generation", PIN_COL_U64 },
 	{ "loaded", PIN_COL_STR },
 	{ "version", PIN_COL_STR },
 	{ "programs", PIN_COL_U64 },
@@ -225,10 +226,10 @@ static int list_module(struct pin_writer *w, const char *root,
 	err = pin_module__open(&m, root, d, PIN_RDONLY);
 	if (err) {
 		row[2].str = "broken";
-		row[3].null = row[4].null = row[5].null = true;
-		row[6].null = row[7].null = row[8].null = true;
+		for (i = 3; i <= 9; i++)
+			row[i].null = true;
 		snprintf(detail, size, "%s", strerror(-err));
-		row[9].str = detail;
+		row[10].str = detail;
 		return err == -EACCES || err == -EPERM ? err : 0;
 	}
 	pin_writer__begin(w, d->name, NULL, object_cols, PIN_LEN(object_cols));
@@ -239,14 +240,15 @@ static int list_module(struct pin_writer *w, const char *root,
 	if (!err)
 		err = pin_module__drops(&m, drops);
 	row[3].u = m.meta.schema_version;
+	row[4].u = m.meta.generation;
 	pin_format_rfc3339(m.meta.load_time_ns, loaded, 40);
-	row[4].str = loaded;
-	row[5].str = m.meta.loader_version;
-	row[6].u = ms.programs;
-	row[7].u = ms.attached;
+	row[5].str = loaded;
+	row[6].str = m.meta.loader_version;
+	row[7].u = ms.programs;
+	row[8].u = ms.attached;
 	for (i = 0; i < DROP_NR; i++)
-		row[8].u += drops[i];
-	row[9].str = detail;
+		row[9].u += drops[i];
+	row[10].str = detail;
 	if (!err)
 		err = pin_writer__end(w);
 	pin_module__close(&m);
