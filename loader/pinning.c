@@ -677,6 +677,23 @@ static int finish_reload(const char *root, const struct pin_module_desc *d,
 	return err ?: remove_tree(stage);
 }
 
+static int clear_handoff(struct bpf_map *map)
+{
+	/* per-CPU values are 8-byte aligned slots, one per possible CPU */
+	size_t size = pin_percpu_stride(sizeof(__u32)) * pin_ncpus();
+	unsigned char clear[size];
+	__u32 i;
+	int err;
+
+	memset(clear, 0, size);
+	for (i = 0; i < BPFPIN_MAX_HOOKS; i++) {
+		err = bpf_map__update_elem(map, &i, sizeof(i), clear, size, 0);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int module_reload(const struct up_opts *o, const struct features *f,
 		  const struct pin_module_desc *d, bool reset)
 {
@@ -685,7 +702,7 @@ int module_reload(const struct up_opts *o, const struct features *f,
 	struct bpfpin_meta meta;
 	struct staged st = {};
 	struct group *grp;
-	int meta_fd, err, i;
+	int meta_fd, err;
 
 	pin_path(path, sizeof(path), "%s/%s", o->root, d->name);
 	if (access(path, F_OK) && errno == ENOENT) {
@@ -730,13 +747,16 @@ int module_reload(const struct up_opts *o, const struct features *f,
 		goto err_unpin;
 	grp = getgrnam(PIN_GROUP);
 	set_modes(stage, grp ? grp->gr_gid : 0, d->captures_content);
-	/* no handoff word may predate the new programs (see bpfpin.h) */
-	for (i = 0; i < BPFPIN_MAX_HOOKS; i++) {
-		__u32 clear[pin_ncpus()];
-
-		memset(clear, 0, sizeof(clear));
-		bpf_map__update_elem(bpf_object__find_map_by_name(st.obj, "handoff"),
-				     &i, sizeof(i), clear, sizeof(clear), 0);
+	/*
+	 * No handoff word may predate the new programs (see bpfpin.h): a CPU
+	 * whose last event ran before they were attached would keep the old
+	 * program's "counted" and make the new one skip its next event.
+	 */
+	err = clear_handoff(bpf_object__find_map_by_name(st.obj, "handoff"));
+	if (err) {
+		pin_warn("module '%s': clear 'handoff': %s", d->name,
+			 strerror(-err));
+		goto err_unpin;
 	}
 	fault_point("reload-staged");
 	/* the switch: one map update */

@@ -61,25 +61,27 @@ assert_healthy() {
 	assert_healthy
 }
 
-@test "reload: N execs running across repeated reloads are counted exactly N times" {
+@test "reload: N execs running across repeated reloads are counted exactly N times, three times" {
 	n=1500
-	new_cgroup across
-	in_cgroup "$CG" sh -c "i=0; while [ \$i -lt $n ]; do /bin/true; i=\$((i + 1)); done" &
-	workload=$!
-	reloads=0
-	while kill -0 "$workload" 2>/dev/null; do
-		bpfpin-load reload proc >/dev/null
-		reloads=$((reloads + 1))
+	for run in 1 2 3; do
+		new_cgroup "across$run"
+		in_cgroup "$CG" sh -c "i=0; while [ \$i -lt $n ]; do /bin/true; i=\$((i + 1)); done" &
+		workload=$!
+		reloads=0
+		while kill -0 "$workload" 2>/dev/null; do
+			bpfpin-load reload proc >/dev/null
+			reloads=$((reloads + 1))
+		done
+		wait "$workload"
+		execs=$(stat_value "$CG_REL" true execs)
+		exits=$(stat_value "$CG_REL" true exits)
+		forks=$(stat_value "$CG_REL" sh forks)
+		echo "# run $run: N=$n across $reloads reloads: execs=$execs exits=$exits forks=$forks" >&3
+		[ "$reloads" -ge 3 ]
+		[ "$execs" -eq "$n" ]
+		[ "$exits" -eq "$n" ]
+		[ "$forks" -eq "$n" ]
 	done
-	wait "$workload"
-	execs=$(stat_value "$CG_REL" true execs)
-	exits=$(stat_value "$CG_REL" true exits)
-	forks=$(stat_value "$CG_REL" sh forks)
-	echo "# N=$n across $reloads reloads: execs=$execs exits=$exits forks=$forks" >&3
-	[ "$reloads" -ge 3 ]
-	[ "$execs" -eq "$n" ]
-	[ "$exits" -eq "$n" ]
-	[ "$forks" -eq "$n" ]
 	assert_healthy
 }
 
