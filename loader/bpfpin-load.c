@@ -371,13 +371,15 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{}
 	};
+	static const char optstring[] = "p:c:r:f:vhV";
 	struct opts o = defaults;
 	const char *cmd = NULL, *root;
 	bool cli_mods = false;
 	int c, i, err;
 
 	pin_tool_log_init(PROG, 0);
-	while ((c = getopt_long(argc, argv, "p:c:r:f:vhV", long_opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, optstring, long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'p': o.profile = optarg; break;
 		case 'c': o.config = optarg; break;
@@ -390,8 +392,7 @@ int main(int argc, char **argv)
 			pin_print_version();
 			return 0;
 		default:
-			fprintf(stderr, "try '" PROG " --help'\n");
-			return 2;
+			return pin_option_error(argv, optstring);
 		}
 	}
 	pin_tool_log_init(PROG, o.verbose);

@@ -55,6 +55,11 @@ const char *pin_tool_name(void);
  * Return: 2, the usage exit code
  */
 int pin_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/**
+ * pin_option_error() - one line for what getopt_long refused (set opterr = 0)
+ * Return: 2
+ */
+int pin_option_error(char *const *argv, const char *optstring);
 /** pin_print_version() - "prog version (libbpf version)" on stdout */
 void pin_print_version(void);
 /** pin_parse_count() - a whole number >= 1; Return: 0, or 2 after a message */

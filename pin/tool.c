@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* tool.c: what every bpfpin command line shares: usage errors, versions, numbers, module lists */
 #include <errno.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/libbpf.h>
@@ -18,6 +19,19 @@ int pin_usage_error(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, " (try '%s --help')\n", prog);
 	return 2;
+}
+
+int pin_option_error(char *const *argv, const char *optstring)
+{
+	const char *arg = argv[optind - 1];
+
+	if (!optopt)
+		return pin_usage_error("unrecognized option '%s'", arg);
+	if (!strncmp(arg, "--", 2))
+		return pin_usage_error("option '%s' needs a value", arg);
+	if (strchr(optstring, optopt))
+		return pin_usage_error("option '-%c' needs a value", optopt);
+	return pin_usage_error("unrecognized option '-%c'", optopt);
 }
 
 void pin_print_version(void)

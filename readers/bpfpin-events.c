@@ -238,6 +238,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{}
 	};
+	static const char optstring[] = "f:p:c:C:d:n:r:vhV";
 	struct ring rings[MAX_MODULES];
 	struct ring_ctx ctxs[MAX_MODULES];
 	struct ring_buffer *rb = NULL;
@@ -249,7 +250,8 @@ int main(int argc, char **argv)
 	int c, i, nrings = 0, polls = 0, err = 0;
 
 	pin_tool_log_init(PROG, 0);
-	while ((c = getopt_long(argc, argv, "f:p:c:C:d:n:r:vhV", long_opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, optstring, long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': o.format = optarg; break;
 		case 'p':
@@ -273,8 +275,7 @@ int main(int argc, char **argv)
 			pin_print_version();
 			return 0;
 		default:
-			fprintf(stderr, "try '" PROG " --help'\n");
-			return 2;
+			return pin_option_error(argv, optstring);
 		}
 	}
 	pin_tool_log_init(PROG, o.verbose);

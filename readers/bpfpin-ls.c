@@ -265,6 +265,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{}
 	};
+	static const char optstring[] = "f:r:vhV";
 	const struct pin_module_desc *mods[MAX_MODULES];
 	struct pin_val rows[MAX_MODULES][PIN_LEN(module_cols)];
 	char loaded[MAX_MODULES][40], detail[MAX_MODULES][512];
@@ -274,7 +275,8 @@ int main(int argc, char **argv)
 	int c, i, n, verbose = 0, err = 0;
 
 	pin_tool_log_init(PROG, 0);
-	while ((c = getopt_long(argc, argv, "f:r:vhV", long_opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, optstring, long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': format = optarg; break;
 		case 'r': pin_root = optarg; break;
@@ -284,8 +286,7 @@ int main(int argc, char **argv)
 			pin_print_version();
 			return 0;
 		default:
-			fprintf(stderr, "try '" PROG " --help'\n");
-			return 2;
+			return pin_option_error(argv, optstring);
 		}
 	}
 	pin_tool_log_init(PROG, verbose);
@@ -299,7 +300,8 @@ int main(int argc, char **argv)
 		return pin_exit_code(err);
 	n = pin_loaded_modules(root, mods, MAX_MODULES);
 	if (n < 0) {
-		pin_warn("pin root '%s': %s", root, strerror(-n));
+		pin_warn("pin root '%s': %s%s", root, strerror(-n),
+			 pin_access_hint(n));
 		return pin_exit_code(n);
 	}
 	signal(SIGPIPE, SIG_IGN);

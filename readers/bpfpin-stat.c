@@ -146,6 +146,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{}
 	};
+	static const char optstring[] = "f:b:t:i:n:o:r:vhV";
 	struct opts o = defaults;
 	enum pin_format fmt;
 	const char *root;
@@ -153,7 +154,8 @@ int main(int argc, char **argv)
 	int c, err;
 
 	pin_tool_log_init(PROG, 0);
-	while ((c = getopt_long(argc, argv, "f:b:t:i:n:o:r:vhV", long_opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, optstring, long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': o.format = optarg; break;
 		case 'b':
@@ -182,8 +184,7 @@ int main(int argc, char **argv)
 			pin_print_version();
 			return 0;
 		default:
-			fprintf(stderr, "try '" PROG " --help'\n");
-			return 2;
+			return pin_option_error(argv, optstring);
 		}
 	}
 	pin_tool_log_init(PROG, o.verbose);
