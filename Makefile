@@ -15,7 +15,7 @@ UNIT_TESTS := test_out test_cgroup test_percpu test_paths
 STRESS_TESTS := flush-stress
 
 VERSION := $(shell cat VERSION)
-BUILD := build
+BUILD ?= build
 PREFIX ?= /usr/local
 DESTDIR ?=
 SBINDIR ?= $(PREFIX)/sbin
@@ -34,6 +34,10 @@ CFLAGS += -Wall -Wextra -Wno-missing-field-initializers -std=gnu11 -I$(BUILD) -I
 	-DBPFPIN_VERSION='"$(VERSION)"' $(if $(WERROR),-Werror) $(EXTRA_CFLAGS)
 BPF_CFLAGS := -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -I$(BUILD)
 LDLIBS := -lbpf -lelf -lz
+# SANITIZE=1 (with BUILD=build/san): AddressSanitizer and UBSan, failing hard
+ifeq ($(SANITIZE),1)
+CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
 
 ifeq ($(V),1)
 Q :=
@@ -45,7 +49,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all run check unit install uninstall clean help deps vmlinux
+.PHONY: all run check check-sanitize lint unit install uninstall clean help deps vmlinux
 
 PIN_LIB := $(BUILD)/libpin.a
 TOOLS := $(BUILD)/bpfpin-load $(addprefix $(BUILD)/,$(READERS))
@@ -153,7 +157,12 @@ run: all
 	@echo "      build/bpfpin-load down                unload everything"
 
 check: all
-	$(Q)tests/run
+	$(Q)BUILD=$(BUILD) tests/run
+
+# The tests again, on a build with AddressSanitizer and UBSan.
+check-sanitize:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/san SANITIZE=1 all
+	$(Q)BUILD=$(BUILD)/san tests/run
 
 unit: $(UNITS)
 	$(Q)tests/run --unit
@@ -175,6 +184,8 @@ help:
 	@echo "  all (default)  build the loader, readers and unit tests into $(BUILD)/"
 	@echo "  run            load the default profile and show a first snapshot (root)"
 	@echo "  check          run the unit and BATS tests (root; installs deps)"
+	@echo "  check-sanitize the tests on an ASan+UBSan build (in build/san)"
+	@echo "  lint           cppcheck and clang-tidy (.clang-tidy)"
 	@echo "  unit           run the unit tests only"
 	@echo "  install        install into DESTDIR/PREFIX ($(PREFIX))"
 	@echo "  deps           install missing Debian packages (root)"

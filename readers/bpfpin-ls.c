@@ -212,10 +212,20 @@ static const char *health(const struct pin_module *m, char *detail, size_t size)
 	return broken ? "broken" : degraded ? "degraded" : "ok";
 }
 
+/* A module's summary row and the strings it points to. */
+struct module_row {
+	struct pin_val v[PIN_LEN(module_cols)];
+	char loaded[40];
+	char version[BPFPIN_VERSION_LEN + 1];
+	char detail[512];
+};
+
 static int list_module(struct pin_writer *w, const char *root,
-		       const struct pin_module_desc *d, struct pin_val *row,
-		       char *loaded, char *detail, size_t size)
+		       const struct pin_module_desc *d, struct module_row *mr)
 {
+	struct pin_val *row = mr->v;
+	char *detail = mr->detail;
+	size_t size = sizeof(mr->detail);
 	struct module_state ms = {};
 	struct pin_module m;
 	__u64 drops[DROP_NR] = {};
@@ -241,9 +251,11 @@ static int list_module(struct pin_writer *w, const char *root,
 		err = pin_module__drops(&m, drops);
 	row[3].u = m.meta.schema_version;
 	row[4].u = m.meta.generation;
-	pin_format_rfc3339(m.meta.load_time_ns, loaded, 40);
-	row[5].str = loaded;
-	row[6].str = m.meta.loader_version;
+	pin_format_rfc3339(m.meta.load_time_ns, mr->loaded, sizeof(mr->loaded));
+	row[5].str = mr->loaded;
+	snprintf(mr->version, sizeof(mr->version), "%.*s",
+		 (int)sizeof(m.meta.loader_version), m.meta.loader_version);
+	row[6].str = mr->version;
 	row[7].u = ms.programs;
 	row[8].u = ms.attached;
 	for (i = 0; i < DROP_NR; i++)
@@ -267,8 +279,7 @@ int main(int argc, char **argv)
 	};
 	static const char optstring[] = "f:r:vhV";
 	const struct pin_module_desc *mods[MAX_MODULES];
-	struct pin_val rows[MAX_MODULES][PIN_LEN(module_cols)];
-	char loaded[MAX_MODULES][40], detail[MAX_MODULES][512];
+	static struct module_row rows[MAX_MODULES];
 	const char *format = "table", *pin_root = NULL, *root;
 	struct pin_writer *w;
 	enum pin_format fmt;
@@ -311,12 +322,11 @@ int main(int argc, char **argv)
 	/* objects first (a table per module), then the summary of all modules */
 	memset(rows, 0, sizeof(rows));
 	for (i = 0; i < n && !err; i++)
-		err = list_module(w, root, mods[i], rows[i], loaded[i], detail[i],
-				  sizeof(detail[i]));
+		err = list_module(w, root, mods[i], &rows[i]);
 	if (!err) {
 		pin_writer__begin(w, "ls", "modules", module_cols, PIN_LEN(module_cols));
 		for (i = 0; i < n && !err; i++)
-			err = pin_writer__row(w, rows[i]);
+			err = pin_writer__row(w, rows[i].v);
 		if (!err)
 			err = pin_writer__end(w);
 	}
