@@ -14,6 +14,7 @@ LOADER_OBJS := bpfpin-load registry probe pinning
 UNIT_TESTS := test_out test_cgroup test_percpu test_paths
 STRESS_TESTS := flush-stress
 
+SHELL := /bin/bash
 VERSION := $(shell cat VERSION)
 BUILD ?= build
 PREFIX ?= /usr/local
@@ -158,6 +159,24 @@ run: all
 
 check: all
 	$(Q)BUILD=$(BUILD) tests/run
+
+# Static checks: cppcheck (libbpf's macros spelled out in .cppcheck-defs.h)
+# and clang-tidy (.clang-tidy). Both must be silent.
+LINT_SRCS := $(wildcard pin/*.c loader/*.c readers/*.c)
+lint: $(BUILD)/modules.h $(BUILD)/skels.h
+	$(call msg,CPPCHECK,$(LINT_SRCS))
+	$(Q)cppcheck -q --enable=warning,performance,portability --std=c11 \
+		--error-exitcode=1 --inline-suppr --include=.cppcheck-defs.h \
+		--suppress=missingIncludeSystem -Ipin -Ibpf -I$(BUILD) -Iloader \
+		-D__x86_64__ -DBPFPIN_VERSION='"$(VERSION)"' \
+		pin loader readers tests/unit tests/stress
+	$(Q)for f in $(LINT_SRCS); do \
+		printf '  %-8s %s\n' TIDY $$f; \
+		clang-tidy -quiet $$f -- -std=gnu11 -Ipin -Ibpf -I$(BUILD) -Iloader \
+			-DBPFPIN_VERSION='"$(VERSION)"' 2>&1 | \
+			grep -v 'warnings\? generated' ; \
+		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
 
 # The tests again, on a build with AddressSanitizer and UBSan.
 check-sanitize:

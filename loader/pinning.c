@@ -111,6 +111,13 @@ void root_unlock(int fd)
 		close(fd);	/* drops the flock */
 }
 
+/* Keep the last error of a sequence of steps that all run. */
+static void note_err(int *err, int e)
+{
+	if (e)
+		*err = e;
+}
+
 /* Unlink a pinned tree; links first, so programs detach before maps go. */
 static int remove_tree(const char *path)
 {
@@ -126,7 +133,7 @@ static int remove_tree(const char *path)
 		if (pin_path(sub, sizeof(sub), "%s/%s", path, order[i]))
 			return -ENAMETOOLONG;
 		if (stat(sub, &st) == 0 && S_ISDIR(st.st_mode))
-			err = remove_tree(sub) ?: err;
+			note_err(&err, remove_tree(sub));
 	}
 	dir = opendir(path);
 	if (!dir)
@@ -137,7 +144,7 @@ static int remove_tree(const char *path)
 		if (pin_path(sub, sizeof(sub), "%s/%s", path, e->d_name))
 			continue;
 		if (e->d_type == DT_DIR)
-			err = remove_tree(sub) ?: err;
+			note_err(&err, remove_tree(sub));
 		else if (unlink(sub))
 			err = -errno;
 	}
@@ -161,7 +168,7 @@ int clean_stale(const char *root)
 		return errno == ENOENT ? 0 : -errno;
 	while ((e = readdir(dir))) {
 		if (!strncmp(e->d_name, RELOAD, strlen(RELOAD))) {
-			err = recover_reload(root, e->d_name) ?: err;
+			note_err(&err, recover_reload(root, e->d_name));
 			continue;
 		}
 		if (strncmp(e->d_name, STAGING, strlen(STAGING)) &&
@@ -171,7 +178,7 @@ int clean_stale(const char *root)
 			continue;
 		pin_info("removing '%s', left by an interrupted bpfpin-load",
 			 path);
-		err = remove_tree(path) ?: err;
+		note_err(&err, remove_tree(path));
 	}
 	closedir(dir);
 	return err;
@@ -511,7 +518,7 @@ int module_up(const struct up_opts *o, const struct features *f,
 {
 	char stage[PATH_MAX], final[PATH_MAX];
 	struct bpfpin_meta meta = {};
-	struct staged st;
+	struct staged st = {};
 	struct group *grp;
 	struct stat st_final;
 	__u32 zero = 0;
@@ -593,7 +600,7 @@ int module_down(const char *root, const struct pin_module_desc *d)
 	pin_path(links, sizeof(links), "%s/links", trash);
 	err = remove_tree(links);
 	fault_point("down-unlinked");
-	err = remove_tree(trash) ?: err;
+	note_err(&err, remove_tree(trash));
 	if (err) {
 		pin_warn("module '%s': unpin '%s': %s", d->name, trash,
 			 strerror(-err));
@@ -659,7 +666,7 @@ static int finish_reload(const char *root, const struct pin_module_desc *d,
 		pin_path(dir, sizeof(dir), "%s/%s/links", root, d->name);
 		err = unlink_all(dir);
 		pin_path(dir, sizeof(dir), "%s/%s/progs", root, d->name);
-		err = unlink_all(dir) ?: err;
+		note_err(&err, unlink_all(dir));
 		if (err)
 			return err;
 		fault_point("reload-unpinned");
@@ -673,7 +680,7 @@ static int finish_reload(const char *root, const struct pin_module_desc *d,
 	err = move_all(from, dir);
 	pin_path(from, sizeof(from), "%s/progs", stage);
 	pin_path(dir, sizeof(dir), "%s/%s/progs", root, d->name);
-	err = move_all(from, dir) ?: err;
+	note_err(&err, move_all(from, dir));
 	return err ?: remove_tree(stage);
 }
 
@@ -767,7 +774,6 @@ int module_reload(const struct up_opts *o, const struct features *f,
 		goto err_unpin;
 	}
 	close(meta_fd);
-	meta_fd = -1;
 	fault_point("reload-flipped");
 	err = finish_reload(o->root, d, stage, false);
 	if (err)

@@ -219,7 +219,7 @@ static int map_id(int fd, __u32 *id)
 
 int pin_stats_maps__swap(const struct pin_stats_maps *s)
 {
-	__u32 zero = 0, active, ids[2];
+	__u32 zero = 0, active, ids[2] = {};
 	int i, err;
 
 	if (bpf_map_lookup_elem(s->slot, &zero, &active))
