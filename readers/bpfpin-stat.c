@@ -124,7 +124,17 @@ static int run(struct opts *o, const char *root, enum pin_format fmt)
 		} else {
 			err = print_once(o, root, stdout, fmt);
 		}
-		if (err || o->interval <= 0)
+		if (o->interval <= 0)
+			break;
+		/*
+		 * A module being reloaded with --reset, or down and up again, is
+		 * missing for a moment: an interval reader waits for the next
+		 * round rather than die. Its exit code is that of the last one.
+		 */
+		if (err == -ENOENT || err == -EPROTO)
+			pin_warn("skipping this round; trying again in %g s",
+				 o->interval);
+		else if (err)
 			break;
 	}
 	return err;

@@ -112,9 +112,26 @@ assert_healthy() {
 		kill -0 "$reader" 2>/dev/null || break
 		sleep 0.1
 	done
-	run wait "$reader"
+	status=0
+	wait "$reader" || status=$?
 	[ "$status" -eq 3 ]
 	grep -q "ring '$BPFPIN_ROOT/proc/maps/events' is no longer pinned" "$BATS_TEST_TMPDIR/err"
+}
+
+@test "reload: bpfpin-stat --interval keeps reading across a reload --reset (it reopens the pins each time)" {
+	new_cgroup interval
+	bpfpin-stat proc --format json --by cgroup --interval 0.3 --count 8 > "$BATS_TEST_TMPDIR/out" 2>&1 &
+	reader=$!
+	sleep 0.5
+	bpfpin-load reload --reset proc >/dev/null
+	in_cgroup "$CG" sh -c '/bin/true; exit 0'
+	# not `run wait`: run's subshell cannot wait for our child
+	status=0
+	wait "$reader" || status=$?
+	[ "$status" -eq 0 ]
+	grep -q "skipping this round" "$BATS_TEST_TMPDIR/out" || true
+	# the last snapshots read the new maps: they see the exec made after the reset
+	jq -r --arg cg "$CG_REL" 'select(.cgroup == $cg) | .execs' "$BATS_TEST_TMPDIR/out" | tail -n 1 | grep -qx 2
 }
 
 @test "crash: a loader killed at every step leaves a state the next run repairs" {
