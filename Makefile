@@ -9,7 +9,7 @@
 
 MODULES := proc
 READERS := bpfpin-stat bpfpin-events bpfpin-ls
-PIN_OBJS := log paths registry obj percpu cgroup out records tool
+PIN_OBJS := log paths registry obj percpu cgroup out records tool syscalls
 LOADER_OBJS := bpfpin-load registry probe pinning
 UNIT_TESTS := test_out test_cgroup test_percpu test_paths
 STRESS_TESTS := flush-stress
@@ -79,6 +79,14 @@ $(BUILD)/skels.h: Makefile $(SKELS)
 	$(Q){ $(foreach m,$(MODULES),echo '#include "$(m).skel.h"';) \
 	  printf '#define BPFPIN_SKELS'; \
 	  $(foreach m,$(MODULES),printf ' X($(m))';) echo; } > $@
+
+# Syscall names of this architecture, from the compiler's <asm/unistd.h>.
+$(BUILD)/syscall_names.h: | $(BUILD)/.deps
+	$(call msg,GEN,$@)
+	$(Q)echo '#include <asm/unistd.h>' | $(CC) -E -dM -x c - | \
+		awk '$$1 == "#define" && $$2 ~ /^__NR_/ && $$3 ~ /^[0-9]+$$/ \
+			{ printf "\t[%s] = \"%s\",\n", $$3, substr($$2, 6) }' > $@
+$(BUILD)/pin/syscalls.o: $(BUILD)/syscall_names.h
 
 # bpf/vmlinux.h is committed (CO-RE relocates it on any kernel with BTF);
 # 'make vmlinux VMLINUX_BTF=/path' regenerates it from another BTF file.

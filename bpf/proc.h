@@ -69,7 +69,7 @@ struct proc_cgroup_move_event {
 #include "desc.h"
 
 static const struct pin_field proc_key_fields[] = {
-	PIN_KEY(struct proc_key, cgroup_id, PIN_T_U64, PIN_V_CGROUP, "cgroup v2 id"),
+	PIN_LABELLED(struct proc_key, cgroup_id, PIN_T_U64, PIN_V_CGROUP, "cgroup", "cgroup v2 id"),
 	PIN_KEY(struct proc_key, comm, PIN_T_STR, PIN_V_PLAIN, "task command name"),
 };
 
@@ -115,7 +115,7 @@ static const struct pin_field proc_rename_fields[] = {
 
 static const struct pin_field proc_cgroup_move_fields[] = {
 	PIN_EV(struct proc_cgroup_move_event, moved_pid, PIN_T_U32, PIN_V_PLAIN, NULL),
-	PIN_EV(struct proc_cgroup_move_event, dst_cgroup_id, PIN_T_U64, PIN_V_CGROUP, NULL),
+	PIN_LABELLED(struct proc_cgroup_move_event, dst_cgroup_id, PIN_T_U64, PIN_V_CGROUP, "dst_cgroup", NULL),
 	PIN_EV(struct proc_cgroup_move_event, threadgroup, PIN_T_U32, PIN_V_PLAIN, NULL),
 };
 

@@ -12,91 +12,108 @@
 
 #include "pin.h"
 
-/* On cgroup v2 a cgroup's id is the inode number of its directory. */
+/*
+ * A cgroup's id is the inode number of its directory (kernfs), in v2 and in
+ * each v1 hierarchy alike. One cache per hierarchy we resolve ids in.
+ */
 struct cg_entry {
 	__u64 id;
 	char *path;
 };
 
-static struct cg_entry *cg_table;
-static size_t cg_cap, cg_count;
-static time_t cg_scanned;
-static char cg_mount[PATH_MAX];
-static bool cg_mount_known;
+struct hierarchy {
+	bool known;		/* mount looked up */
+	char mount[PATH_MAX];	/* "" when not mounted */
+	struct cg_entry *table;
+	size_t cap;
+	size_t count;
+	time_t scanned;
+};
 
-const char *pin_cgroup2_mount(void)
+static struct hierarchy v2, memory_v1;
+
+/* type "cgroup2", or type "cgroup" with mount option @option */
+static void find_mount(struct hierarchy *h, const char *type, const char *option)
 {
 	struct mntent *me;
 	FILE *f;
 
-	if (cg_mount_known)
-		return cg_mount[0] ? cg_mount : NULL;
-	cg_mount_known = true;
+	h->known = true;
 	f = setmntent("/proc/self/mounts", "r");
 	if (!f)
-		return NULL;
+		return;
 	while ((me = getmntent(f))) {
-		if (!strcmp(me->mnt_type, "cgroup2")) {
-			snprintf(cg_mount, sizeof(cg_mount), "%s", me->mnt_dir);
+		if (!strcmp(me->mnt_type, type) &&
+		    (!option || hasmntopt(me, option))) {
+			snprintf(h->mount, sizeof(h->mount), "%s", me->mnt_dir);
 			break;
 		}
 	}
 	endmntent(f);
-	return cg_mount[0] ? cg_mount : NULL;
 }
 
-static void cg_insert(__u64 id, const char *path)
+const char *pin_cgroup2_mount(void)
+{
+	if (!v2.known)
+		find_mount(&v2, "cgroup2", NULL);
+	return v2.mount[0] ? v2.mount : NULL;
+}
+
+static void cg_insert(struct hierarchy *h, __u64 id, const char *path)
 {
 	size_t i;
 
-	if (cg_count * 2 >= cg_cap) {
-		size_t old = cg_cap;
-		struct cg_entry *t = cg_table;
+	if (h->count * 2 >= h->cap) {
+		size_t old = h->cap;
+		struct cg_entry *t = h->table;
 
-		cg_cap = cg_cap ? cg_cap * 2 : 1024;
-		cg_table = calloc(cg_cap, sizeof(*cg_table));
-		if (!cg_table) {
-			cg_table = t;
-			cg_cap = old;
+		h->cap = h->cap ? h->cap * 2 : 1024;
+		h->table = calloc(h->cap, sizeof(*h->table));
+		if (!h->table) {
+			h->table = t;
+			h->cap = old;
 			return;
 		}
-		cg_count = 0;
-		for (i = 0; i < old; i++)
-			if (t[i].path)
-				cg_insert(t[i].id, t[i].path), free(t[i].path);
+		h->count = 0;
+		for (i = 0; i < old; i++) {
+			if (t[i].path) {
+				cg_insert(h, t[i].id, t[i].path);
+				free(t[i].path);
+			}
+		}
 		free(t);
 	}
-	for (i = id % cg_cap; cg_table[i].path; i = (i + 1) % cg_cap) {
-		if (cg_table[i].id == id) {
-			if (strcmp(cg_table[i].path, path)) {
-				free(cg_table[i].path);
-				cg_table[i].path = strdup(path);
+	for (i = id % h->cap; h->table[i].path; i = (i + 1) % h->cap) {
+		if (h->table[i].id == id) {
+			if (strcmp(h->table[i].path, path)) {
+				free(h->table[i].path);
+				h->table[i].path = strdup(path);
 			}
 			return;
 		}
 	}
-	cg_table[i].id = id;
-	cg_table[i].path = strdup(path);
-	if (cg_table[i].path)
-		cg_count++;
+	h->table[i].id = id;
+	h->table[i].path = strdup(path);
+	if (h->table[i].path)
+		h->count++;
 }
 
-static const char *cg_lookup(__u64 id)
+static const char *cg_lookup(const struct hierarchy *h, __u64 id)
 {
 	size_t i;
 
-	if (!cg_cap)
+	if (!h->cap)
 		return NULL;
-	for (i = id % cg_cap; cg_table[i].path; i = (i + 1) % cg_cap)
-		if (cg_table[i].id == id)
-			return cg_table[i].path;
+	for (i = id % h->cap; h->table[i].path; i = (i + 1) % h->cap)
+		if (h->table[i].id == id)
+			return h->table[i].path;
 	return NULL;
 }
 
-static void cg_scan(const char *mnt)
+static void cg_scan(struct hierarchy *h)
 {
-	char *argv[] = { (char *)mnt, NULL };
-	size_t len = strlen(mnt);
+	char *argv[] = { h->mount, NULL };
+	size_t len = strlen(h->mount);
 	FTSENT *e;
 	FTS *fts;
 
@@ -106,33 +123,48 @@ static void cg_scan(const char *mnt)
 	while ((e = fts_read(fts))) {
 		if (e->fts_info != FTS_D)
 			continue;
-		cg_insert(e->fts_statp->st_ino,
+		cg_insert(h, e->fts_statp->st_ino,
 			  e->fts_path[len] ? e->fts_path + len : "/");
 	}
 	fts_close(fts);
 }
 
-int pin_cgroup_path(__u64 id, char *buf, size_t size)
+static int resolve(struct hierarchy *h, __u64 id, char *buf, size_t size)
 {
-	const char *mnt = pin_cgroup2_mount(), *p;
+	const char *p;
 	time_t now;
 
-	if (!mnt)
+	if (!h->mount[0])
 		return -ENOENT;
-	p = cg_lookup(id);
+	p = cg_lookup(h, id);
 	if (!p) {
 		/* new cgroups appear all the time: rescan, at most once a second */
 		now = time(NULL);
-		if (now != cg_scanned) {
-			cg_scanned = now;
-			cg_scan(mnt);
-			p = cg_lookup(id);
+		if (now != h->scanned) {
+			h->scanned = now;
+			cg_scan(h);
+			p = cg_lookup(h, id);
 		}
 	}
 	if (!p)
 		return -ENOENT;
 	snprintf(buf, size, "%s", p);
 	return 0;
+}
+
+int pin_cgroup_path(__u64 id, char *buf, size_t size)
+{
+	pin_cgroup2_mount();
+	return resolve(&v2, id, buf, size);
+}
+
+int pin_memcg_path(__u64 id, char *buf, size_t size)
+{
+	if (!memory_v1.known)
+		find_mount(&memory_v1, "cgroup", "memory");
+	if (memory_v1.mount[0])
+		return resolve(&memory_v1, id, buf, size);
+	return pin_cgroup_path(id, buf, size);
 }
 
 static bool is_hex64(const char *s, size_t len)

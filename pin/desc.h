@@ -32,10 +32,15 @@ enum pin_agg {
 /* How a field is shown beyond its raw number. */
 enum pin_view {
 	PIN_V_PLAIN,
-	PIN_V_CGROUP,		/* cgroup v2 id: adds `cgroup` path and `container` */
+	PIN_V_CGROUP,		/* cgroup v2 id: adds its path as `label`, and
+				 * `container` for a stats key */
 	PIN_V_DURATION,		/* nanoseconds */
 	PIN_V_BYTES,
 	PIN_V_CONTAINER,	/* container id: 12 characters in tables */
+	PIN_V_SYSCALL,		/* syscall number: adds its name as `label` */
+	PIN_V_NAMES,		/* small number shown as names[value] */
+	PIN_V_MEMCG,		/* memory cgroup id: adds its path as `label`,
+				 * in the v1 memory hierarchy where there is one */
 };
 
 struct pin_field {
@@ -47,6 +52,9 @@ struct pin_field {
 	enum pin_agg agg;
 	enum pin_view view;
 	const char *help;
+	const char *label;		/* the column a view adds */
+	const char *const *names;	/* PIN_V_NAMES */
+	unsigned int nnames;
 };
 
 /* A stats map: per-CPU, key fields then value fields. */
@@ -104,5 +112,16 @@ struct pin_module_desc {
 #define PIN_GAUGE_MAX(s, m, v, h) \
 	PIN_FIELD(s, m, PIN_T_U64, PIN_ROLE_GAUGE, PIN_AGG_MAX, v, h)
 #define PIN_EV(s, m, t, v, h) PIN_FIELD(s, m, t, PIN_ROLE_LABEL, PIN_AGG_SUM, v, h)
+/* A field whose view adds a column named @l (cgroup path, syscall name). */
+#define PIN_LABELLED(s, m, t, v, l, h)					\
+	{ .name = #m, .offset = offsetof(s, m),				\
+	  .size = PIN_SIZEOF(s, m), .type = t, .role = PIN_ROLE_LABEL,	\
+	  .view = v, .help = h, .label = l }
+/* A small number shown by name. */
+#define PIN_NAMED(s, m, n, h)						\
+	{ .name = #m, .offset = offsetof(s, m),				\
+	  .size = PIN_SIZEOF(s, m), .type = PIN_T_U32,			\
+	  .role = PIN_ROLE_LABEL, .view = PIN_V_NAMES, .help = h,	\
+	  .names = n, .nnames = PIN_LEN(n) }
 
 #endif /* __BPFPIN_DESC_H */

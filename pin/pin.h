@@ -266,6 +266,16 @@ const char *pin_cgroup2_mount(void);
 int pin_cgroup_path(__u64 id, char *buf, size_t size);
 
 /**
+ * pin_memcg_path() - the path of memory cgroup @id: in the v1 memory
+ * hierarchy where one is mounted, else in cgroup v2
+ * Return: 0, or -ENOENT
+ */
+int pin_memcg_path(__u64 id, char *buf, size_t size);
+
+/** pin_syscall_name() - the name of syscall @nr on this architecture, or NULL */
+const char *pin_syscall_name(__u64 nr);
+
+/**
  * pin_container_id() - the container id in a cgroup path
  * Knows docker, containerd/CRI, cri-o and podman (scope or path forms).
  * Return: true and the 64-hex id in @id, or false
@@ -400,12 +410,10 @@ struct pin_event_row {
 	int n;
 	__u32 pid;
 	bool has_container;
+	const char *container;
 	char time[40];
 	char comm[BPFPIN_COMM_LEN + 1];
-	char cgroup[PATH_MAX];
-	char container[80];
-	char strs[8][256];
-	char cgpaths[2][PATH_MAX];
+	char bufs[PIN_EVENT_MAX_COLS][PATH_MAX];	/* what vals point to */
 };
 
 /**

@@ -100,10 +100,113 @@ static void cgroup_strings(__u64 id, char *path, size_t psize, char *ctr,
 	*has_ctr = pin_container_id(path, ctr, csize);
 }
 
+/* How an output column is filled from its field. */
+enum derive {
+	D_META,		/* module, type, time, ts_ns: the caller fills them */
+	D_RAW,		/* the field's number or string */
+	D_PATH,		/* path of a cgroup or memory cgroup id */
+	D_CONTAINER,	/* container id of a cgroup id */
+	D_SYSCALL,	/* syscall name */
+	D_NAME,		/* names[value] */
+	D_GROUP,	/* the row's group (--by container) */
+};
+
+struct colspec {
+	const struct pin_field *f;
+	enum derive how;
+};
+
+/*
+ * The columns one field becomes: its raw value, and what its view adds
+ * (a cgroup's path and container, a syscall's name). Raw ids stay in JSON
+ * but out of tables and Prometheus labels.
+ */
+static int expand_field(const struct pin_field *f, bool container,
+			struct pin_col *cols, struct colspec *spec)
+{
+	static const unsigned int hidden = PIN_COL_NO_TABLE | PIN_COL_NO_PROM;
+	enum pin_col_type t = f->type == PIN_T_STR ? PIN_COL_STR :
+			      f->type == PIN_T_S32 ? PIN_COL_S64 : PIN_COL_U64;
+	int n = 0;
+
+#define ADD(how, ...) (cols[n] = (struct pin_col){ __VA_ARGS__ }, \
+		       spec[n++] = (struct colspec){ f, how })
+	switch (f->view) {
+	case PIN_V_CGROUP:
+	case PIN_V_MEMCG:
+		ADD(D_RAW, f->name, PIN_COL_U64, .view = f->view, .flags = hidden);
+		ADD(D_PATH, f->label, PIN_COL_STR, .view = f->view);
+		if (container && f->view == PIN_V_CGROUP)
+			ADD(D_CONTAINER, "container", PIN_COL_STR,
+			    .view = PIN_V_CONTAINER);
+		break;
+	case PIN_V_SYSCALL:
+		ADD(D_RAW, f->name, PIN_COL_U64, .flags = hidden);
+		ADD(D_SYSCALL, f->label, PIN_COL_STR);
+		break;
+	case PIN_V_NAMES:
+		ADD(D_NAME, f->name, PIN_COL_STR, f->role, .help = f->help);
+		break;
+	default:
+		ADD(D_RAW, f->name, t, f->role, f->view, .help = f->help);
+	}
+#undef ADD
+	return n;
+}
+
+/* Fill one column of a row from the raw struct @data into @buf. */
+static void fill_column(const struct colspec *sp, const unsigned char *data,
+			struct pin_val *v, char *buf, size_t size)
+{
+	const struct pin_field *f = sp->f;
+	__u64 raw = field_u64(data, f);
+	const char *name;
+	char ctr[80];
+	bool found;
+
+	memset(v, 0, sizeof(*v));
+	v->str = buf;
+	switch (sp->how) {
+	case D_RAW:
+		if (f->type == PIN_T_STR)
+			field_str(data, f, buf, size);
+		else if (f->type == PIN_T_S32)
+			v->s = (__s64)raw;
+		else
+			v->u = raw;
+		break;
+	case D_PATH:
+		if ((f->view == PIN_V_MEMCG ? pin_memcg_path(raw, buf, size) :
+					      pin_cgroup_path(raw, buf, size)))
+			snprintf(buf, size, "cgroup:%llu", (unsigned long long)raw);
+		break;
+	case D_CONTAINER:
+		cgroup_strings(raw, buf, size, ctr, sizeof(ctr), &found);
+		snprintf(buf, size, "%s", found ? ctr : "");
+		v->null = !found;
+		break;
+	case D_SYSCALL:
+		name = pin_syscall_name(raw);
+		if (name)
+			snprintf(buf, size, "%s", name);
+		else
+			snprintf(buf, size, "syscall_%llu", (unsigned long long)raw);
+		break;
+	case D_NAME:
+		if (raw < f->nnames && f->names[raw])
+			snprintf(buf, size, "%s", f->names[raw]);
+		else
+			snprintf(buf, size, "%llu", (unsigned long long)raw);
+		break;
+	default:
+		break;
+	}
+}
+
 /* Key columns as the grouping leaves them; values follow. */
 static int stat_columns(const struct pin_map_desc *d, enum pin_group_by by,
 			const struct pin_field *group_key, struct pin_col *cols,
-			const struct pin_field **src)
+			struct colspec *spec)
 {
 	static const unsigned int meta = PIN_COL_NO_TABLE | PIN_COL_NO_PROM;
 	int i, n = 0;
@@ -112,38 +215,18 @@ static int stat_columns(const struct pin_map_desc *d, enum pin_group_by by,
 	cols[n++] = (struct pin_col){ "type", PIN_COL_STR, .flags = meta };
 	cols[n++] = (struct pin_col){ "time", PIN_COL_STR, .flags = meta };
 	cols[n++] = (struct pin_col){ "ts_ns", PIN_COL_U64, .flags = meta };
+	if (by == PIN_BY_CONTAINER) {
+		cols[n] = (struct pin_col){ "container", PIN_COL_STR,
+					    .view = PIN_V_CONTAINER };
+		spec[n++] = (struct colspec){ group_key, D_GROUP };
+	}
 	for (i = 0; i < d->nkeys; i++) {
-		const struct pin_field *f = &d->keys[i];
-
-		if (by == PIN_BY_CONTAINER && f->view != PIN_V_CGROUP)
-			continue;
-		if (by != PIN_BY_NONE && by != PIN_BY_CONTAINER && f != group_key)
-			continue;
-		src[n] = f;
-		if (f->view == PIN_V_CGROUP) {
-			if (by != PIN_BY_CONTAINER) {
-				cols[n++] = (struct pin_col){ f->name, PIN_COL_U64,
-					.view = PIN_V_CGROUP, .flags = meta };
-				src[n] = f;
-				cols[n++] = (struct pin_col){ "cgroup", PIN_COL_STR,
-					.view = PIN_V_CGROUP };
-				src[n] = f;
-			}
-			cols[n++] = (struct pin_col){ "container", PIN_COL_STR,
-				.view = PIN_V_CONTAINER };
-			continue;
-		}
-		cols[n++] = (struct pin_col){ f->name,
-			f->type == PIN_T_STR ? PIN_COL_STR : PIN_COL_U64,
-			.view = f->view };
+		if (by == PIN_BY_NONE || (by != PIN_BY_CONTAINER &&
+					  &d->keys[i] == group_key))
+			n += expand_field(&d->keys[i], true, cols + n, spec + n);
 	}
-	for (i = 0; i < d->nvalues; i++) {
-		const struct pin_field *f = &d->values[i];
-
-		src[n] = f;
-		cols[n++] = (struct pin_col){ f->name, PIN_COL_U64, f->role,
-			f->view, .help = f->help };
-	}
+	for (i = 0; i < d->nvalues; i++)
+		n += expand_field(&d->values[i], false, cols + n, spec + n);
 	return n;
 }
 
@@ -165,16 +248,18 @@ static int write_map(struct pin_writer *w, const struct pin_module *m,
 		     const struct pin_map_desc *d, const struct pin_rows *rows,
 		     const struct pin_stat_opts *o)
 {
-	const struct pin_field *group_key = NULL, *cg_key, *src[MAX_COLS] = {};
+	const struct pin_field *group_key = NULL, *cg_key;
+	struct colspec spec[MAX_COLS] = {};
 	struct pin_col cols[MAX_COLS];
 	struct pin_val vals[MAX_COLS];
 	char path[PATH_MAX], ctr[80], str[PATH_MAX], now[40];
+	char (*bufs)[PATH_MAX];
 	struct stat_row *r;
 	size_t i, n = 0;
 	int c, ncols, err = 0;
 	struct timespec ts;
 	__u64 now_ns;
-	bool has_ctr = false;
+	bool has_ctr;
 
 	cg_key = find_key(d, NULL, PIN_V_CGROUP);
 	if (o->by == PIN_BY_PID || o->by == PIN_BY_COMM) {
@@ -189,11 +274,15 @@ static int write_map(struct pin_writer *w, const struct pin_module *m,
 			 "comm" : "cgroup");
 		return -EINVAL;
 	}
-	ncols = stat_columns(d, o->by, group_key, cols, src);
+	ncols = stat_columns(d, o->by, group_key, cols, spec);
 
 	r = calloc(rows->n ? rows->n : 1, sizeof(*r));
-	if (!r)
+	bufs = calloc(ncols, PATH_MAX);
+	if (!r || !bufs) {
+		free(r);
+		free(bufs);
 		return -ENOMEM;
+	}
 	for (i = 0; i < rows->n; i++) {
 		const unsigned char *key = rows->keys + i * d->key_size;
 		struct stat_row *row = &r[i];
@@ -265,41 +354,24 @@ static int write_map(struct pin_writer *w, const struct pin_module *m,
 	snprintf(str, sizeof(str), "%s %s", m->desc->name, d->name);
 	pin_writer__begin(w, m->desc->name, str, cols, ncols);
 	for (i = 0; i < n && !err; i++) {
-		char sbuf[4][PATH_MAX];
-		int s = 0;
-
 		memset(vals, 0, sizeof(vals));
 		vals[0].str = m->desc->name;
 		vals[1].str = d->name;
 		vals[2].str = now;
 		vals[3].u = now_ns;
 		for (c = 4; c < ncols; c++) {
-			const struct pin_field *f = src[c];
-
-			if (f->view == PIN_V_CGROUP && o->by == PIN_BY_CONTAINER) {
+			if (spec[c].how == D_GROUP) {
 				vals[c].null = !r[i].group[0];
 				vals[c].str = r[i].group;
-			} else if (cols[c].view == PIN_V_CGROUP &&
-				   cols[c].type == PIN_COL_U64) {
-				vals[c].u = field_u64(r[i].key, f);
-				cgroup_strings(vals[c].u, path, sizeof(path), ctr,
-					       sizeof(ctr), &has_ctr);
-			} else if (cols[c].view == PIN_V_CGROUP) {
-				vals[c].str = path;
-			} else if (cols[c].view == PIN_V_CONTAINER) {
-				vals[c].null = !has_ctr;
-				vals[c].str = ctr;
-			} else if (f->role != PIN_ROLE_LABEL) {
-				vals[c].u = field_u64(r[i].value, f);
-			} else if (f->type == PIN_T_STR && s < 4) {
-				field_str(r[i].key, f, sbuf[s], sizeof(sbuf[s]));
-				vals[c].str = sbuf[s++];
 			} else {
-				vals[c].u = field_u64(r[i].key, f);
+				fill_column(&spec[c], spec[c].f->role == PIN_ROLE_LABEL ?
+					    r[i].key : r[i].value, &vals[c],
+					    bufs[c], PATH_MAX);
 			}
 		}
 		err = pin_writer__row(w, vals);
 	}
+	free(bufs);
 	free(r);
 	if (err)
 		return err;
@@ -423,10 +495,14 @@ int pin_event_decode(const struct pin_module_desc *d, const void *data,
 		     size_t size, __u64 clock_offset, struct pin_event_row *r)
 {
 	static const unsigned int meta = PIN_COL_NO_TABLE | PIN_COL_NO_PROM;
+	static const struct pin_field hdr_cgroup = {
+		.name = "cgroup_id", .offset = offsetof(struct bpfpin_event_hdr, cgroup_id),
+		.size = 8, .type = PIN_T_U64, .view = PIN_V_CGROUP, .label = "cgroup",
+	};
 	const struct bpfpin_event_hdr *h = data;
 	const struct pin_event_desc *e;
-	bool has_ctr;
-	int i, n = 0, s = 0, g = 1;
+	struct colspec spec[PIN_EVENT_MAX_COLS];
+	int i, n = 0, c;
 	__u64 ts;
 
 	if (size < sizeof(*h))
@@ -438,10 +514,7 @@ int pin_event_decode(const struct pin_module_desc *d, const void *data,
 	pin_format_rfc3339(ts, r->time, sizeof(r->time));
 	memcpy(r->comm, h->comm, BPFPIN_COMM_LEN);
 	r->comm[BPFPIN_COMM_LEN] = '\0';
-	cgroup_strings(h->cgroup_id, r->cgroup, sizeof(r->cgroup), r->container,
-		       sizeof(r->container), &has_ctr);
 	r->pid = h->pid;
-	r->has_container = has_ctr;
 
 	memset(r->vals, 0, sizeof(r->vals));
 #define COL(...) (r->cols[n] = (struct pin_col){ __VA_ARGS__ }, &r->vals[n++])
@@ -452,42 +525,23 @@ int pin_event_decode(const struct pin_module_desc *d, const void *data,
 	COL("pid", PIN_COL_U64)->u = h->pid;
 	COL("tid", PIN_COL_U64, .flags = meta)->u = h->tid;
 	COL("comm", PIN_COL_STR)->str = r->comm;
-	COL("cgroup_id", PIN_COL_U64, .flags = meta)->u = h->cgroup_id;
-	COL("cgroup", PIN_COL_STR)->str = r->cgroup;
-	COL("container", PIN_COL_STR, .view = PIN_V_CONTAINER)->str = r->container;
-	r->vals[n - 1].null = !has_ctr;
-	for (i = 0; i < e->nfields && n < PIN_EVENT_MAX_COLS - 1; i++) {
-		const struct pin_field *f = &e->fields[i];
-
-		if (f->type == PIN_T_STR) {
-			if (s == PIN_LEN(r->strs))
-				continue;
-			field_str(data, f, r->strs[s], sizeof(r->strs[s]));
-			COL(f->name, PIN_COL_STR)->str = r->strs[s++];
-		} else if (f->type == PIN_T_S32) {
-			COL(f->name, PIN_COL_S64, .view = f->view)->s =
-				(__s64)field_u64(data, f);
-		} else {
-			COL(f->name, PIN_COL_U64, .view = f->view)->u =
-				field_u64(data, f);
-		}
-		if (f->view == PIN_V_CGROUP && g < PIN_LEN(r->cgpaths)) {
-			/* an id that names a cgroup gets its path beside it */
-			size_t len = strlen(f->name);
-			char *name = r->strs[PIN_LEN(r->strs) - g];
-
-			snprintf(name, sizeof(r->strs[0]), "%.*s", (int)len -
-				 (len > 3 && !strcmp(f->name + len - 3, "_id") ? 3 : 0),
-				 f->name);
-			if (pin_cgroup_path(r->vals[n - 1].u, r->cgpaths[g],
-					    sizeof(r->cgpaths[g])))
-				snprintf(r->cgpaths[g], sizeof(r->cgpaths[g]),
-					 "cgroup:%llu",
-					 (unsigned long long)r->vals[n - 1].u);
-			COL(name, PIN_COL_STR)->str = r->cgpaths[g++];
+#undef COL
+	/* the header's cgroup, then the type's own fields, as for stats */
+	c = n;
+	n += expand_field(&hdr_cgroup, true, r->cols + n, spec + n);
+	for (i = 0; i < e->nfields; i++) {
+		if (n + 3 > PIN_EVENT_MAX_COLS)
+			break;
+		n += expand_field(&e->fields[i], false, r->cols + n, spec + n);
+	}
+	for (i = c; i < n; i++) {
+		fill_column(&spec[i], data, &r->vals[i], r->bufs[i],
+			    sizeof(r->bufs[i]));
+		if (spec[i].how == D_CONTAINER) {
+			r->has_container = !r->vals[i].null;
+			r->container = r->bufs[i];
 		}
 	}
-#undef COL
 	r->n = n;
 	return 0;
 }
