@@ -7,12 +7,13 @@
 # make install    PREFIX=/usr/local DESTDIR=
 # make help       the other targets
 
-MODULES := proc
+MODULES := proc oomkill
 READERS := bpfpin-stat bpfpin-events bpfpin-ls
 PIN_OBJS := log paths registry obj percpu cgroup out records tool syscalls
 LOADER_OBJS := bpfpin-load registry probe pinning
 UNIT_TESTS := test_out test_cgroup test_percpu test_paths
 STRESS_TESTS := flush-stress
+TEST_HELPERS := memhog
 
 SHELL := /bin/bash
 VERSION := $(shell cat VERSION)
@@ -57,8 +58,9 @@ TOOLS := $(BUILD)/bpfpin-load $(addprefix $(BUILD)/,$(READERS))
 SKELS := $(patsubst %,$(BUILD)/%.skel.h,$(MODULES))
 UNITS := $(patsubst %,$(BUILD)/tests/%,$(UNIT_TESTS))
 STRESS := $(patsubst %,$(BUILD)/tests/%,$(STRESS_TESTS))
+HELPERS := $(patsubst %,$(BUILD)/tests/%,$(TEST_HELPERS))
 
-all: $(TOOLS) $(UNITS) $(STRESS)
+all: $(TOOLS) $(UNITS) $(STRESS) $(HELPERS)
 
 # A missing dependency: install it (as root) or stop naming the package.
 $(BUILD)/.deps: scripts/install-deps
@@ -149,6 +151,12 @@ $(BUILD)/tests/%.bpf.o: tests/bpf/%.bpf.c bpf/common.bpf.h bpf/bpfpin.h bpf/vmli
 $(BUILD)/tests/flush-stress: tests/stress/flush-stress.c $(BUILD)/tests/flush_stress.skel.h tests/unit/tap.h $(PIN_LIB)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/tests -Itests/unit $< $(PIN_LIB) $(LDLIBS) -o $@
+
+# Programs the integration tests run to make the kernel act (allocate, deny).
+$(HELPERS): $(BUILD)/tests/%: tests/helpers/%.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
 
 $(BUILD)/tests/%.skel.h: $(BUILD)/tests/%.bpf.o
 	$(call msg,GEN-SKEL,$@)

@@ -404,6 +404,10 @@ static int stage_module(const struct features *f, const struct pin_module_desc *
 			 strerror(-err));
 		return err;
 	}
+	/* only modules that report memory in pages have it */
+	err = set_rodata(st->obj, "cfg_page_size", sysconf(_SC_PAGESIZE));
+	if (err && err != -ENOENT)
+		return err;
 	bpf_object__for_each_map(map, st->obj) {
 		if (bpf_map__is_internal(map))
 			continue;

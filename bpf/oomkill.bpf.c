@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: GPL-2.0
+/* oomkill.bpf.c: one event and one count per OOM kill, from oom:mark_victim */
+#include "common.bpf.h"
+#include "oomkill.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+BPFPIN_STATS_MAP(stats, struct oomkill_key, struct oomkill_stats, OOMKILL_STATS_ENTRIES);
+BPFPIN_EVENTS_RING(OOMKILL_RING_BYTES);
+
+/* Set by the loader: sizes below are in pages. */
+const volatile __u32 cfg_page_size = 4096;
+
+static const struct oomkill_stats zero_stats;
+
+/* rss_stat is an array of percpu_counters (6.2+): its count is the total. */
+static __always_inline __u64 rss_pages(struct mm_struct *mm, int member)
+{
+	return BPF_CORE_READ(mm, rss_stat[member].count);
+}
+
+static __always_inline struct mem_cgroup *memcg_of(struct task_struct *t)
+{
+	int id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
+	struct cgroup_subsys_state *css = NULL;
+	struct css_set *cgroups = BPF_CORE_READ(t, cgroups);
+
+	if (id < 0 || id >= CGROUP_SUBSYS_COUNT)
+		return NULL;
+	bpf_core_read(&css, sizeof(css), &cgroups->subsys[id]);
+	/* css is the first member of struct mem_cgroup */
+	return (struct mem_cgroup *)css;
+}
+
+/*
+ * mark_victim runs in the task that ran out of memory (the trigger), with
+ * the victim as argument. Whether the kill was memcg-constrained is not
+ * passed: infer it from the victim's memcg sitting at its limit.
+ */
+static __always_inline int on_victim(struct task_struct *victim)
+{
+	struct oomkill_key key = {};
+	struct oomkill_event *e;
+	struct oomkill_stats *s;
+	struct mem_cgroup *memcg;
+	struct mm_struct *mm;
+	__u64 page = cfg_page_size, max, usage;
+
+	key.cgroup_id = BPF_CORE_READ(victim, cgroups, dfl_cgrp, kn, id);
+	s = bpfpin_stats_slot(&stats_slot, &key, &zero_stats);
+	if (s)
+		s->kills++;
+	e = bpfpin_event_reserve(&events, sizeof(*e), OOMKILL_EV_KILL);
+	if (!e)
+		return 0;
+	e->trigger_pid = e->hdr.pid;
+	__builtin_memcpy(e->trigger_comm, e->hdr.comm, sizeof(e->trigger_comm));
+	e->hdr.pid = BPF_CORE_READ(victim, tgid);
+	e->hdr.tid = BPF_CORE_READ(victim, pid);
+	e->hdr.cgroup_id = key.cgroup_id;
+	BPF_CORE_READ_STR_INTO(&e->hdr.comm, victim, comm);
+
+	mm = BPF_CORE_READ(victim, mm);
+	e->total_vm_bytes = BPF_CORE_READ(mm, total_vm) * page;
+	e->anon_rss_bytes = rss_pages(mm, MM_ANONPAGES) * page;
+	e->file_rss_bytes = rss_pages(mm, MM_FILEPAGES) * page;
+	e->shmem_rss_bytes = rss_pages(mm, MM_SHMEMPAGES) * page;
+	e->pgtables_bytes = BPF_CORE_READ(mm, pgtables_bytes.counter);
+	e->oom_score_adj = BPF_CORE_READ(victim, signal, oom_score_adj);
+
+	memcg = memcg_of(victim);
+	e->memcg_id = memcg ? BPF_CORE_READ(memcg, css.cgroup, kn, id) : 0;
+	max = memcg ? BPF_CORE_READ(memcg, memory.max) : 0;
+	usage = memcg ? BPF_CORE_READ(memcg, memory.usage.counter) : 0;
+	e->memcg_limit_bytes = max * page;
+	e->memcg_usage_bytes = usage * page;
+	/* a limit below 2^40 pages is set; usage within 2% of it is "at it" */
+	e->constraint = max && max < (1ull << 40) && usage + max / 50 >= max ?
+			OOMKILL_MEMCG : OOMKILL_GLOBAL;
+	e->pad = 0;
+	bpfpin_event_submit(&events, e);
+	return 0;
+}
+
+SEC("tp_btf/mark_victim")
+int BPF_PROG(victim_btf, struct task_struct *victim, uid_t uid)
+{
+	return bpfpin_active(0) ? on_victim(victim) : 0;
+}
+
+SEC("raw_tp/mark_victim")
+int BPF_PROG(victim_raw, struct task_struct *victim, uid_t uid)
+{
+	return bpfpin_active(0) ? on_victim(victim) : 0;
+}

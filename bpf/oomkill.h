@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* oomkill.h: OOM kills (victim, trigger, memory figures), shared by oomkill.bpf.c and user space */
+#ifndef __BPFPIN_OOMKILL_H
+#define __BPFPIN_OOMKILL_H
+
+#include "bpfpin.h"
+
+#define OOMKILL_SCHEMA_VERSION	1
+#define OOMKILL_STATS_ENTRIES	4096
+#define OOMKILL_RING_BYTES	(64 * 1024)
+
+struct oomkill_key {
+	__u64 cgroup_id;	/* the victim's cgroup v2 id */
+};
+
+struct oomkill_stats {
+	__u64 kills;
+};
+
+#define OOMKILL_EV_KILL		1
+
+#define OOMKILL_GLOBAL		0
+#define OOMKILL_MEMCG		1
+
+/* The header describes the victim (pid, comm, cgroup), not the trigger. */
+struct oomkill_event {
+	struct bpfpin_event_hdr hdr;
+	__u64 memcg_id;		/* the victim's memory cgroup (v1 or v2 id) */
+	__u64 total_vm_bytes;
+	__u64 anon_rss_bytes;
+	__u64 file_rss_bytes;
+	__u64 shmem_rss_bytes;
+	__u64 pgtables_bytes;
+	__u64 memcg_limit_bytes;
+	__u64 memcg_usage_bytes;
+	__u32 trigger_pid;
+	__s32 oom_score_adj;
+	__u32 constraint;	/* OOMKILL_GLOBAL or OOMKILL_MEMCG, inferred */
+	__u32 pad;
+	char trigger_comm[BPFPIN_COMM_LEN];
+};
+
+#ifndef __bpf__
+#include "desc.h"
+
+static const struct pin_field oomkill_key_fields[] = {
+	PIN_LABELLED(struct oomkill_key, cgroup_id, PIN_T_U64, PIN_V_CGROUP, "cgroup", "victim's cgroup v2 id"),
+};
+
+static const struct pin_field oomkill_stat_fields[] = {
+	PIN_COUNTER(struct oomkill_stats, kills, "Processes killed by the OOM killer."),
+};
+
+static const struct pin_map_desc oomkill_maps[] = {
+	{ .name = "stats", .type = BPF_MAP_TYPE_PERCPU_HASH,
+	  .key_size = sizeof(struct oomkill_key),
+	  .value_size = sizeof(struct oomkill_stats),
+	  .keys = oomkill_key_fields, .nkeys = PIN_LEN(oomkill_key_fields),
+	  .values = oomkill_stat_fields, .nvalues = PIN_LEN(oomkill_stat_fields) },
+};
+
+static const char *const oomkill_constraints[] = {
+	[OOMKILL_GLOBAL] = "global",
+	[OOMKILL_MEMCG] = "memcg",
+};
+
+#define OOMKILL_BYTES(m) PIN_EV(struct oomkill_event, m, PIN_T_U64, PIN_V_BYTES, NULL)
+static const struct pin_field oomkill_kill_fields[] = {
+	PIN_EV(struct oomkill_event, trigger_pid, PIN_T_U32, PIN_V_PLAIN, NULL),
+	PIN_EV(struct oomkill_event, trigger_comm, PIN_T_STR, PIN_V_PLAIN, NULL),
+	PIN_LABELLED(struct oomkill_event, memcg_id, PIN_T_U64, PIN_V_MEMCG, "memcg", NULL),
+	PIN_NAMED(struct oomkill_event, constraint, oomkill_constraints, NULL),
+	OOMKILL_BYTES(memcg_limit_bytes),
+	OOMKILL_BYTES(memcg_usage_bytes),
+	OOMKILL_BYTES(total_vm_bytes),
+	OOMKILL_BYTES(anon_rss_bytes),
+	OOMKILL_BYTES(file_rss_bytes),
+	OOMKILL_BYTES(shmem_rss_bytes),
+	OOMKILL_BYTES(pgtables_bytes),
+	PIN_EV(struct oomkill_event, oom_score_adj, PIN_T_S32, PIN_V_PLAIN, NULL),
+};
+#undef OOMKILL_BYTES
+
+static const struct pin_event_desc oomkill_events[] = {
+	{ .type = OOMKILL_EV_KILL, .name = "oom_kill",
+	  .size = sizeof(struct oomkill_event),
+	  .fields = oomkill_kill_fields, .nfields = PIN_LEN(oomkill_kill_fields) },
+};
+
+static const struct pin_hook oomkill_hooks[] = {
+	{ "mark_victim", { "victim_btf", "victim_raw" } },
+};
+
+static const struct pin_module_desc oomkill_module = {
+	.name = "oomkill",
+	.summary = "OOM kills: victim, trigger, cgroup and container, memory figures",
+	.schema_version = OOMKILL_SCHEMA_VERSION,
+	.profiles = "default memory",
+	.maps = oomkill_maps, .nmaps = PIN_LEN(oomkill_maps),
+	.events = oomkill_events, .nevents = PIN_LEN(oomkill_events),
+	.hooks = oomkill_hooks, .nhooks = PIN_LEN(oomkill_hooks),
+};
+#endif /* !__bpf__ */
+
+#endif /* __BPFPIN_OOMKILL_H */

@@ -1,0 +1,75 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+# oomkill.bats: a process over its memory cgroup's limit is killed; exactly one event and one count
+
+load helpers
+
+setup_file() {
+	bpfpin_setup_file
+	bpfpin-load up oomkill >/dev/null
+}
+
+teardown_file() {
+	bpfpin_teardown_file
+}
+
+setup() {
+	require_module oomkill
+}
+
+teardown() {
+	cleanup_cgroups
+}
+
+# A memory cgroup limited to $1: v1 controller where it is mounted (hybrid
+# hosts), else cgroup v2's memory.max. Sets MEMCG and MEMCG_REL.
+new_memcg() {
+	local v1
+	v1=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ { print $2; exit }' /proc/mounts)
+	if [ -n "$v1" ]; then
+		MEMCG="$v1/bpfpin-test-$$-${BATS_TEST_NUMBER}-oom"
+		mkdir "$MEMCG"
+		echo "$MEMCG" >> "$BATS_FILE_TMPDIR/cgroups"
+		echo "$1" > "$MEMCG/memory.limit_in_bytes"
+		# no way around the limit through swap
+		[ ! -e "$MEMCG/memory.memsw.limit_in_bytes" ] ||
+			echo "$1" > "$MEMCG/memory.memsw.limit_in_bytes"
+		MEMCG_REL=${MEMCG#"$v1"}
+	else
+		echo "+memory" > "$CG2/cgroup.subtree_control"
+		new_cgroup oom-memcg
+		MEMCG=$CG
+		echo "$1" > "$MEMCG/memory.max"
+		echo 0 > "$MEMCG/memory.swap.max" 2>/dev/null || true
+		MEMCG_REL=$CG_REL
+	fi
+}
+
+@test "oomkill: 64 MiB in a 20 MiB memory cgroup: killed, one event with victim and figures, kills 1" {
+	new_memcg 20M
+	new_cgroup victim
+	sh -c 'echo $$ > "$1/cgroup.procs" && echo $$ > "$2/cgroup.procs" && exec "$3" 64' \
+		oom "$MEMCG" "$CG" "$BUILD/tests/memhog" &
+	pid=$!
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 137 ]	# SIGKILL from the OOM killer
+	run bpfpin-events oomkill --format json --duration 1
+	[ "$status" -eq 0 ]
+	kills=$(jq -c 'select(.type == "oom_kill")' <<< "$output")
+	echo "$kills" >&3
+	[ "$(wc -l <<< "$kills")" -eq 1 ]
+	[ "$(jq .pid <<< "$kills")" -eq "$pid" ]
+	[ "$(jq -r .comm <<< "$kills")" = memhog ]
+	[ "$(jq -r .cgroup <<< "$kills")" = "$CG_REL" ]
+	[ "$(jq -r .memcg <<< "$kills")" = "$MEMCG_REL" ]
+	[ "$(jq -r .constraint <<< "$kills")" = memcg ]
+	[ "$(jq .memcg_limit_bytes <<< "$kills")" -eq $((20 << 20)) ]
+	# the victim held most of its 20 MiB as anonymous memory
+	[ "$(jq .anon_rss_bytes <<< "$kills")" -gt $((10 << 20)) ]
+	[ "$(jq .total_vm_bytes <<< "$kills")" -gt "$(jq .anon_rss_bytes <<< "$kills")" ]
+	[ "$(jq -r '.container' <<< "$kills")" = null ]
+	[ "$(bpfpin-stat oomkill --format json | jq -r --arg cg "$CG_REL" 'select(.type == "stats" and .cgroup == $cg) | .kills')" = 1 ]
+	run bpfpin-stat oomkill --format prom
+	grep -qx "bpfpin_oomkill_kills_total{cgroup=\"$CG_REL\",container=\"\"} 1" <<< "$output"
+}
