@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* seccomp.h: seccomp denials seen as SIGSYS (kill and trap actions), shared by seccomp.bpf.c and user space */
+#ifndef __BPFPIN_SECCOMP_H
+#define __BPFPIN_SECCOMP_H
+
+#include "bpfpin.h"
+
+#define SECCOMP_SCHEMA_VERSION	1
+#define SECCOMP_STATS_ENTRIES	4096
+#define SECCOMP_RING_BYTES	(256 * 1024)
+
+/* What a SIGSYS tells: kill (forced, handler locked) or trap. */
+#define SECCOMP_ACTION_KILL	0
+#define SECCOMP_ACTION_TRAP	1
+
+struct seccomp_key {
+	__u64 cgroup_id;
+	__u32 syscall_nr;
+	__u32 action;
+};
+
+struct seccomp_stats {
+	__u64 denials;
+};
+
+#define SECCOMP_EV_DENIAL	1
+
+struct seccomp_event {
+	struct bpfpin_event_hdr hdr;
+	__u32 syscall_nr;
+	__u32 action;
+	__u32 arch;		/* AUDIT_ARCH_* of the denied call */
+	__u32 data;		/* SECCOMP_RET_DATA of the filter's verdict */
+};
+
+#ifndef __bpf__
+#include "desc.h"
+
+static const char *const seccomp_actions[] = {
+	[SECCOMP_ACTION_KILL] = "kill",
+	[SECCOMP_ACTION_TRAP] = "trap",
+};
+
+static const struct pin_field seccomp_key_fields[] = {
+	PIN_LABELLED(struct seccomp_key, cgroup_id, PIN_T_U64, PIN_V_CGROUP, "cgroup", "cgroup v2 id"),
+	PIN_LABELLED(struct seccomp_key, syscall_nr, PIN_T_U32, PIN_V_SYSCALL, "syscall", "syscall number"),
+	PIN_NAMED(struct seccomp_key, action, seccomp_actions, "seccomp action"),
+};
+
+static const struct pin_field seccomp_stat_fields[] = {
+	PIN_COUNTER(struct seccomp_stats, denials, "Syscalls denied by a seccomp filter with a kill or trap action."),
+};
+
+static const struct pin_map_desc seccomp_maps[] = {
+	{ .name = "stats", .type = BPF_MAP_TYPE_PERCPU_HASH,
+	  .key_size = sizeof(struct seccomp_key),
+	  .value_size = sizeof(struct seccomp_stats),
+	  .keys = seccomp_key_fields, .nkeys = PIN_LEN(seccomp_key_fields),
+	  .values = seccomp_stat_fields, .nvalues = PIN_LEN(seccomp_stat_fields) },
+};
+
+static const struct pin_field seccomp_denial_fields[] = {
+	PIN_LABELLED(struct seccomp_event, syscall_nr, PIN_T_U32, PIN_V_SYSCALL, "syscall", NULL),
+	PIN_NAMED(struct seccomp_event, action, seccomp_actions, NULL),
+	PIN_EV(struct seccomp_event, arch, PIN_T_U32, PIN_V_PLAIN, NULL),
+	PIN_EV(struct seccomp_event, data, PIN_T_U32, PIN_V_PLAIN, NULL),
+};
+
+static const struct pin_event_desc seccomp_events[] = {
+	{ .type = SECCOMP_EV_DENIAL, .name = "denial",
+	  .size = sizeof(struct seccomp_event),
+	  .fields = seccomp_denial_fields, .nfields = PIN_LEN(seccomp_denial_fields) },
+};
+
+/*
+ * Without kprobes the filter's verdict is invisible; what shows is the
+ * SIGSYS that kill and trap actions send (signal_generate, si_code
+ * SYS_SECCOMP). Errno, trace, log and user-notify actions send none.
+ */
+static const struct pin_hook seccomp_hooks[] = {
+	{ "signal_generate", { "sigsys_btf", "sigsys_raw" } },
+};
+
+static const struct pin_module_desc seccomp_module = {
+	.name = "seccomp",
+	.summary = "seccomp denials (kill and trap actions) per container and syscall",
+	.schema_version = SECCOMP_SCHEMA_VERSION,
+	.profiles = "default syscall",
+	.maps = seccomp_maps, .nmaps = PIN_LEN(seccomp_maps),
+	.events = seccomp_events, .nevents = PIN_LEN(seccomp_events),
+	.hooks = seccomp_hooks, .nhooks = PIN_LEN(seccomp_hooks),
+};
+#endif /* !__bpf__ */
+
+#endif /* __BPFPIN_SECCOMP_H */

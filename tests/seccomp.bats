@@ -1,0 +1,70 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+# seccomp.bats: a filter that traps or kills getppid, called once: one denial with the syscall's name and the action
+
+load helpers
+
+setup_file() {
+	bpfpin_setup_file
+	bpfpin-load up seccomp >/dev/null
+}
+
+teardown_file() {
+	bpfpin_teardown_file
+}
+
+setup() {
+	require_module seccomp
+}
+
+teardown() {
+	cleanup_cgroups
+}
+
+denials() {
+	bpfpin-stat seccomp --format json |
+		jq -r --arg cg "$CG_REL" --arg a "$1" \
+			'select(.type == "stats" and .cgroup == $cg and .syscall == "getppid" and .action == $a) | .denials'
+}
+
+@test "seccomp: a trapped getppid is one denial, action trap, with the filter's data" {
+	new_cgroup trap
+	run in_cgroup "$CG" "$BUILD/tests/seccomp-deny" trap
+	[ "$status" -eq 0 ]
+	run bpfpin-events seccomp --format json --duration 1
+	[ "$status" -eq 0 ]
+	ev=$(jq -c --arg cg "$CG_REL" 'select(.type == "denial" and .cgroup == $cg)' <<< "$output")
+	[ "$(wc -l <<< "$ev")" -eq 1 ]
+	[ "$(jq -r .syscall <<< "$ev")" = getppid ]
+	[ "$(jq -r .action <<< "$ev")" = trap ]
+	[ "$(jq -r .comm <<< "$ev")" = seccomp-deny ]
+	[ "$(jq .data <<< "$ev")" -eq 42 ]
+	[ "$(jq .arch <<< "$ev")" -eq $((0xc000003e)) ]	# AUDIT_ARCH_X86_64
+	[ "$(denials trap)" = 1 ]
+	[ -z "$(denials kill)" ]
+}
+
+@test "seccomp: a killed getppid is one denial, action kill; the process dies by SIGSYS" {
+	new_cgroup kill
+	run in_cgroup "$CG" "$BUILD/tests/seccomp-deny" kill
+	[ "$status" -eq $((128 + 31)) ]
+	run bpfpin-events seccomp --format json --duration 1
+	[ "$status" -eq 0 ]
+	ev=$(jq -c --arg cg "$CG_REL" 'select(.type == "denial" and .cgroup == $cg)' <<< "$output")
+	[ "$(wc -l <<< "$ev")" -eq 1 ]
+	[ "$(jq -r .syscall <<< "$ev")" = getppid ]
+	[ "$(jq -r .action <<< "$ev")" = kill ]
+	[ "$(denials kill)" = 1 ]
+	[ -z "$(denials trap)" ]
+	run bpfpin-stat seccomp --format prom
+	grep -qx "bpfpin_seccomp_denials_total{cgroup=\"$CG_REL\",container=\"\",syscall=\"getppid\",action=\"kill\"} 1" <<< "$output"
+	run promtool check metrics <<< "$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "seccomp: other signals are not denials" {
+	new_cgroup other
+	in_cgroup "$CG" sh -c 'kill -USR1 $$' || true
+	in_cgroup "$CG" sh -c 'kill -SYS $$' || true
+	[ -z "$(bpfpin-stat seccomp --format json | jq -r --arg cg "$CG_REL" 'select(.type == "stats" and .cgroup == $cg) | .denials')" ]
+}
