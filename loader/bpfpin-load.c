@@ -320,7 +320,9 @@ static int do_check(struct opts *o, const char *root)
 					p ? bpf_program__section_name(p) : "none");
 		}
 		if (why[0] && len < sizeof(detail))
-			snprintf(detail + len, sizeof(detail) - len, " [%s]", why);
+			len += snprintf(detail + len, sizeof(detail) - len, " [%s]", why);
+		if (d->notes && len < sizeof(detail))
+			snprintf(detail + len, sizeof(detail) - len, "; %s", d->notes);
 		write_check(w, name, !err, detail);
 		bpf_object__close(obj);
 	}

@@ -89,6 +89,7 @@ struct pin_module_desc {
 	const char *summary;
 	unsigned int schema_version;
 	const char *profiles;		/* space-separated, e.g. "default process" */
+	const char *notes;		/* limits worth knowing; 'check' prints them */
 	bool captures_content;		/* pins root-only (0600) */
 	const struct pin_map_desc *maps;
 	int nmaps;

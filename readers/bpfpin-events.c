@@ -286,6 +286,20 @@ int main(int argc, char **argv)
 					o.modules, MAX_MODULES);
 	if (o.nmodules < 0)
 		return o.nmodules == -EINVAL ? 2 : pin_exit_code(o.nmodules);
+	/* stats-only modules have no ring: refuse when named, skip otherwise */
+	for (i = 0, c = 0; i < o.nmodules; i++) {
+		if (o.modules[i]->nevents) {
+			o.modules[c++] = o.modules[i];
+		} else if (optind < argc) {
+			return pin_usage_error("module '%s' has no events (its figures are stats: 'bpfpin-stat %s')",
+					       o.modules[i]->name, o.modules[i]->name);
+		}
+	}
+	o.nmodules = c;
+	if (!o.nmodules) {
+		pin_warn("no loaded module has events under '%s'", root);
+		return 3;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);

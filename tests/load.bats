@@ -53,10 +53,14 @@ prog_ids() {
 	[ "$(bpftool link show -j | jq length)" = "$links_before" ]
 }
 
-@test "load: up with --profile default loads proc" {
+@test "load: up with --profile default loads its modules, leaving proc as it was" {
 	run bpfpin-load up --profile default
 	[ "$status" -eq 0 ]
-	[ "$output" = "proc: already loaded" ]
+	[ "$(sed -n 1p <<< "$output")" = "proc: already loaded" ]
+	for m in oomkill seccomp tcpqueue; do
+		grep -q "^$m: loaded (" <<< "$output"
+	done
+	[ "$(ls "$BPFPIN_ROOT" | tr '\n' ' ')" = "oomkill proc seccomp tcpqueue " ]
 }
 
 @test "load: down removes every pin and detaches every link" {
@@ -65,7 +69,7 @@ prog_ids() {
 	[ -n "$ids" ]
 	run bpfpin-load down
 	[ "$status" -eq 0 ]
-	[ "$output" = "proc: unloaded" ]
+	grep -qx "proc: unloaded" <<< "$output"
 	[ -z "$(ls -A "$BPFPIN_ROOT")" ]
 	for id in $ids; do
 		! bpftool link show -j | jq -e --argjson id "$id" '.[] | select(.prog_id == $id)'

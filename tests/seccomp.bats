@@ -68,3 +68,10 @@ denials() {
 	in_cgroup "$CG" sh -c 'kill -SYS $$' || true
 	[ -z "$(bpfpin-stat seccomp --format json | jq -r --arg cg "$CG_REL" 'select(.type == "stats" and .cgroup == $cg) | .denials')" ]
 }
+
+@test "seccomp: bpfpin-load check says which actions are visible on this kernel" {
+	run bpfpin-load check --format json
+	[ "$status" -eq 0 ]
+	detail=$(jq -r 'select(.check == "module seccomp") | .detail' <<< "$output")
+	[[ "$detail" == "signal_generate=tp_btf; sees kill and trap actions"*"errno, trace, log and user-notify actions raise no signal"* ]]
+}

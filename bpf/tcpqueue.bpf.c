@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0
+/* tcpqueue.bpf.c: largest TCP queue fills per cgroup, read from tcp_sock on tcp_probe and sock_send_length */
+#include "common.bpf.h"
+#include "tcpqueue.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+BPFPIN_STATS_MAP(stats, struct tcpqueue_key, struct tcpqueue_stats, TCPQUEUE_STATS_ENTRIES);
+
+#define IPPROTO_TCP	6
+
+static const struct tcpqueue_stats zero_stats;
+
+static __always_inline void set_max(__u64 *slot, __u64 v)
+{
+	if (v > *slot)
+		*slot = v;
+}
+
+/*
+ * Both hooks often run in softirq context (loopback delivers from the
+ * sender's syscall), so the current task says nothing: the socket's own
+ * cgroup, set when it was created, is the one charged.
+ */
+static __always_inline int record(struct sock *sk)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	struct tcpqueue_key key = {};
+	struct tcpqueue_stats *s;
+	__s32 rq, wq;
+
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	rq = BPF_CORE_READ(tp, rcv_nxt) - BPF_CORE_READ(tp, copied_seq);
+	wq = BPF_CORE_READ(tp, write_seq) - BPF_CORE_READ(tp, snd_una);
+	key.cgroup_id = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
+	s = bpfpin_stats_slot(&stats_slot, &key, &zero_stats);
+	if (!s)
+		return 0;
+	set_max(&s->rqueue_max, rq > 0 ? rq : 0);
+	set_max(&s->wqueue_max, wq > 0 ? wq : 0);
+	set_max(&s->rcvbuf, BPF_CORE_READ(sk, sk_rcvbuf));
+	set_max(&s->sndbuf, BPF_CORE_READ(sk, sk_sndbuf));
+	return 0;
+}
+
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(probe_btf, struct sock *sk, const struct sk_buff *skb)
+{
+	return bpfpin_active(0) ? record(sk) : 0;
+}
+
+SEC("raw_tp/tcp_probe")
+int BPF_PROG(probe_raw, struct sock *sk, const struct sk_buff *skb)
+{
+	return bpfpin_active(0) ? record(sk) : 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(send_btf, struct sock *sk, int ret, int flags)
+{
+	return bpfpin_active(1) ? record(sk) : 0;
+}
+
+SEC("raw_tp/sock_send_length")
+int BPF_PROG(send_raw, struct sock *sk, int ret, int flags)
+{
+	return bpfpin_active(1) ? record(sk) : 0;
+}
