@@ -22,6 +22,11 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 SBINDIR ?= $(PREFIX)/sbin
 BINDIR ?= $(PREFIX)/bin
+SYSCONFDIR ?= /etc
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 
 CC ?= cc
 CLANG ?= clang
@@ -59,8 +64,22 @@ SKELS := $(patsubst %,$(BUILD)/%.skel.h,$(MODULES))
 UNITS := $(patsubst %,$(BUILD)/tests/%,$(UNIT_TESTS))
 STRESS := $(patsubst %,$(BUILD)/tests/%,$(STRESS_TESTS))
 HELPERS := $(patsubst %,$(BUILD)/tests/%,$(TEST_HELPERS))
+# man pages live beside their tool, as scdoc
+MAN_SRCS := $(wildcard loader/*.scd readers/*.scd)
+MANS := $(patsubst %.scd,$(BUILD)/man/%,$(notdir $(MAN_SRCS)))
+SYSTEMD_UNITS := bpfpin.service bpfpin-textfile.service bpfpin-textfile.timer
 
-all: $(TOOLS) $(UNITS) $(STRESS) $(HELPERS)
+all: $(TOOLS) $(UNITS) $(STRESS) $(HELPERS) $(MANS)
+
+$(BUILD)/man/%: loader/%.scd | $(BUILD)/.deps
+	$(call msg,SCDOC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)scdoc < $< > $@
+$(BUILD)/man/%: readers/%.scd | $(BUILD)/.deps
+	$(call msg,SCDOC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)scdoc < $< > $@
+
 
 # A missing dependency: install it (as root) or stop naming the package.
 $(BUILD)/.deps: scripts/install-deps
@@ -203,13 +222,35 @@ unit: $(UNITS)
 	$(Q)tests/run --unit
 
 install: all
-	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR)
+	$(Q)install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) \
+		$(DESTDIR)$(COMPLETIONDIR) $(DESTDIR)$(SYSCONFDIR)/bpfpin
 	$(Q)install -m 0755 $(BUILD)/bpfpin-load $(DESTDIR)$(SBINDIR)/
 	$(Q)install -m 0755 $(addprefix $(BUILD)/,$(READERS)) $(DESTDIR)$(BINDIR)/
+	$(Q)for m in $(MANS); do \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$${m##*.}/; done
+	@# units name the installed binaries and config file
+	$(Q)for u in $(SYSTEMD_UNITS); do \
+		src=systemd/$$u; test -e $$src || src=$$src.in; \
+		sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@BINDIR@|$(BINDIR)|g' \
+			-e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $$src > $(DESTDIR)$(UNITDIR)/$$u; \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u; done
+	$(Q)install -m 0644 systemd/sysusers.d/bpfpin.conf $(DESTDIR)$(SYSUSERSDIR)/
+	$(Q)install -m 0644 scripts/bash-completion/bpfpin $(DESTDIR)$(COMPLETIONDIR)/bpfpin-load
+	$(Q)for t in $(READERS); do ln -sf bpfpin-load $(DESTDIR)$(COMPLETIONDIR)/$$t; done
+	@# an edited config file is kept
+	$(Q)test -e $(DESTDIR)$(SYSCONFDIR)/bpfpin/bpfpin.conf || \
+		install -m 0644 systemd/bpfpin.conf $(DESTDIR)$(SYSCONFDIR)/bpfpin/
 
 uninstall:
 	$(Q)rm -f $(DESTDIR)$(SBINDIR)/bpfpin-load \
-		$(addprefix $(DESTDIR)$(BINDIR)/,$(READERS))
+		$(addprefix $(DESTDIR)$(BINDIR)/,$(READERS)) \
+		$(addprefix $(DESTDIR)$(MANDIR)/man1/,$(addsuffix .1,$(READERS))) \
+		$(DESTDIR)$(MANDIR)/man8/bpfpin-load.8 $(DESTDIR)$(MANDIR)/man5/bpfpin.conf.5 \
+		$(addprefix $(DESTDIR)$(UNITDIR)/,$(SYSTEMD_UNITS)) \
+		$(DESTDIR)$(SYSUSERSDIR)/bpfpin.conf \
+		$(addprefix $(DESTDIR)$(COMPLETIONDIR)/,bpfpin-load $(READERS))
 
 clean:
 	$(Q)rm -rf $(BUILD)
@@ -227,3 +268,4 @@ help:
 	@echo "  vmlinux        regenerate bpf/vmlinux.h from VMLINUX_BTF"
 	@echo "  clean          remove $(BUILD)/"
 	@echo "variables: V=1 CC CLANG BPFTOOL EXTRA_CFLAGS WERROR=1 PREFIX DESTDIR"
+	@echo "           SYSCONFDIR MANDIR UNITDIR SYSUSERSDIR COMPLETIONDIR"

@@ -16,10 +16,24 @@ bpfpin_setup_file() {
 bpfpin_teardown_file() {
 	cleanup_cgroups
 	bpfpin-load down >/dev/null 2>&1 || true
+	# the group exists only if this file made it
+	if [ -f "$BATS_FILE_TMPDIR/made_group" ]; then
+		groupdel bpfpin
+	fi
 	if [ -n "${BPFFS:-}" ]; then
 		umount "$BPFFS" 2>/dev/null || umount -l "$BPFFS"
 		rmdir "$BPFFS"
 	fi
+}
+
+# Group bpfpin, whose members read pins without root: made if missing (and
+# removed by bpfpin_teardown_file). Before 'up': pins get the group at load.
+ensure_bpfpin_group() {
+	if ! getent group bpfpin >/dev/null; then
+		groupadd --system bpfpin
+		touch "$BATS_FILE_TMPDIR/made_group"
+	fi
+	BPFPIN_GID=$(getent group bpfpin | cut -d: -f3)
 }
 
 # Skip only when 'bpfpin-load check' says this kernel cannot run the module.

@@ -10,10 +10,6 @@ setup_file() {
 
 teardown_file() {
 	bpfpin_teardown_file
-	# the group exists only if a test made it
-	if [ "$(cat "$BATS_FILE_TMPDIR/made_group" 2>/dev/null)" = 1 ]; then
-		groupdel bpfpin
-	fi
 }
 
 setup() {
@@ -210,11 +206,8 @@ prog_ids() {
 }
 
 @test "load: a user in group bpfpin reads stats without root; one outside gets exit 4" {
-	if ! getent group bpfpin >/dev/null; then
-		echo 1 > "$BATS_FILE_TMPDIR/made_group"
-		groupadd --system bpfpin
-	fi
-	gid=$(getent group bpfpin | cut -d: -f3)
+	ensure_bpfpin_group
+	gid=$BPFPIN_GID
 	bpfpin-load down >/dev/null
 	bpfpin-load up proc >/dev/null
 	[ "$(stat -c %g "$BPFPIN_ROOT/proc/maps/stats_a")" = "$gid" ]
