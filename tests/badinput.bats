@@ -25,7 +25,7 @@ pinned_state() {
 		bpftool map show pinned "$p" -j | jq -c '[.id, .name]'
 	done
 	bpftool map lookup pinned "$BPFPIN_ROOT/proc/maps/meta" key 0 0 0 0 -j | jq -c .value
-	bpftool link show -j | jq -c '[.[].id]'
+	pinned_link_ids proc
 }
 
 # expect STATUS MESSAGE-FRAGMENT COMMAND...: exit code, one line, nothing changed

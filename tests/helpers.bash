@@ -96,3 +96,25 @@ stat_value() {
 has_record() {
 	jq -s -e "map(select($1)) | length > 0" >/dev/null
 }
+
+# The ids of the links pinned for module $1, sorted.
+pinned_link_ids() {
+	local l
+	for l in "$BPFPIN_ROOT/$1"/links/*; do
+		[ -e "$l" ] && bpftool link show pinned "$l" -j | jq .id
+	done | sort -n | tr '\n' ' '
+}
+
+# Links attached on the whole machine, less $2, become $1 within 2 s. The
+# kernel frees an unpinned link from a workqueue, so a count taken right
+# after a down or reload can still include links on their way out.
+links_settle() {
+	local want=$1 base=$2 n i
+	for i in $(seq 40); do
+		n=$(($(bpftool link show -j | jq length) - base))
+		[ "$n" -eq "$want" ] && return 0
+		sleep 0.05
+	done
+	echo "links attached: $n, want $want" >&2
+	return 1
+}
