@@ -56,7 +56,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all run check check-sanitize lint unit install uninstall clean help deps vmlinux
+.PHONY: all run check check-sanitize lint unit bench install uninstall clean help deps vmlinux
 
 PIN_LIB := $(BUILD)/libpin.a
 TOOLS := $(BUILD)/bpfpin-load $(addprefix $(BUILD)/,$(READERS))
@@ -126,7 +126,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
 PIN_HDRS := pin/pin.h pin/desc.h bpf/bpfpin.h $(BUILD)/modules.h \
-	$(patsubst %,bpf/%.h,$(MODULES))
+	$(wildcard $(foreach m,$(MODULES),bpf/$(m).h scripts/bench/$(m).h))
 
 $(BUILD)/pin/%.o: pin/%.c $(PIN_HDRS) | $(BUILD)/.deps
 	$(call msg,CC,$@)
@@ -180,6 +180,28 @@ $(HELPERS): $(BUILD)/tests/%: tests/helpers/%.c
 $(BUILD)/tests/%.skel.h: $(BUILD)/tests/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+# Benchmarks: a build of their own (build/bench) with the bench-only module
+# and the counting floor, then scripts/bench/run (report in build/bench).
+BENCH_TOOLS := bench-work bench-floor bench-fill bench-run
+
+$(BUILD)/%.bpf.o: scripts/bench/%.bpf.c bpf/common.bpf.h bpf/bpfpin.h bpf/vmlinux.h | $(BUILD)/.deps
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@ 2>/dev/null || true
+
+$(BUILD)/bench-floor: scripts/bench/bench-floor.c $(BUILD)/floor.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
+$(BUILD)/bench-%: scripts/bench/bench-%.c | $(BUILD)/.deps
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
+
+bench:
+	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/bench MODULES="$(MODULES) bench" \
+		EXTRA_CFLAGS="-Iscripts/bench $(EXTRA_CFLAGS)" \
+		all $(addprefix $(BUILD)/bench/,$(BENCH_TOOLS))
+	$(Q)BUILD=$(BUILD)/bench scripts/bench/run
 
 run: all
 	$(Q)build/bpfpin-load up --profile default
@@ -262,6 +284,7 @@ help:
 	@echo "  check          run the unit and BATS tests (root; installs deps)"
 	@echo "  check-sanitize the tests on an ASan+UBSan build (in build/san)"
 	@echo "  lint           cppcheck and clang-tidy (.clang-tidy)"
+	@echo "  bench          benchmarks; report in build/bench/report.md (root)"
 	@echo "  unit           run the unit tests only"
 	@echo "  install        install into DESTDIR/PREFIX ($(PREFIX))"
 	@echo "  deps           install missing Debian packages (root)"

@@ -187,12 +187,23 @@ static int do_up(struct opts *o, const char *root)
 	return pin_exit_code(err);
 }
 
+/* No module named: every one loaded under @root. Return: how many. */
+static int default_to_loaded(struct opts *o, const char *root)
+{
+	int n;
+
+	if (o->nmodules)
+		return o->nmodules;
+	n = pin_loaded_modules(root, o->modules, MAX_MODULES);
+	o->nmodules = n > 0 ? n : 0;
+	return o->nmodules;
+}
+
 static int do_reload(struct opts *o, const char *root)
 {
-	const struct pin_module_desc *loaded[MAX_MODULES];
 	struct up_opts uo = { .root = root };
 	struct features f;
-	int i, n, fd, err = 0, e;
+	int i, fd, err = 0, e;
 
 	if (geteuid() != 0) {
 		pin_warn("reload: loading BPF programs needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN)");
@@ -202,15 +213,10 @@ static int do_reload(struct opts *o, const char *root)
 	if (fd < 0)
 		return pin_exit_code(fd);
 	clean_stale(root);
-	if (!o->nmodules) {
-		n = pin_loaded_modules(root, loaded, MAX_MODULES);
-		for (i = 0; i < n; i++)
-			o->modules[o->nmodules++] = loaded[i];
-		if (n <= 0) {
-			pin_warn("no module is loaded under '%s' (try 'bpfpin-load up')", root);
-			root_unlock(fd);
-			return 3;
-		}
+	if (!default_to_loaded(o, root)) {
+		pin_warn("no module is loaded under '%s' (try 'bpfpin-load up')", root);
+		root_unlock(fd);
+		return 3;
 	}
 	probe_features(&f, root);
 	for (i = 0; i < o->nmodules; i++) {
@@ -225,8 +231,7 @@ static int do_reload(struct opts *o, const char *root)
 
 static int do_down(struct opts *o, const char *root)
 {
-	const struct pin_module_desc *loaded[MAX_MODULES];
-	int i, n, fd, err = 0, e;
+	int i, fd, err = 0, e;
 
 	if (access(root, F_OK) && errno == ENOENT) {
 		printf("nothing loaded under '%s'\n", root);
@@ -236,13 +241,8 @@ static int do_down(struct opts *o, const char *root)
 	if (fd < 0)
 		return pin_exit_code(fd);
 	clean_stale(root);
-	if (!o->nmodules) {
-		n = pin_loaded_modules(root, loaded, MAX_MODULES);
-		for (i = 0; i < n; i++)
-			o->modules[o->nmodules++] = loaded[i];
-		if (n == 0)
-			printf("nothing loaded under '%s'\n", root);
-	}
+	if (!default_to_loaded(o, root))
+		printf("nothing loaded under '%s'\n", root);
 	for (i = 0; i < o->nmodules; i++) {
 		e = module_down(root, o->modules[i]);
 		if (e && !err)

@@ -4,6 +4,7 @@
 #define __BPFPIN_PIN_H
 
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -60,6 +61,11 @@ int pin_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * Return: 2
  */
 int pin_option_error(char *const *argv, const char *optstring);
+/* Set by SIGINT or SIGTERM once pin_catch_stop_signals() ran. */
+extern volatile sig_atomic_t pin_stop;
+/** pin_catch_stop_signals() - SIGINT/SIGTERM set pin_stop; SIGPIPE ignored */
+void pin_catch_stop_signals(void);
+
 /** pin_print_version() - "prog version (libbpf version)" on stdout */
 void pin_print_version(void);
 /** pin_parse_count() - a whole number >= 1; Return: 0, or 2 after a message */

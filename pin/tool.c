@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* tool.c: what every bpfpin command line shares: usage errors, versions, numbers, module lists */
 #include <errno.h>
+#include <signal.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,4 +90,19 @@ int pin_select_modules(const char *root, char *const *names, int n,
 		return -ENOENT;
 	}
 	return count;
+}
+
+volatile sig_atomic_t pin_stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	pin_stop = 1;
+}
+
+void pin_catch_stop_signals(void)
+{
+	signal(SIGPIPE, SIG_IGN);	/* EPIPE instead: `| head` is a normal end */
+	signal(SIGINT, on_stop);
+	signal(SIGTERM, on_stop);
 }

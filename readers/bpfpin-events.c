@@ -56,14 +56,6 @@ struct stream {
 	int err;
 };
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -126,7 +118,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 		return err;
 	}
 	if (s->o->count > 0 && ++s->seen >= s->o->count) {
-		stop = 1;
+		pin_stop = 1;
 		/* libbpf 1.1 stops only on a negative return, sample consumed */
 		return -ECANCELED;
 	}
@@ -300,9 +292,7 @@ int main(int argc, char **argv)
 		pin_warn("no loaded module has events under '%s'", root);
 		return 3;
 	}
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	pin_catch_stop_signals();
 
 	s.o = &o;
 	s.clock_offset = pin_clock_offset();
@@ -330,9 +320,9 @@ int main(int argc, char **argv)
 		}
 	}
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (!stop) {
+	while (!pin_stop) {
 		err = ring_buffer__poll(rb, POLL_MS);
-		if (err >= 0 && !stop)
+		if (err >= 0 && !pin_stop)
 			err = ring_buffer__consume(rb);
 		if (err == -EINTR) {
 			err = 0;

@@ -33,14 +33,6 @@ static const struct opts defaults = {
 	.count = -1,
 };
 
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -100,14 +92,14 @@ static int run(struct opts *o, const char *root, enum pin_format fmt)
 	long n;
 	int err = 0;
 
-	for (n = 0; !stop && (o->count < 0 || n < o->count); n++) {
+	for (n = 0; !pin_stop && (o->count < 0 || n < o->count); n++) {
 		if (n) {
 			struct timespec ts = {
 				.tv_sec = (time_t)o->interval,
 				.tv_nsec = (long)((o->interval - (time_t)o->interval) * 1e9),
 			};
 
-			if (nanosleep(&ts, NULL) && stop)
+			if (nanosleep(&ts, NULL) && pin_stop)
 				break;
 			if (fmt == PIN_FMT_TABLE && !o->output)
 				putchar('\n');
@@ -207,9 +199,7 @@ int main(int argc, char **argv)
 					o.modules, MAX_MODULES);
 	if (o.nmodules < 0)
 		return o.nmodules == -EINVAL ? 2 : pin_exit_code(o.nmodules);
-	signal(SIGPIPE, SIG_IGN);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	pin_catch_stop_signals();
 
 	err = run(&o, root, fmt);
 	if (err == -EPIPE)

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: GPL-2.0
+/* bench-floor: attach the named counting-floor programs and hold them until stdin closes */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+
+#include "floor.skel.h"
+
+int main(int argc, char **argv)
+{
+	struct floor_bpf *skel = floor_bpf__open();
+	struct bpf_program *prog;
+	char buf[1];
+	int i, n = 0;
+
+	if (!skel)
+		return 1;
+	/* only the programs asked for load and attach */
+	bpf_object__for_each_program(prog, skel->obj) {
+		bool want = false;
+
+		for (i = 1; i < argc; i++)
+			want |= !strcmp(bpf_program__name(prog), argv[i]);
+		bpf_program__set_autoload(prog, want);
+		n += want;
+	}
+	if (n != argc - 1 || floor_bpf__load(skel) || floor_bpf__attach(skel)) {
+		fprintf(stderr, "bench-floor: cannot attach %s\n", argc > 1 ? argv[1] : "");
+		floor_bpf__destroy(skel);
+		return 1;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	while (read(STDIN_FILENO, buf, 1) > 0)
+		;
+	floor_bpf__destroy(skel);
+	return 0;
+}

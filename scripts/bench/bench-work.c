@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-2.0
+/* bench-work: workloads that fire the modules' hooks; prints nanoseconds per operation */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <bpf/bpf.h>
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static void syscalls(long n)
+{
+	long i;
+
+	for (i = 0; i < n; i++)
+		syscall(__NR_getppid);
+}
+
+static void execs(long n)
+{
+	long i;
+
+	for (i = 0; i < n; i++) {
+		pid_t p = fork();
+
+		if (p == 0) {
+			execl("/bin/true", "true", NULL);
+			_exit(127);
+		}
+		waitpid(p, NULL, 0);
+	}
+}
+
+/* 64-byte messages over a loopback TCP connection, read back each time */
+static void tcp(long n)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0), c, s, one = 1;
+	char buf[64] = "";
+	long i;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 1) ||
+	    getsockname(l, (struct sockaddr *)&a, &len))
+		exit(1);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(c, (struct sockaddr *)&a, sizeof(a)))
+		exit(1);
+	s = accept(l, NULL, NULL);
+	for (i = 0; i < n; i++) {
+		if (write(c, buf, sizeof(buf)) != sizeof(buf) ||
+		    read(s, buf, sizeof(buf)) <= 0)
+			exit(1);
+	}
+	close(c);
+	close(s);
+	close(l);
+}
+
+static void on_sigsys(int sig)
+{
+	(void)sig;
+}
+
+/* a seccomp filter that traps getppid; each call is one SIGSYS */
+static void seccomp_traps(long n)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_getppid, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = 4, .filter = f };
+	long i;
+
+	signal(SIGSYS, on_sigsys);
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		exit(1);
+	for (i = 0; i < n; i++)
+		syscall(__NR_getppid);
+}
+
+/*
+ * getppid at a paced rate, as the bench module's target: each call is one
+ * event. Paced in batches of 1000 against the clock; rate 0 is flat out.
+ */
+static void events(long n, double rate, const char *target_pin)
+{
+	__u32 zero = 0, pid = getpid();
+	int fd = bpf_obj_get(target_pin);
+	__u64 start;
+	long i;
+
+	if (fd < 0 || bpf_map_update_elem(fd, &zero, &pid, BPF_ANY))
+		exit(1);
+	start = now_ns();
+	for (i = 0; i < n; i++) {
+		syscall(__NR_getppid);
+		if (rate > 0 && i % 1000 == 999)
+			while (now_ns() - start < (i + 1) / rate * 1e9)
+				;
+	}
+	pid = 0;
+	bpf_map_update_elem(fd, &zero, &pid, BPF_ANY);
+}
+
+int main(int argc, char **argv)
+{
+	long n = argc > 2 ? atol(argv[2]) : 0;
+	__u64 t0, t1;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: bench-work syscalls|exec|tcp|seccomp N | events N RATE TARGET_PIN\n");
+		return 2;
+	}
+	t0 = now_ns();
+	if (!strcmp(argv[1], "syscalls"))
+		syscalls(n);
+	else if (!strcmp(argv[1], "exec"))
+		execs(n);
+	else if (!strcmp(argv[1], "tcp"))
+		tcp(n);
+	else if (!strcmp(argv[1], "seccomp"))
+		seccomp_traps(n);
+	else if (!strcmp(argv[1], "events") && argc == 5)
+		events(n, atof(argv[3]), argv[4]);
+	else
+		return 2;
+	t1 = now_ns();
+	/* ns per operation; events also the achieved rate */
+	printf("%.2f %.0f\n", (double)(t1 - t0) / n, n / ((t1 - t0) / 1e9));
+	return 0;
+}

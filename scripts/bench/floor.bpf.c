@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-2.0
+/* floor.bpf.c: the counting floor, one bare PERCPU_ARRAY increment per hook the modules use */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} hits SEC(".maps");
+
+static __always_inline int count(void)
+{
+	__u32 zero = 0;
+	__u64 *v = bpf_map_lookup_elem(&hits, &zero);
+
+	if (v)
+		*v += 1;
+	return 0;
+}
+
+SEC("raw_tp/sys_enter") int BPF_PROG(f_sys_enter) { return count(); }
+SEC("tp_btf/sched_process_exec") int BPF_PROG(f_exec) { return count(); }
+SEC("tp_btf/sched_process_fork") int BPF_PROG(f_fork) { return count(); }
+SEC("tp_btf/sched_process_exit") int BPF_PROG(f_exit) { return count(); }
+SEC("tp_btf/task_rename") int BPF_PROG(f_rename) { return count(); }
+SEC("tp_btf/cgroup_attach_task") int BPF_PROG(f_cgmove) { return count(); }
+SEC("tp_btf/tcp_probe") int BPF_PROG(f_tcp_probe) { return count(); }
+SEC("tp_btf/sock_send_length") int BPF_PROG(f_send) { return count(); }
+SEC("tp_btf/signal_generate") int BPF_PROG(f_signal) { return count(); }
