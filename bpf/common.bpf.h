@@ -74,6 +74,27 @@ struct {
 	} name##_slot SEC(".maps") = { .values = { [0] = &name##_a } }
 
 /*
+ * The same for a bounded key (a syscall number, a CPU): two per-CPU arrays,
+ * cheaper per event than a hash. Keys are __u32 below @entries; a key out
+ * of range is counted as map full.
+ */
+#define BPFPIN_STATS_ARRAY(name, value_type, entries)			\
+	struct name##_inner {						\
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);		\
+		__uint(max_entries, entries);				\
+		__type(key, __u32);					\
+		__type(value, value_type);				\
+	};								\
+	struct name##_inner name##_a SEC(".maps");			\
+	struct name##_inner name##_b SEC(".maps");			\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);		\
+		__uint(max_entries, 1);					\
+		__type(key, __u32);					\
+		__array(values, struct name##_inner);			\
+	} name##_slot SEC(".maps") = { .values = { [0] = &name##_a } }
+
+/*
  * The gate, called once at the start of every program for its hook: true
  * when this program's generation is the one that counts and no older
  * program already counted this very event (see `handoff`).

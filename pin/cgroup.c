@@ -132,6 +132,7 @@ static void cg_scan(struct hierarchy *h)
 static int resolve(struct hierarchy *h, __u64 id, char *buf, size_t size)
 {
 	const char *p;
+	size_t len;
 	time_t now;
 
 	if (!h->mount[0])
@@ -148,7 +149,11 @@ static int resolve(struct hierarchy *h, __u64 id, char *buf, size_t size)
 	}
 	if (!p)
 		return -ENOENT;
-	snprintf(buf, size, "%s", p);
+	len = strlen(p);
+	if (len >= size)
+		len = size - 1;
+	memcpy(buf, p, len);
+	buf[len] = '\0';
 	return 0;
 }
 

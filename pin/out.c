@@ -12,8 +12,17 @@
 
 #include "pin.h"
 
+/* One JSON line is built here, then written with one fwrite. */
+struct line {
+	char *p;
+	size_t len;
+	size_t cap;
+	bool failed;
+};
+
 struct pin_writer {
 	FILE *out;
+	struct line line;
 	enum pin_format fmt;
 	const char *module;
 	const char *title;
@@ -40,14 +49,29 @@ int pin_format_parse(const char *s, enum pin_format *fmt)
 
 void pin_format_rfc3339(__u64 ns, char *buf, size_t size)
 {
+	/* events come many per second: format each second once */
+	static __thread time_t last = -1;
+	static __thread char base[32];
+	static __thread size_t base_len;
 	time_t sec = ns / 1000000000ull;
+	unsigned int frac = ns % 1000000000ull;
 	struct tm tm;
-	char base[32];
+	int i;
 
-	gmtime_r(&sec, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, size, "%s.%09lluZ", base,
-		 (unsigned long long)(ns % 1000000000ull));
+	if (sec != last) {
+		gmtime_r(&sec, &tm);
+		base_len = strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S.", &tm);
+		last = sec;
+	}
+	if (size < base_len + 11) {
+		snprintf(buf, size, "%s", base);
+		return;
+	}
+	memcpy(buf, base, base_len);
+	for (i = 8; i >= 0; i--, frac /= 10)
+		buf[base_len + i] = '0' + frac % 10;
+	buf[base_len + 9] = 'Z';
+	buf[base_len + 10] = '\0';
 }
 
 void pin_format_human(__u64 v, enum pin_view view, char *buf, size_t size)
@@ -108,29 +132,85 @@ void pin_writer__free(struct pin_writer *w)
 	if (!w)
 		return;
 	free_rows(w);
+	free(w->line.p);
 	free(w);
 }
 
-/* JSON strings: escaped, and invalid UTF-8 (comm is any bytes) replaced. */
-static void json_string(FILE *f, const char *s)
+static void line_grow(struct line *l, const void *data, size_t n)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	{
+		size_t cap = l->cap ? l->cap : 256;
+		char *p;
 
-	fputc('"', f);
+		while (cap < l->len + n)
+			cap *= 2;
+		p = realloc(l->p, cap);
+		if (!p) {
+			l->failed = true;
+			return;
+		}
+		l->p = p;
+		l->cap = cap;
+	}
+	memcpy(l->p + l->len, data, n);
+	l->len += n;
+}
+
+static inline void line_put(struct line *l, const void *data, size_t n)
+{
+	if (l->len + n <= l->cap) {
+		memcpy(l->p + l->len, data, n);
+		l->len += n;
+	} else {
+		line_grow(l, data, n);
+	}
+}
+
+static inline void line_putc(struct line *l, char c)
+{
+	if (l->len < l->cap)
+		l->p[l->len++] = c;
+	else
+		line_grow(l, &c, 1);
+}
+
+/* printf's %llu, without printf: numbers are most of a stats line */
+static void line_u64(struct line *l, __u64 v)
+{
+	char buf[20], *p = buf + sizeof(buf);
+
+	do {
+		*--p = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	line_put(l, p, buf + sizeof(buf) - p);
+}
+
+/* JSON strings: escaped, and invalid UTF-8 (comm is any bytes) replaced. */
+static void json_string(struct line *l, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s, *run;
+	char esc[8];
+
+	line_putc(l, '"');
 	while (*p) {
 		int len = 0, i;
 
+		/* the common case: a run that needs no escaping, in one copy */
+		for (run = p; *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\'; p++)
+			;
+		if (p > run)
+			line_put(l, run, p - run);
+		if (!*p)
+			break;
 		if (*p == '"' || *p == '\\') {
-			fputc('\\', f);
-			fputc(*p++, f);
+			line_putc(l, '\\');
+			line_putc(l, *p++);
 			continue;
 		}
 		if (*p < 0x20) {
-			fprintf(f, "\\u%04x", *p++);
-			continue;
-		}
-		if (*p < 0x80) {
-			fputc(*p++, f);
+			snprintf(esc, sizeof(esc), "\\u%04x", *p++);
+			line_put(l, esc, 6);
 			continue;
 		}
 		if ((*p & 0xe0) == 0xc0)
@@ -143,42 +223,52 @@ static void json_string(FILE *f, const char *s)
 			if ((p[i] & 0xc0) != 0x80)
 				len = 0;
 		if (!len) {
-			fputs("\\ufffd", f);
+			line_put(l, "\\ufffd", 6);
 			p++;
 			continue;
 		}
-		fwrite(p, 1, len, f);
+		line_put(l, p, len);
 		p += len;
 	}
-	fputc('"', f);
+	line_putc(l, '"');
 }
 
-static void json_value(FILE *f, const struct pin_col *c, const struct pin_val *v)
+static void json_value(struct line *l, const struct pin_col *c,
+		       const struct pin_val *v)
 {
-	if (v->null)
-		fputs("null", f);
-	else if (c->type == PIN_COL_STR)
-		json_string(f, v->str ? v->str : "");
-	else if (c->type == PIN_COL_S64)
-		fprintf(f, "%lld", (long long)v->s);
-	else
-		fprintf(f, "%llu", (unsigned long long)v->u);
+	if (v->null) {
+		line_put(l, "null", 4);
+	} else if (c->type == PIN_COL_STR) {
+		json_string(l, v->str ? v->str : "");
+	} else if (c->type == PIN_COL_S64 && v->s < 0) {
+		line_putc(l, '-');
+		line_u64(l, -(__u64)v->s);
+	} else {
+		line_u64(l, c->type == PIN_COL_S64 ? (__u64)v->s : v->u);
+	}
 }
 
-static void json_object(FILE *f, const struct pin_col *cols,
-			const struct pin_val *vals, int n)
+static int json_object(struct pin_writer *w, const struct pin_col *cols,
+		       const struct pin_val *vals, int n)
 {
+	struct line *l = &w->line;
 	int i;
 
-	fputc('{', f);
+	l->len = 0;
+	line_putc(l, '{');
 	for (i = 0; i < n; i++) {
-		if (i)
-			fputc(',', f);
-		json_string(f, cols[i].name);
-		fputc(':', f);
-		json_value(f, &cols[i], &vals[i]);
+		/* column names are our identifiers: nothing to escape */
+		line_put(l, i ? ",\"" : "\"", i ? 2 : 1);
+		line_put(l, cols[i].name, strlen(cols[i].name));
+		line_put(l, "\":", 2);
+		json_value(l, &cols[i], &vals[i]);
 	}
-	fputs("}\n", f);
+	line_put(l, "}\n", 2);
+	if (l->failed)
+		return -ENOMEM;
+	if (fwrite(l->p, 1, l->len, w->out) != l->len)
+		return errno ? -errno : -EIO;
+	return 0;
 }
 
 static void cell_text(const struct pin_col *c, const struct pin_val *v,
@@ -216,10 +306,8 @@ int pin_writer__row(struct pin_writer *w, const struct pin_val *vals)
 	struct pin_val *row;
 	int i;
 
-	if (w->fmt == PIN_FMT_JSON) {
-		json_object(w->out, w->cols, vals, w->ncols);
-		return ferror(w->out) ? -EIO : 0;
-	}
+	if (w->fmt == PIN_FMT_JSON)
+		return json_object(w, w->cols, vals, w->ncols);
 	if (w->nrows == w->cap) {
 		size_t cap = w->cap ? w->cap * 2 : 64;
 
@@ -410,7 +498,7 @@ int pin_writer__record(struct pin_writer *w, const struct pin_col *cols,
 	int i, n = 0;
 
 	if (w->fmt == PIN_FMT_JSON) {
-		json_object(w->out, cols, vals, ncols);
+		return json_object(w, cols, vals, ncols);
 	} else {
 		for (i = 0; i < ncols; i++) {
 			if (cols[i].flags & PIN_COL_NO_TABLE)
@@ -423,8 +511,13 @@ int pin_writer__record(struct pin_writer *w, const struct pin_col *cols,
 		}
 		fputc('\n', w->out);
 	}
+	return ferror(w->out) ? -EIO : 0;
+}
+
+int pin_writer__flush(struct pin_writer *w)
+{
 	if (fflush(w->out) || ferror(w->out))
-		return -errno ? -errno : -EIO;
+		return errno ? -errno : -EIO;
 	return 0;
 }
 

@@ -96,8 +96,23 @@ static int rows_reserve(struct pin_rows *rows, size_t more)
 	return 0;
 }
 
+static bool is_array(const struct pin_map_desc *d)
+{
+	return d->type == BPF_MAP_TYPE_PERCPU_ARRAY || d->type == BPF_MAP_TYPE_ARRAY;
+}
+
+static bool all_zero(const unsigned char *p, size_t n)
+{
+	while (n--)
+		if (*p++)
+			return false;
+	return true;
+}
+
+/* Every index of an array exists: only those that counted something are rows. */
 static int rows_add(struct pin_rows *rows, const struct pin_map_desc *d,
-		    const void *keys, const unsigned char *percpu, size_t n)
+		    const unsigned char *keys, const unsigned char *percpu,
+		    size_t n)
 {
 	size_t stride = pin_percpu_stride(d->value_size) * pin_ncpus();
 	size_t i;
@@ -105,12 +120,34 @@ static int rows_add(struct pin_rows *rows, const struct pin_map_desc *d,
 
 	if (err)
 		return err;
-	memcpy(rows->keys + rows->n * rows->key_size, keys, n * rows->key_size);
-	for (i = 0; i < n; i++)
-		pin_percpu_reduce(d, percpu + i * stride,
-				  rows->values + (rows->n + i) * rows->value_size);
-	rows->n += n;
+	for (i = 0; i < n; i++) {
+		unsigned char *value = rows->values + rows->n * rows->value_size;
+
+		pin_percpu_reduce(d, percpu + i * stride, value);
+		if (is_array(d) && all_zero(value, d->value_size))
+			continue;
+		memcpy(rows->keys + rows->n * rows->key_size,
+		       keys + i * rows->key_size, rows->key_size);
+		rows->n++;
+	}
 	return 0;
+}
+
+/* Arrays cannot delete: draining one writes zeros back over what was read. */
+static int zero_keys(int fd, const struct pin_map_desc *d,
+		     const unsigned char *keys, __u32 count)
+{
+	size_t size = pin_percpu_stride(d->value_size) * pin_ncpus() * count;
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	void *zeros = calloc(1, size ? size : 1);
+	int err = 0;
+
+	if (!zeros)
+		return -ENOMEM;
+	if (count && bpf_map_update_batch(fd, keys, zeros, &count, &opts))
+		err = -errno;
+	free(zeros);
+	return err;
 }
 
 /* For maps without batch ops (older kernels): one key at a time. */
@@ -122,13 +159,17 @@ static int read_by_key(int fd, const struct pin_map_desc *d,
 	void *prev = NULL;
 	int err;
 
-	while (bpf_map_get_next_key(fd, drain ? NULL : prev, next) == 0) {
+	/* a drained hash shrinks under us: start over; an array stays */
+	bool restart = drain && !is_array(d);
+
+	while (bpf_map_get_next_key(fd, restart ? NULL : prev, next) == 0) {
 		if (bpf_map_lookup_elem(fd, next, values) == 0) {
 			err = rows_add(rows, d, next, values, 1);
+			if (!err && drain)
+				err = is_array(d) ? zero_keys(fd, d, next, 1) :
+				      bpf_map_delete_elem(fd, next) ? -errno : 0;
 			if (err)
 				return err;
-			if (drain && bpf_map_delete_elem(fd, next))
-				return -errno;
 		} else if (errno != ENOENT) {
 			return -errno;
 		}
@@ -165,7 +206,7 @@ int pin_map_read(int fd, const struct pin_map_desc *d, struct pin_rows *rows,
 		__u32 count = BATCH_KEYS;
 
 		/* hash maps take a 4-byte bucket token, arrays a key: 8 fits both */
-		if (drain)
+		if (drain && !is_array(d))
 			err = bpf_map_lookup_and_delete_batch(fd,
 					first ? NULL : &in_batch, &out_batch,
 					keys, values, &count, &opts);
@@ -183,6 +224,8 @@ int pin_map_read(int fd, const struct pin_map_desc *d, struct pin_rows *rows,
 		if (count) {
 			int e = rows_add(rows, d, keys, values, count);
 
+			if (!e && drain && is_array(d))
+				e = zero_keys(fd, d, keys, count);
 			if (e) {
 				err = e;
 				break;

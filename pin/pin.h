@@ -344,11 +344,14 @@ int pin_writer__row(struct pin_writer *w, const struct pin_val *vals);
 int pin_writer__end(struct pin_writer *w);
 
 /**
- * pin_writer__record() - write one record at once and flush: events
- * In table format a line "TIME MODULE TYPE PID COMM key=value...".
+ * pin_writer__record() - write one record at once: events. In table format
+ * a line "TIME MODULE TYPE PID COMM key=value...". Buffered: the caller
+ * flushes (pin_writer__flush) after each batch it drained.
  */
 int pin_writer__record(struct pin_writer *w, const struct pin_col *cols,
 		       const struct pin_val *vals, int ncols);
+/** pin_writer__flush() - write out what is buffered; -EPIPE when the pipe closed */
+int pin_writer__flush(struct pin_writer *w);
 
 /** pin_format_rfc3339() - UTC time with nanoseconds */
 void pin_format_rfc3339(__u64 ns, char *buf, size_t size);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* records.c: turn pinned stats and raw events into writer rows, guided by the module description */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,23 +62,50 @@ static void field_str(const unsigned char *p, const struct pin_field *f,
 struct stat_row {
 	const unsigned char *key;
 	unsigned char *value;	/* combined value of the group */
-	char group[PATH_MAX];	/* what rows are grouped and sorted by */
+	char *group;		/* what rows are grouped and sorted by */
+	__u64 first;		/* the first key field, when a number: sorts fast */
 	__u64 weight;		/* sum of counters, for --top */
 };
 
-static int by_group(const void *a, const void *b)
+/*
+ * Rows sort by their group when grouping (--by), else by their raw key
+ * fields: numbers as numbers, strings as bytes. No string is built per row
+ * for a plain read, which is what a large map costs most.
+ */
+static int by_key(const void *a, const void *b, void *arg)
 {
-	return strcmp(((const struct stat_row *)a)->group,
-		      ((const struct stat_row *)b)->group);
+	const struct stat_row *x = a, *y = b;
+	const struct pin_map_desc *d = arg;
+	int i, c;
+
+	if (x->group && y->group)
+		return strcmp(x->group, y->group);
+	if (x->first != y->first)
+		return x->first < y->first ? -1 : 1;
+	for (i = 0; i < d->nkeys; i++) {
+		const struct pin_field *f = &d->keys[i];
+
+		if (f->type == PIN_T_STR) {
+			c = strncmp((const char *)x->key + f->offset,
+				    (const char *)y->key + f->offset, f->size);
+		} else {
+			__u64 p = field_u64(x->key, f), q = field_u64(y->key, f);
+
+			c = p < q ? -1 : p > q;
+		}
+		if (c)
+			return c;
+	}
+	return 0;
 }
 
-static int by_weight(const void *a, const void *b)
+static int by_weight(const void *a, const void *b, void *arg)
 {
 	const struct stat_row *x = a, *y = b;
 
 	if (x->weight != y->weight)
 		return x->weight < y->weight ? 1 : -1;
-	return strcmp(x->group, y->group);
+	return by_key(a, b, arg);
 }
 
 static const struct pin_field *find_key(const struct pin_map_desc *d,
@@ -154,6 +182,29 @@ static int expand_field(const struct pin_field *f, bool container,
 	return n;
 }
 
+/*
+ * The last cgroup resolved: rows and events of one cgroup come in runs, and
+ * each needs its path and then its container.
+ */
+static struct {
+	__u64 id;
+	bool valid;
+	bool has_ctr;
+	char path[PATH_MAX];
+	char ctr[80];
+} last_cg;
+
+static void cgroup_cached(__u64 id)
+{
+	if (last_cg.valid && last_cg.id == id)
+		return;
+	cgroup_strings(id, last_cg.path, sizeof(last_cg.path), last_cg.ctr,
+		       sizeof(last_cg.ctr), &last_cg.has_ctr);
+	last_cg.id = id;
+	/* a miss is not kept: the cgroup may be newer than the last scan */
+	last_cg.valid = strncmp(last_cg.path, "cgroup:", 7) != 0;
+}
+
 /* Fill one column of a row from the raw struct @data into @buf. */
 static void fill_column(const struct colspec *sp, const unsigned char *data,
 			struct pin_val *v, char *buf, size_t size)
@@ -161,8 +212,6 @@ static void fill_column(const struct colspec *sp, const unsigned char *data,
 	const struct pin_field *f = sp->f;
 	__u64 raw = field_u64(data, f);
 	const char *name;
-	char ctr[80];
-	bool found;
 
 	memset(v, 0, sizeof(*v));
 	v->str = buf;
@@ -176,14 +225,17 @@ static void fill_column(const struct colspec *sp, const unsigned char *data,
 			v->u = raw;
 		break;
 	case D_PATH:
-		if ((f->view == PIN_V_MEMCG ? pin_memcg_path(raw, buf, size) :
-					      pin_cgroup_path(raw, buf, size)))
+		if (f->view == PIN_V_CGROUP) {
+			cgroup_cached(raw);
+			v->str = last_cg.path;
+		} else if (pin_memcg_path(raw, buf, size)) {
 			snprintf(buf, size, "cgroup:%llu", (unsigned long long)raw);
+		}
 		break;
 	case D_CONTAINER:
-		cgroup_strings(raw, buf, size, ctr, sizeof(ctr), &found);
-		snprintf(buf, size, "%s", found ? ctr : "");
-		v->null = !found;
+		cgroup_cached(raw);
+		v->str = last_cg.ctr;
+		v->null = !last_cg.has_ctr;
 		break;
 	case D_SYSCALL:
 		name = pin_syscall_name(raw);
@@ -253,7 +305,7 @@ static int write_map(struct pin_writer *w, const struct pin_module *m,
 	struct pin_col cols[MAX_COLS];
 	struct pin_val vals[MAX_COLS];
 	char path[PATH_MAX], ctr[80], str[PATH_MAX], now[40];
-	char (*bufs)[PATH_MAX];
+	char (*bufs)[PATH_MAX] = NULL, *group = NULL;
 	struct stat_row *r;
 	size_t i, n = 0;
 	int c, ncols, err = 0;
@@ -278,10 +330,10 @@ static int write_map(struct pin_writer *w, const struct pin_module *m,
 
 	r = calloc(rows->n ? rows->n : 1, sizeof(*r));
 	bufs = calloc(ncols, PATH_MAX);
-	if (!r || !bufs) {
-		free(r);
-		free(bufs);
-		return -ENOMEM;
+	group = malloc(PATH_MAX);
+	if (!r || !bufs || !group) {
+		err = -ENOMEM;
+		goto out_free;
 	}
 	for (i = 0; i < rows->n; i++) {
 		const unsigned char *key = rows->keys + i * d->key_size;
@@ -289,8 +341,13 @@ static int write_map(struct pin_writer *w, const struct pin_module *m,
 		size_t len = 0;
 		int k;
 
+		group[0] = '\0';
 		row->key = key;
 		row->value = rows->values + i * d->value_size;
+		row->first = d->nkeys && d->keys[0].type != PIN_T_STR ?
+			     field_u64(key, &d->keys[0]) : 0;
+		if (o->by == PIN_BY_NONE)
+			continue;
 		for (k = 0; k < d->nkeys; k++) {
 			const struct pin_field *f = &d->keys[k];
 
@@ -299,8 +356,7 @@ static int write_map(struct pin_writer *w, const struct pin_module *m,
 					continue;
 				cgroup_strings(field_u64(key, f), path, sizeof(path),
 					       ctr, sizeof(ctr), &has_ctr);
-				snprintf(row->group, sizeof(row->group), "%s",
-					 has_ctr ? ctr : "");
+				snprintf(group, PATH_MAX, "%s", has_ctr ? ctr : "");
 				break;
 			}
 			if (o->by != PIN_BY_NONE && f != group_key)
@@ -321,20 +377,28 @@ static int write_map(struct pin_writer *w, const struct pin_module *m,
 			else
 				snprintf(str, sizeof(str), "%020llu",
 					 (unsigned long long)field_u64(key, f));
-			len += snprintf(row->group + len, sizeof(row->group) - len,
-					"%s\x01", str);
-			if (len >= sizeof(row->group))
-				len = sizeof(row->group) - 1;
+			len += snprintf(group + len, PATH_MAX - len, "%s\x01", str);
+			if (len >= PATH_MAX)
+				len = PATH_MAX - 1;
+		}
+		row->group = strdup(group);
+		if (!row->group) {
+			err = -ENOMEM;
+			goto out_free;
 		}
 	}
-	qsort(r, rows->n, sizeof(*r), by_group);
+	qsort_r(r, rows->n, sizeof(*r), by_key, (void *)d);
 	/* merge rows of one group (or one key read from both halves) */
 	for (i = 0; i < rows->n; i++) {
-		if (n && !strcmp(r[n - 1].group, r[i].group)) {
+		if (n && !by_key(&r[n - 1], &r[i], (void *)d)) {
 			combine(d, r[n - 1].value, r[i].value);
+			free(r[i].group);
+			r[i].group = NULL;
 			continue;
 		}
-		r[n++] = r[i];
+		r[n] = r[i];
+		if (n++ != i)
+			r[i].group = NULL;	/* moved: one owner per string */
 	}
 	for (i = 0; i < n; i++) {
 		r[i].weight = 0;
@@ -343,7 +407,7 @@ static int write_map(struct pin_writer *w, const struct pin_module *m,
 				r[i].weight += field_u64(r[i].value, &d->values[c]);
 	}
 	if (o->top > 0) {
-		qsort(r, n, sizeof(*r), by_weight);
+		qsort_r(r, n, sizeof(*r), by_weight, (void *)d);
 		if ((size_t)o->top < n)
 			n = o->top;
 	}
@@ -371,11 +435,15 @@ static int write_map(struct pin_writer *w, const struct pin_module *m,
 		}
 		err = pin_writer__row(w, vals);
 	}
+	if (!err)
+		err = pin_writer__end(w);
+out_free:
+	for (i = 0; r && i < rows->n; i++)
+		free(r[i].group);
+	free(group);
 	free(bufs);
 	free(r);
-	if (err)
-		return err;
-	return pin_writer__end(w);
+	return err;
 }
 
 int pin_drops_write(struct pin_writer *w, const struct pin_module *m)
@@ -539,7 +607,7 @@ int pin_event_decode(const struct pin_module_desc *d, const void *data,
 			    sizeof(r->bufs[i]));
 		if (spec[i].how == D_CONTAINER) {
 			r->has_container = !r->vals[i].null;
-			r->container = r->bufs[i];
+			r->container = r->vals[i].str;
 		}
 	}
 	r->n = n;

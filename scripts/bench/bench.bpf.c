@@ -5,7 +5,8 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-BPFPIN_STATS_MAP(stats, struct bench_key, struct bench_stats, BENCH_STATS_ENTRIES);
+BPFPIN_STATS_ARRAY(stats, struct bench_stats, BENCH_NR_SYSCALLS);
+BPFPIN_STATS_MAP(fill, struct bench_fill_key, struct bench_stats, BENCH_FILL_ENTRIES);
 BPFPIN_EVENTS_RING(BENCH_RING_BYTES);
 
 /* the process whose getppid calls become events; 0: none */
@@ -22,7 +23,7 @@ static const struct bench_stats zero_stats;
 
 static __always_inline int on_enter(long id)
 {
-	struct bench_key key = { .id = id };
+	struct bench_key key = { .nr = id };
 	struct bench_stats *s;
 	struct bench_event *e;
 	__u32 zero = 0, *tgid;

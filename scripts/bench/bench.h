@@ -6,11 +6,17 @@
 #include "bpfpin.h"
 
 #define BENCH_SCHEMA_VERSION	1
-#define BENCH_STATS_ENTRIES	131072	/* room for the 100k-key reader runs */
+#define BENCH_NR_SYSCALLS	512	/* the counter: one slot per syscall */
+#define BENCH_FILL_ENTRIES	131072	/* room for the 100k-key reader runs */
 #define BENCH_RING_BYTES	(4 * 1024 * 1024)
 
 struct bench_key {
-	__u64 id;		/* syscall number, or a filler key */
+	__u32 nr;		/* syscall number */
+};
+
+/* the reader and flush benchmarks fill this one from user space */
+struct bench_fill_key {
+	__u64 id;
 };
 
 struct bench_stats {
@@ -31,7 +37,11 @@ struct bench_event {
 #include "desc.h"
 
 static const struct pin_field bench_key_fields[] = {
-	PIN_KEY(struct bench_key, id, PIN_T_U64, PIN_V_PLAIN, "syscall number or filler key"),
+	PIN_LABELLED(struct bench_key, nr, PIN_T_U32, PIN_V_SYSCALL, "syscall", "syscall number"),
+};
+
+static const struct pin_field bench_fill_key_fields[] = {
+	PIN_KEY(struct bench_fill_key, id, PIN_T_U64, PIN_V_PLAIN, "filler key"),
 };
 
 static const struct pin_field bench_stat_fields[] = {
@@ -40,10 +50,15 @@ static const struct pin_field bench_stat_fields[] = {
 };
 
 static const struct pin_map_desc bench_maps[] = {
-	{ .name = "stats", .type = BPF_MAP_TYPE_PERCPU_HASH,
+	{ .name = "stats", .type = BPF_MAP_TYPE_PERCPU_ARRAY,
 	  .key_size = sizeof(struct bench_key),
 	  .value_size = sizeof(struct bench_stats),
 	  .keys = bench_key_fields, .nkeys = PIN_LEN(bench_key_fields),
+	  .values = bench_stat_fields, .nvalues = PIN_LEN(bench_stat_fields) },
+	{ .name = "fill", .type = BPF_MAP_TYPE_PERCPU_HASH,
+	  .key_size = sizeof(struct bench_fill_key),
+	  .value_size = sizeof(struct bench_stats),
+	  .keys = bench_fill_key_fields, .nkeys = PIN_LEN(bench_fill_key_fields),
 	  .values = bench_stat_fields, .nvalues = PIN_LEN(bench_stat_fields) },
 };
 
