@@ -172,10 +172,13 @@ $(BUILD)/tests/flush-stress: tests/stress/flush-stress.c $(BUILD)/tests/flush_st
 	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/tests -Itests/unit $< $(PIN_LIB) $(LDLIBS) -o $@
 
 # Programs the integration tests run to make the kernel act (allocate, deny).
+# Fixtures, not product code: never sanitized (a seccomp trap filter would
+# also trap the sanitizer runtime's own syscalls).
+HELPER_CFLAGS := -O2 -g -Wall -Wextra $(if $(WERROR),-Werror)
 $(HELPERS): $(BUILD)/tests/%: tests/helpers/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $< -o $@
+	$(Q)$(CC) $(HELPER_CFLAGS) $< -o $@
 
 $(BUILD)/tests/%.skel.h: $(BUILD)/tests/%.bpf.o
 	$(call msg,GEN-SKEL,$@)

@@ -48,6 +48,17 @@ struct {
 		__uint(max_entries, bytes);			\
 	} events SEC(".maps")
 
+/* The two halves of stats map NAME and the slot naming the one written. */
+#define BPFPIN_STATS_HALVES(name)					\
+	struct name##_inner name##_a SEC(".maps");			\
+	struct name##_inner name##_b SEC(".maps");			\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);		\
+		__uint(max_entries, 1);					\
+		__type(key, __u32);					\
+		__array(values, struct name##_inner);			\
+	} name##_slot SEC(".maps") = { .values = { [0] = &name##_a } }
+
 /*
  * A module's stats map NAME is two per-CPU hashes, NAME_a and NAME_b, and a
  * one-slot ARRAY_OF_MAPS, NAME_slot, naming the one programs write. A flush
@@ -64,14 +75,7 @@ struct {
 		__type(key, key_type);					\
 		__type(value, value_type);				\
 	};								\
-	struct name##_inner name##_a SEC(".maps");			\
-	struct name##_inner name##_b SEC(".maps");			\
-	struct {							\
-		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);		\
-		__uint(max_entries, 1);					\
-		__type(key, __u32);					\
-		__array(values, struct name##_inner);			\
-	} name##_slot SEC(".maps") = { .values = { [0] = &name##_a } }
+	BPFPIN_STATS_HALVES(name)
 
 /*
  * The same for a bounded key (a syscall number, a CPU): two per-CPU arrays,
@@ -85,14 +89,7 @@ struct {
 		__type(key, __u32);					\
 		__type(value, value_type);				\
 	};								\
-	struct name##_inner name##_a SEC(".maps");			\
-	struct name##_inner name##_b SEC(".maps");			\
-	struct {							\
-		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);		\
-		__uint(max_entries, 1);					\
-		__type(key, __u32);					\
-		__array(values, struct name##_inner);			\
-	} name##_slot SEC(".maps") = { .values = { [0] = &name##_a } }
+	BPFPIN_STATS_HALVES(name)
 
 /*
  * The gate, called once at the start of every program for its hook: true
@@ -186,5 +183,19 @@ static __always_inline void bpfpin_event_submit(void *ring, void *e)
 		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(e, flags);
 }
+
+/*
+ * One hook, two programs: tp_btf where the kernel has BTF for the
+ * tracepoint, raw_tp otherwise (the loader keeps the one it can attach).
+ * The gate comes first, before any filter: during a reload old and new
+ * programs must both see every event for the handoff to pair them. @hook is
+ * the index in the module's hook table. Commas in @proto are written COMMA.
+ */
+#define COMMA ,
+#define BPFPIN_HOOK(tp, name, hook, proto, call)			\
+	SEC("tp_btf/" #tp) int BPF_PROG(name##_btf, proto)		\
+	{ return bpfpin_active(hook) ? (call) : 0; }			\
+	SEC("raw_tp/" #tp) int BPF_PROG(name##_raw, proto)		\
+	{ return bpfpin_active(hook) ? (call) : 0; }
 
 #endif /* __BPFPIN_COMMON_BPF_H */

@@ -82,14 +82,5 @@ static __always_inline int on_victim(struct task_struct *victim)
 	return 0;
 }
 
-SEC("tp_btf/mark_victim")
-int BPF_PROG(victim_btf, struct task_struct *victim, uid_t uid)
-{
-	return bpfpin_active(0) ? on_victim(victim) : 0;
-}
-
-SEC("raw_tp/mark_victim")
-int BPF_PROG(victim_raw, struct task_struct *victim, uid_t uid)
-{
-	return bpfpin_active(0) ? on_victim(victim) : 0;
-}
+BPFPIN_HOOK(mark_victim, victim, 0,
+	    struct task_struct *victim COMMA uid_t uid, on_victim(victim))

@@ -146,31 +146,19 @@ static __always_inline int on_cgroup_move(struct cgroup *dst, struct task_struct
 	return 0;
 }
 
-/*
- * Each hook twice: tp_btf where the kernel has BTF for it, raw_tp otherwise.
- * The gate comes first, before any filter: old and new programs must both
- * see every event for the handoff to pair them. `hook` is the index in
- * proc_hooks[].
- */
-#define PROC_HOOK(tp, name, hook, proto, call)				\
-	SEC("tp_btf/" #tp) int BPF_PROG(name##_btf, proto)		\
-	{ return bpfpin_active(hook) ? call : 0; }			\
-	SEC("raw_tp/" #tp) int BPF_PROG(name##_raw, proto)		\
-	{ return bpfpin_active(hook) ? call : 0; }
-
-#define COMMA ,
-PROC_HOOK(sched_process_exec, exec, 0,
+/* the hooks, in the order of proc_hooks[] */
+BPFPIN_HOOK(sched_process_exec, exec, 0,
 	  struct task_struct *p COMMA pid_t old_pid COMMA struct linux_binprm *bprm,
 	  on_exec(p, bprm))
-PROC_HOOK(sched_process_fork, fork, 1,
+BPFPIN_HOOK(sched_process_fork, fork, 1,
 	  struct task_struct *parent COMMA struct task_struct *child,
 	  on_fork(parent, child))
-PROC_HOOK(sched_process_exit, exit, 2,
+BPFPIN_HOOK(sched_process_exit, exit, 2,
 	  struct task_struct *p COMMA bool group_dead,
 	  on_exit(p, group_dead))
-PROC_HOOK(task_rename, rename, 3,
+BPFPIN_HOOK(task_rename, rename, 3,
 	  struct task_struct *p COMMA const char *comm,
 	  on_rename(p, comm))
-PROC_HOOK(cgroup_attach_task, cgmove, 4,
+BPFPIN_HOOK(cgroup_attach_task, cgmove, 4,
 	  struct cgroup *dst COMMA const char *path COMMA struct task_struct *p COMMA bool threadgroup,
 	  on_cgroup_move(dst, p, threadgroup))

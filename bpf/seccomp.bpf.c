@@ -48,16 +48,7 @@ static __always_inline int on_signal(int sig, struct kernel_siginfo *info,
 	return 0;
 }
 
-SEC("tp_btf/signal_generate")
-int BPF_PROG(sigsys_btf, int sig, struct kernel_siginfo *info,
-	     struct task_struct *task, int group, int result)
-{
-	return bpfpin_active(0) ? on_signal(sig, info, task) : 0;
-}
-
-SEC("raw_tp/signal_generate")
-int BPF_PROG(sigsys_raw, int sig, struct kernel_siginfo *info,
-	     struct task_struct *task, int group, int result)
-{
-	return bpfpin_active(0) ? on_signal(sig, info, task) : 0;
-}
+BPFPIN_HOOK(signal_generate, sigsys, 0,
+	    int sig COMMA struct kernel_siginfo *info COMMA struct task_struct *task COMMA
+	    int group COMMA int result,
+	    on_signal(sig, info, task))

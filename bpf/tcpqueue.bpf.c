@@ -44,26 +44,8 @@ static __always_inline int record(struct sock *sk)
 	return 0;
 }
 
-SEC("tp_btf/tcp_probe")
-int BPF_PROG(probe_btf, struct sock *sk, const struct sk_buff *skb)
-{
-	return bpfpin_active(0) ? record(sk) : 0;
-}
+BPFPIN_HOOK(tcp_probe, probe, 0,
+	    struct sock *sk COMMA const struct sk_buff *skb, record(sk))
 
-SEC("raw_tp/tcp_probe")
-int BPF_PROG(probe_raw, struct sock *sk, const struct sk_buff *skb)
-{
-	return bpfpin_active(0) ? record(sk) : 0;
-}
-
-SEC("tp_btf/sock_send_length")
-int BPF_PROG(send_btf, struct sock *sk, int ret, int flags)
-{
-	return bpfpin_active(1) ? record(sk) : 0;
-}
-
-SEC("raw_tp/sock_send_length")
-int BPF_PROG(send_raw, struct sock *sk, int ret, int flags)
-{
-	return bpfpin_active(1) ? record(sk) : 0;
-}
+BPFPIN_HOOK(sock_send_length, send, 1,
+	    struct sock *sk COMMA int ret COMMA int flags, record(sk))

@@ -45,14 +45,4 @@ static __always_inline int on_enter(long id)
 	return 0;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(enter_btf, struct pt_regs *regs, long id)
-{
-	return bpfpin_active(0) ? on_enter(id) : 0;
-}
-
-SEC("raw_tp/sys_enter")
-int BPF_PROG(enter_raw, struct pt_regs *regs, long id)
-{
-	return bpfpin_active(0) ? on_enter(id) : 0;
-}
+BPFPIN_HOOK(sys_enter, enter, 0, struct pt_regs *regs COMMA long id, on_enter(id))
