@@ -234,3 +234,34 @@ prog_ids() {
 	run setpriv --reuid 65534 --regid 65534 --clear-groups bpfpin-load up proc
 	[ "$status" -eq 4 ]
 }
+
+@test "load: an optional hook that cannot attach leaves the module degraded, and says where" {
+	bpfpin-load down >/dev/null
+	run env BPFPIN_NO_HOOK=task_rename bpfpin-load up proc
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"proc: loaded, degraded (sched_process_exec=tp_btf"* ]]
+	[[ "$output" == *"module 'proc': degraded: rename_btf: disabled by BPFPIN_NO_HOOK"* ]]
+	[[ "$output" != *"task_rename=tp_btf"* ]]
+	row=$(bpfpin-ls --format json | jq -c 'select(.type == "module")')
+	[ "$(jq -r .health <<< "$row")" = degraded ]
+	[ "$(jq -r .detail <<< "$row")" = "hook task_rename not attached" ]
+	[ "$(jq .programs <<< "$row")" -eq 4 ]
+	# the other hooks still count; the missing one does not
+	new_cgroup degraded
+	in_cgroup "$CG" sh -c '/bin/true; printf x > /proc/self/comm; exit 0'
+	[ "$(stat_value "$CG_REL" true execs)" = 1 ]
+	[ "$(stat_value "$CG_REL" sh renames)" = 0 ]
+	run env BPFPIN_NO_HOOK=task_rename bpfpin-load check --format json
+	has_record '.check == "module proc" and .ok == "yes" and (.detail | contains("task_rename=none"))' <<< "$output"
+	bpfpin-load down >/dev/null
+}
+
+@test "load: a required hook that cannot attach refuses the module, names the hook, and pins nothing" {
+	bpfpin-load down >/dev/null
+	run env BPFPIN_NO_HOOK=sched_process_exec bpfpin-load up proc
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"module 'proc': cannot load on this kernel: exec_btf: disabled by BPFPIN_NO_HOOK"*"(required hook 'sched_process_exec')"* ]]
+	[ -z "$(ls -A "$BPFPIN_ROOT")" ]
+	run env BPFPIN_NO_HOOK=sched_process_exec bpfpin-load check --format json
+	has_record '.check == "module proc" and .ok == "no"' <<< "$output"
+}

@@ -179,3 +179,22 @@ teardown() {
 	has_record '.kind == "map" and .name == "stats_a" and .bpf_type == "percpu_hash" and .max_entries == 16384 and .entries > 0' <<< "$output"
 	has_record '.kind == "map" and .name == "events" and .bpf_type == "ringbuf"' <<< "$output"
 }
+
+@test "proc: --by comm sums one command over cgroups; --by cgroup sums a cgroup over commands" {
+	cmd="$BATS_TEST_TMPDIR/bycomm$$"
+	cp /bin/true "$cmd"
+	comm=$(basename "$cmd" | cut -c1-15)
+	new_cgroup comm1
+	in_cgroup "$CG" sh -c "\"$cmd\"; \"$cmd\"; exit 0"
+	first=$CG_REL
+	new_cgroup comm2
+	in_cgroup "$CG" sh -c "\"$cmd\"; \"$cmd\"; exit 0"
+	run bpfpin-stat proc --by comm --format json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r --arg c "$comm" 'select(.comm == $c) | .execs' <<< "$output")" = 4 ]
+	# grouped by comm, rows carry no cgroup
+	! has_record 'has("cgroup")' <<< "$(jq -c 'select(.type == "stats")' <<< "$output")"
+	run bpfpin-stat proc --by cgroup --format json
+	[ "$(jq -r --arg cg "$first" 'select(.cgroup == $cg) | .execs' <<< "$output")" = 3 ]
+	! has_record 'has("comm") and .type == "stats"' <<< "$output"
+}
