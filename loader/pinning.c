@@ -365,6 +365,32 @@ static void fault_point(const char *step)
 	}
 }
 
+/*
+ * Attach one program. Tracepoints attach by their section; cgroup programs
+ * need a cgroup: the root of the cgroup v2 hierarchy, so they see every
+ * socket below it.
+ */
+static struct bpf_link *attach(struct bpf_program *prog)
+{
+	const char *sec = bpf_program__section_name(prog), *mnt;
+	struct bpf_link *link;
+	int fd;
+
+	if (strncmp(sec, "cgroup", 6))
+		return bpf_program__attach(prog);
+	mnt = pin_cgroup2_mount();
+	if (!mnt) {
+		errno = ENOENT;
+		return NULL;
+	}
+	fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	link = bpf_program__attach_cgroup(prog, fd);
+	close(fd);
+	return link;
+}
+
 /* A module's programs loaded, attached and pinned under a staging directory. */
 struct staged {
 	struct bpf_object *obj;
@@ -448,7 +474,7 @@ static int stage_module(const struct features *f, const struct pin_module_desc *
 			continue;
 		}
 		prog = bpf_object__find_program_by_name(st->obj, picked[h]);
-		link = bpf_program__attach(prog);
+		link = attach(prog);
 		if (!link) {
 			err = -errno;
 			if (!d->hooks[h].optional) {

@@ -14,6 +14,7 @@ enum pin_type {
 	PIN_T_U16,
 	PIN_T_U8,
 	PIN_T_STR,	/* NUL-padded char array */
+	PIN_T_BYTES,	/* raw bytes (an address): compared as bytes */
 };
 
 /* What a field is to the readers and the writers. */
@@ -41,6 +42,7 @@ enum pin_view {
 	PIN_V_NAMES,		/* small number shown as names[value] */
 	PIN_V_MEMCG,		/* memory cgroup id: adds its path as `label`,
 				 * in the v1 memory hierarchy where there is one */
+	PIN_V_IP,		/* 16 bytes, IPv6 or IPv4-mapped: shown as text */
 };
 
 struct pin_field {

@@ -2,6 +2,7 @@
 /* records.c: turn pinned stats and raw events into writer rows, guided by the module description */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -88,6 +89,8 @@ static int by_key(const void *a, const void *b, void *arg)
 		if (f->type == PIN_T_STR) {
 			c = strncmp((const char *)x->key + f->offset,
 				    (const char *)y->key + f->offset, f->size);
+		} else if (f->type == PIN_T_BYTES) {
+			c = memcmp(x->key + f->offset, y->key + f->offset, f->size);
 		} else {
 			__u64 p = field_u64(x->key, f), q = field_u64(y->key, f);
 
@@ -136,6 +139,7 @@ enum derive {
 	D_CONTAINER,	/* container id of a cgroup id */
 	D_SYSCALL,	/* syscall name */
 	D_NAME,		/* names[value] */
+	D_IP,		/* an address, as text */
 	D_GROUP,	/* the row's group (--by container) */
 };
 
@@ -174,6 +178,9 @@ static int expand_field(const struct pin_field *f, bool container,
 		break;
 	case PIN_V_NAMES:
 		ADD(D_NAME, f->name, PIN_COL_STR, f->role, .help = f->help);
+		break;
+	case PIN_V_IP:
+		ADD(D_IP, f->name, PIN_COL_STR, f->role, .help = f->help);
 		break;
 	default:
 		ADD(D_RAW, f->name, t, f->role, f->view, .help = f->help);
@@ -243,6 +250,13 @@ static void fill_column(const struct colspec *sp, const unsigned char *data,
 			snprintf(buf, size, "%s", name);
 		else
 			snprintf(buf, size, "syscall_%llu", (unsigned long long)raw);
+		break;
+	case D_IP:
+		/* IPv4-mapped addresses print as IPv4 */
+		if (!memcmp(data + f->offset, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12))
+			inet_ntop(AF_INET, data + f->offset + 12, buf, size);
+		else
+			inet_ntop(AF_INET6, data + f->offset, buf, size);
 		break;
 	case D_NAME:
 		if (raw < f->nnames && f->names[raw])
