@@ -9,9 +9,9 @@
 
 MODULES := proc oomkill seccomp tcpqueue udp
 READERS := bpfpin-stat bpfpin-events bpfpin-ls
-PIN_OBJS := log paths registry obj percpu cgroup out records tool syscalls
+PIN_OBJS := log paths registry obj percpu cgroup out records tool syscalls dns
 LOADER_OBJS := bpfpin-load registry probe pinning
-UNIT_TESTS := test_out test_cgroup test_percpu test_paths
+UNIT_TESTS := test_out test_cgroup test_percpu test_paths test_dns
 STRESS_TESTS := flush-stress
 TEST_HELPERS := memhog seccomp-deny tcp-fill udp-fill
 
@@ -56,7 +56,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all run check check-sanitize lint unit bench install uninstall clean help deps vmlinux
+.PHONY: all run check check-sanitize lint unit bench fuzz install uninstall clean help deps vmlinux
 
 PIN_LIB := $(BUILD)/libpin.a
 TOOLS := $(BUILD)/bpfpin-load $(addprefix $(BUILD)/,$(READERS))
@@ -184,6 +184,20 @@ $(BUILD)/tests/%.skel.h: $(BUILD)/tests/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
+# libFuzzer on the parsers of untrusted bytes (DNS messages); a crash, a
+# hang or a sanitizer report fails it. FUZZ_SECONDS bounds the run.
+FUZZ_SECONDS ?= 60
+$(BUILD)/fuzz/fuzz_dns: tests/fuzz/fuzz_dns.c pin/dns.c pin/pin.h | $(BUILD)/.deps
+	$(call msg,CLANG,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-I$(BUILD) -Ibpf -Ipin tests/fuzz/fuzz_dns.c pin/dns.c -o $@
+fuzz: $(BUILD)/fuzz/fuzz_dns
+	$(Q)mkdir -p $(BUILD)/fuzz/corpus
+	$(Q)$(BUILD)/fuzz/fuzz_dns -max_total_time=$(FUZZ_SECONDS) -timeout=5 \
+		-print_final_stats=1 $(BUILD)/fuzz/corpus 2>&1 | grep -E '^(stat::number_of_executed_units|==|SUMMARY|Done)' ; \
+		test $${PIPESTATUS[0]} -eq 0
+
 # Benchmarks: a build of their own (build/bench) with the bench-only module
 # and the counting floor, then scripts/bench/run (report in build/bench).
 BENCH_TOOLS := bench-work bench-floor bench-fill bench-run
@@ -288,6 +302,7 @@ help:
 	@echo "  check-sanitize the tests on an ASan+UBSan build (in build/san)"
 	@echo "  lint           cppcheck and clang-tidy (.clang-tidy)"
 	@echo "  bench          benchmarks; report in build/bench/report.md (root)"
+	@echo "  fuzz           libFuzzer on the DNS parser for FUZZ_SECONDS (60)"
 	@echo "  unit           run the unit tests only"
 	@echo "  install        install into DESTDIR/PREFIX ($(PREFIX))"
 	@echo "  deps           install missing Debian packages (root)"

@@ -432,4 +432,26 @@ struct pin_event_row {
 int pin_event_decode(const struct pin_module_desc *d, const void *data,
 		     size_t size, __u64 clock_offset, struct pin_event_row *r);
 
+/* ---- DNS messages (dns.c) ---- */
+
+struct pin_dns_msg {
+	__u16 id;
+	bool response;
+	__u8 opcode;
+	__u8 rcode;
+	__u16 qdcount;
+	__u16 ancount;
+	char qname[1024];	/* dotted; odd bytes as \DDD; "." for the root */
+	__u16 qtype;
+	__u16 qclass;
+};
+
+/**
+ * pin_dns_parse() - the header and first question of a DNS message
+ * Compression pointers must point backwards (no loops), labels and names
+ * keep their RFC 1035 limits, nothing is read past @len.
+ * Return: 0, or -EPROTO for a malformed message
+ */
+int pin_dns_parse(const void *data, size_t len, struct pin_dns_msg *m);
+
 #endif /* __BPFPIN_PIN_H */
