@@ -252,28 +252,24 @@ static int do_down(struct opts *o, const char *root)
 	return pin_exit_code(err);
 }
 
+/* One row of 'check': what, yes or no, and why. */
+static const struct pin_col check_cols[] = {
+	{ "check", PIN_COL_STR },
+	{ "ok", PIN_COL_STR },
+	{ "detail", PIN_COL_STR },
+};
+
 static int write_check(struct pin_writer *w, const char *what, bool ok,
 		       const char *detail)
 {
-	static const struct pin_col cols[] = {
-		{ "check", PIN_COL_STR },
-		{ "ok", PIN_COL_STR },
-		{ "detail", PIN_COL_STR },
-	};
 	struct pin_val v[3] = { { .str = what }, { .str = ok ? "yes" : "no" },
 				{ .str = detail } };
 
-	(void)cols;
 	return pin_writer__row(w, v);
 }
 
 static int do_check(struct opts *o, const char *root)
 {
-	static const struct pin_col cols[] = {
-		{ "check", PIN_COL_STR },
-		{ "ok", PIN_COL_STR },
-		{ "detail", PIN_COL_STR },
-	};
 	enum pin_format fmt;
 	struct pin_writer *w;
 	struct features f;
@@ -286,7 +282,8 @@ static int do_check(struct opts *o, const char *root)
 	if (!w)
 		return 1;
 	probe_features(&f, root);
-	pin_writer__begin(w, "check", "kernel features", cols, PIN_LEN(cols));
+	pin_writer__begin(w, "check", "kernel features", check_cols,
+			  PIN_LEN(check_cols));
 	write_check(w, "btf", f.btf, "/sys/kernel/btf/vmlinux");
 	write_check(w, "bpffs", f.bpffs, f.bpffs ? "mounted" : "not mounted; 'up' mounts it");
 	write_check(w, "tracefs", f.tracefs, f.tracefs ? "/sys/kernel/tracing" : "not mounted; 'up' mounts it");
