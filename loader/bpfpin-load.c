@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
+#include <dirent.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -229,6 +230,25 @@ static int do_reload(struct opts *o, const char *root)
 	return pin_exit_code(err);
 }
 
+/*
+ * A directory under the root that no module of this build is named like:
+ * likely pinned by another bpfpin version. Say so rather than pass it over.
+ */
+static void warn_unknown(const char *root)
+{
+	struct dirent *e;
+	DIR *dir = opendir(root);
+
+	if (!dir)
+		return;
+	while ((e = readdir(dir)))
+		if (e->d_name[0] != '.' && e->d_name[0] != '_' &&
+		    !pin_module_find(e->d_name))
+			pin_warn("'%s/%s' is not a module of this build: left alone (unload it with the bpfpin-load that loaded it, or remove its pins)",
+				 root, e->d_name);
+	closedir(dir);
+}
+
 static int do_down(struct opts *o, const char *root)
 {
 	int i, fd, err = 0, e;
@@ -241,6 +261,8 @@ static int do_down(struct opts *o, const char *root)
 	if (fd < 0)
 		return pin_exit_code(fd);
 	clean_stale(root);
+	if (!o->nmodules)
+		warn_unknown(root);
 	if (!default_to_loaded(o, root))
 		printf("nothing loaded under '%s'\n", root);
 	for (i = 0; i < o->nmodules; i++) {

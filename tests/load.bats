@@ -265,3 +265,14 @@ prog_ids() {
 	run env BPFPIN_NO_HOOK=sched_process_exec bpfpin-load check --format json
 	has_record '.check == "module proc" and .ok == "no"' <<< "$output"
 }
+
+@test "load: down names what it does not know under the root and leaves it alone" {
+	bpfpin-load up proc >/dev/null
+	mkdir "$BPFPIN_ROOT/futuremodule"
+	run bpfpin-load down
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"'$BPFPIN_ROOT/futuremodule' is not a module of this build: left alone"* ]]
+	grep -qx "proc: unloaded" <<< "$output"
+	[ "$(ls -A "$BPFPIN_ROOT")" = futuremodule ]
+	rmdir "$BPFPIN_ROOT/futuremodule"
+}
