@@ -7,13 +7,13 @@
 # make install    PREFIX=/usr/local DESTDIR=
 # make help       the other targets
 
-MODULES := proc oomkill seccomp tcpqueue udp
+MODULES := proc oomkill seccomp tcpqueue udp tcp
 READERS := bpfpin-stat bpfpin-events bpfpin-ls
 PIN_OBJS := log paths registry obj percpu cgroup out records tool syscalls dns
 LOADER_OBJS := bpfpin-load registry probe pinning
 UNIT_TESTS := test_out test_cgroup test_percpu test_paths test_dns
 STRESS_TESTS := flush-stress
-TEST_HELPERS := memhog seccomp-deny tcp-fill udp-fill
+TEST_HELPERS := memhog seccomp-deny tcp-fill udp-fill tcp-peer
 
 SHELL := /bin/bash
 VERSION := $(shell cat VERSION)

@@ -53,4 +53,25 @@ struct bpfpin_event_hdr {
 	char comm[BPFPIN_COMM_LEN];
 };
 
+/* Who owned something when it began: events seen later, in softirq
+ * context, are reported as theirs rather than whoever ran then. */
+struct bpfpin_owner {
+	__u64 cgroup_id;
+	__u32 pid;
+	__u32 tid;
+	char comm[BPFPIN_COMM_LEN];
+};
+
+/*
+ * A log2 histogram of microseconds: slot i counts values v with
+ * 2^(i-1) < v <= 2^i (slot 0: v <= 1), so every slot has an exact upper
+ * bound, the `le` of a Prometheus bucket. `sum` is the values' sum.
+ */
+#define BPFPIN_HIST_SLOTS 32
+
+struct bpfpin_hist {
+	__u64 sum;
+	__u64 slots[BPFPIN_HIST_SLOTS];
+};
+
 #endif /* __BPFPIN_H */

@@ -92,6 +92,34 @@ struct {
 	BPFPIN_STATS_HALVES(name)
 
 /*
+ * The same for keys that can grow without bound (remote endpoints): per-CPU
+ * LRU hashes, so a new key always gets in and an old one goes. The
+ * programs count every insert in NAME_inserts; readers count the entries
+ * still there and those they drained into NAME_drained, and what is
+ * neither was evicted.
+ */
+#define BPFPIN_STATS_LRU(name, key_type, value_type, entries)		\
+	struct name##_inner {						\
+		__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);		\
+		__uint(max_entries, entries);				\
+		__type(key, key_type);					\
+		__type(value, value_type);				\
+	};								\
+	BPFPIN_STATS_HALVES(name);					\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);		\
+		__uint(max_entries, 1);					\
+		__type(key, __u32);					\
+		__type(value, __u64);					\
+	} name##_inserts SEC(".maps");					\
+	struct {							\
+		__uint(type, BPF_MAP_TYPE_ARRAY);			\
+		__uint(max_entries, 1);					\
+		__type(key, __u32);					\
+		__type(value, __u64);					\
+	} name##_drained SEC(".maps")
+
+/*
  * The gate, called once at the start of every program for its hook: true
  * when this program's generation is the one that counts and no older
  * program already counted this very event (see `handoff`).
@@ -145,6 +173,83 @@ static __always_inline void *bpfpin_stats_slot(void *slot, const void *key,
 		return NULL;
 	}
 	return bpf_map_lookup_elem(map, key);
+}
+
+/* bpfpin_stats_slot() for an LRU stats map: counts what it inserts. */
+static __always_inline void *bpfpin_lru_slot(void *slot, void *inserts,
+					     const void *key, const void *zero)
+{
+	__u32 idx = 0;
+	void *map = bpf_map_lookup_elem(slot, &idx), *v;
+	__u64 *n;
+	long err;
+
+	if (!map)
+		return NULL;
+	v = bpf_map_lookup_elem(map, key);
+	if (v)
+		return v;
+	err = bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+	if (err && err != -EEXIST) {
+		bpfpin_drop(DROP_MAP_FULL);
+		return NULL;
+	}
+	n = bpf_map_lookup_elem(inserts, &idx);
+	if (!err && n)
+		*n += 1;
+	return bpf_map_lookup_elem(map, key);
+}
+
+/* Add @us to a log2 histogram (slot i: 2^(i-1) < us <= 2^i). */
+static __always_inline void bpfpin_hist_add(struct bpfpin_hist *h, __u64 us)
+{
+	__u64 v = us > 1 ? us - 1 : 0;
+	__u32 slot = 0;
+
+	/* bit length of us - 1, without a loop */
+	if (v >> 32) { slot += 32; v >>= 32; }
+	if (v >> 16) { slot += 16; v >>= 16; }
+	if (v >> 8) { slot += 8; v >>= 8; }
+	if (v >> 4) { slot += 4; v >>= 4; }
+	if (v >> 2) { slot += 2; v >>= 2; }
+	if (v >> 1) { slot += 1; v >>= 1; }
+	slot += v;
+	if (slot >= BPFPIN_HIST_SLOTS)
+		slot = BPFPIN_HIST_SLOTS - 1;
+	h->slots[slot & (BPFPIN_HIST_SLOTS - 1)] += 1;
+	h->sum += us;
+}
+
+static __always_inline void bpfpin_owner_current(struct bpfpin_owner *o)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	o->cgroup_id = bpf_get_current_cgroup_id();
+	o->pid = id >> 32;
+	o->tid = (__u32)id;
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
+}
+
+/* Reserve an event whose header names @o rather than the current task. */
+static __always_inline void *bpfpin_event_reserve_as(void *ring, __u32 size,
+						     __u16 type,
+						     const struct bpfpin_owner *o)
+{
+	struct bpfpin_event_hdr *h = bpf_ringbuf_reserve(ring, size, 0);
+
+	if (!h) {
+		bpfpin_drop(DROP_RINGBUF);
+		return NULL;
+	}
+	h->ts_ns = bpf_ktime_get_boot_ns();
+	h->cgroup_id = o->cgroup_id;
+	h->pid = o->pid;
+	h->tid = o->tid;
+	h->type = type;
+	h->pad0 = 0;
+	h->pad1 = 0;
+	__builtin_memcpy(h->comm, o->comm, sizeof(h->comm));
+	return h;
 }
 
 /* Reserve an event and fill its header from the current task. */

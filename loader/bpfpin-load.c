@@ -108,12 +108,13 @@ static char *trim(char *s)
 
 /*
  * Config file: "key = value" lines, '#' comments. Keys: pin_root, profile,
- * modules (space-separated). The command line wins over the file.
+ * modules (space-separated), and <module>.<setting> for the numbers a
+ * module lets you set. The command line wins over the file.
  */
 static int read_config(struct opts *o, bool cli_root, bool cli_mods)
 {
 	static char root[PATH_MAX], profile[64];
-	char line[1024], *key, *val, *tok, *save;
+	char line[1024], why[256], *key, *val, *tok, *save;
 	int lineno = 0, err = 0;
 	FILE *f = fopen(o->config, "r");
 
@@ -148,9 +149,9 @@ static int read_config(struct opts *o, bool cli_root, bool cli_mods)
 			for (tok = strtok_r(val, " \t,", &save); tok && !cli_mods && !err;
 			     tok = strtok_r(NULL, " \t,", &save))
 				err = add_module(o, tok);
-		} else {
-			err = pin_usage_error("config '%s' line %d: unknown key '%s'",
-					  o->config, lineno, key);
+		} else if (setting_set(key, val, why, sizeof(why))) {
+			err = pin_usage_error("config '%s' line %d: %s",
+					      o->config, lineno, why);
 		}
 	}
 	fclose(f);

@@ -36,6 +36,8 @@ void probe_release(void);
 int ensure_tracefs(void);
 
 /* pinning.c */
+/* "<module>.<setting>" = @value from bpfpin.conf; 0 or a usage error */
+int setting_set(const char *key, const char *value, char *why, size_t size);
 struct up_opts {
 	const char *root;
 	bool quiet;

@@ -415,6 +415,121 @@ static int make_dirs(const char *stage, bool with_maps)
 	return 0;
 }
 
+/* Settings from bpfpin.conf; the rest keep their defaults. */
+static struct {
+	const struct pin_module_desc *d;
+	const struct pin_setting *s;
+	unsigned int value;
+} settings[64];
+static int nsettings;
+
+int setting_set(const char *key, const char *value, char *why, size_t size)
+{
+	const struct pin_module_desc *d;
+	const struct pin_setting *s = NULL;
+	char module[64], *end;
+	const char *dot = strchr(key, '.');
+	unsigned long v;
+	int i;
+
+	snprintf(module, sizeof(module), "%.*s", dot ? (int)(dot - key) : 0, key);
+	d = pin_module_find(module);
+	if (!dot || !d) {
+		snprintf(why, size, "unknown key '%s'", key);
+		return -EINVAL;
+	}
+	for (i = 0; i < d->nsettings; i++)
+		if (!strcmp(d->settings[i].name, dot + 1))
+			s = &d->settings[i];
+	if (!s) {
+		snprintf(why, size, "module '%s' has no setting '%s'", module, dot + 1);
+		return -EINVAL;
+	}
+	errno = 0;
+	v = strtoul(value, &end, 0);
+	if (errno || end == value || *end || v < s->min || v > s->max) {
+		snprintf(why, size, "'%s' must be a number from %u to %u, not '%s'",
+			 key, s->min, s->max, value);
+		return -EINVAL;
+	}
+	for (i = 0; i < nsettings && settings[i].s != s; i++)
+		;
+	if (i == PIN_LEN(settings))
+		return -E2BIG;
+	settings[i].d = d;
+	settings[i].s = s;
+	settings[i].value = v;
+	if (i == nsettings)
+		nsettings++;
+	return 0;
+}
+
+static unsigned int setting_value(const struct pin_setting *s)
+{
+	int i;
+
+	for (i = 0; i < nsettings; i++)
+		if (settings[i].s == s)
+			return settings[i].value;
+	return s->def;
+}
+
+static int set_rodata(struct bpf_object *obj, const char *var, __u32 value);
+
+/*
+ * A module's settings: map sizes, and cfg_<name> constants. A map already
+ * pinned keeps its size (a reload reuses it): say so when that differs.
+ */
+static int apply_settings(struct bpf_object *obj, const struct pin_module_desc *d,
+			  const char *maps_dir)
+{
+	char name[64], path[PATH_MAX];
+	int i, m, h, err;
+
+	for (i = 0; i < d->nsettings; i++) {
+		const struct pin_setting *s = &d->settings[i];
+		unsigned int v = setting_value(s);
+
+		snprintf(name, sizeof(name), "cfg_%s", s->name);
+		err = set_rodata(obj, name, v);
+		if (err && err != -ENOENT)
+			return err;
+		for (m = 0; m < d->nmaps; m++) {
+			const struct pin_map_desc *md = &d->maps[m];
+
+			if (!md->entries_setting || strcmp(md->entries_setting, s->name))
+				continue;
+			for (h = 0; h < 2; h++) {
+				struct bpf_map *map;
+				struct bpf_map_info info = {};
+				__u32 len = sizeof(info);
+				int fd;
+
+				snprintf(name, sizeof(name), "%s_%c", md->name, 'a' + h);
+				map = bpf_object__find_map_by_name(obj, name);
+				if (!map)
+					return -ENOENT;
+				pin_path(path, sizeof(path), "%s/%s", maps_dir, name);
+				fd = bpf_obj_get(path);
+				if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) &&
+				    info.max_entries != v) {
+					if (!h)
+						pin_warn("module '%s': %s.%s = %u takes effect with 'reload --reset' (pinned maps have %u entries)",
+							 d->name, d->name, s->name, v,
+							 info.max_entries);
+					v = info.max_entries;
+				}
+				if (fd >= 0)
+					close(fd);
+				err = bpf_map__set_max_entries(map, v);
+				if (err)
+					return err;
+			}
+		}
+	}
+	return 0;
+}
+
 /*
  * Open, pick the variants, load with generation @gen (maps pinned under, or
  * reused from, @maps_dir), attach and pin links and programs under @stage.
@@ -445,6 +560,11 @@ static int stage_module(const struct features *f, const struct pin_module_desc *
 	if (err) {
 		pin_warn("module '%s': cannot set cfg_generation: %s", d->name,
 			 strerror(-err));
+		return err;
+	}
+	err = apply_settings(st->obj, d, maps_dir);
+	if (err) {
+		pin_warn("module '%s': settings: %s", d->name, strerror(-err));
 		return err;
 	}
 	/* only modules that report memory in pages have it */

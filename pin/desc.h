@@ -15,6 +15,7 @@ enum pin_type {
 	PIN_T_U8,
 	PIN_T_STR,	/* NUL-padded char array */
 	PIN_T_BYTES,	/* raw bytes (an address): compared as bytes */
+	PIN_T_HIST,	/* struct bpfpin_hist: summed slot by slot */
 };
 
 /* What a field is to the readers and the writers. */
@@ -43,6 +44,7 @@ enum pin_view {
 	PIN_V_MEMCG,		/* memory cgroup id: adds its path as `label`,
 				 * in the v1 memory hierarchy where there is one */
 	PIN_V_IP,		/* 16 bytes, IPv6 or IPv4-mapped: shown as text */
+	PIN_V_DNS,		/* struct bpfpin_dns_capture: adds qname, qtype */
 };
 
 struct pin_field {
@@ -69,6 +71,7 @@ struct pin_map_desc {
 	int nkeys;
 	const struct pin_field *values;
 	int nvalues;
+	const char *entries_setting;	/* the setting that sizes it, if any */
 };
 
 struct pin_event_desc {
@@ -86,6 +89,19 @@ struct pin_hook {
 	bool optional;
 };
 
+/*
+ * A number bpfpin.conf can set per module, as "<module>.<name> = value":
+ * it sizes the maps whose entries_setting names it, and sets the BPF
+ * constant cfg_<name> where the module has one.
+ */
+struct pin_setting {
+	const char *name;
+	const char *help;
+	unsigned int def;
+	unsigned int min;
+	unsigned int max;
+};
+
 struct pin_module_desc {
 	const char *name;
 	const char *summary;
@@ -99,6 +115,8 @@ struct pin_module_desc {
 	int nevents;
 	const struct pin_hook *hooks;
 	int nhooks;
+	const struct pin_setting *settings;
+	int nsettings;
 };
 
 #define PIN_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -112,6 +130,9 @@ struct pin_module_desc {
 #define PIN_KEY(s, m, t, v, h) PIN_FIELD(s, m, t, PIN_ROLE_LABEL, PIN_AGG_SUM, v, h)
 #define PIN_COUNTER(s, m, h) \
 	PIN_FIELD(s, m, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM, PIN_V_PLAIN, h)
+/* A log2 histogram of microseconds (struct bpfpin_hist). */
+#define PIN_HIST(s, m, h) \
+	PIN_FIELD(s, m, PIN_T_HIST, PIN_ROLE_COUNTER, PIN_AGG_SUM, PIN_V_DURATION, h)
 #define PIN_GAUGE_MAX(s, m, v, h) \
 	PIN_FIELD(s, m, PIN_T_U64, PIN_ROLE_GAUGE, PIN_AGG_MAX, v, h)
 #define PIN_EV(s, m, t, v, h) PIN_FIELD(s, m, t, PIN_ROLE_LABEL, PIN_AGG_SUM, v, h)

@@ -283,3 +283,120 @@ bool pin_map_is_pinned(int fd, const char *path)
 	close(pfd);
 	return same;
 }
+
+bool pin_map_is_lru(const struct pin_map_desc *d)
+{
+	return d->type == BPF_MAP_TYPE_LRU_PERCPU_HASH ||
+	       d->type == BPF_MAP_TYPE_LRU_HASH;
+}
+
+/* The u64 counter map NAME_SUFFIX of stats map @d, summed over CPUs. */
+static int counter_read(const struct pin_module *m, const struct pin_map_desc *d,
+			const char *suffix, bool percpu, int flags, int *fdp,
+			__u64 *value)
+{
+	static const struct pin_field word = {
+		.name = "n", .size = 8, .type = PIN_T_U64, .agg = PIN_AGG_SUM,
+	};
+	static const struct pin_map_desc sum = {
+		.value_size = 8, .values = &word, .nvalues = 1,
+	};
+	unsigned char buf[pin_percpu_stride(8) * pin_ncpus()];
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	int fd;
+
+	pin_path(path, sizeof(path), "%s/maps/%s_%s", m->dir, d->name, suffix);
+	fd = pin_map_open(path, percpu ? BPF_MAP_TYPE_PERCPU_ARRAY :
+			  BPF_MAP_TYPE_ARRAY, 4, 8, 1, flags);
+	if (fd < 0)
+		return fd;
+	if (bpf_map_lookup_elem(fd, &zero, buf)) {
+		int err = -errno;
+
+		pin_warn("map '%s': %s", path, strerror(-err));
+		close(fd);
+		return err;
+	}
+	if (percpu)
+		pin_percpu_reduce(&sum, buf, value);
+	else
+		memcpy(value, buf, 8);
+	if (fdp)
+		*fdp = fd;
+	else
+		close(fd);
+	return 0;
+}
+
+static int count_keys(int fd, __u32 key_size, __u64 *n)
+{
+	unsigned char a[key_size], b[key_size];
+	void *prev = NULL, *next = a;
+
+	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+		(*n)++;
+		prev = next;
+		next = next == a ? b : a;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+/*
+ * Every insert into an LRU stats map made one entry, which is either still
+ * there, drained by a flush, or evicted: evicted = inserts - live - drained.
+ */
+int pin_module__evicted(const struct pin_module *m, __u64 *evicted, bool *has)
+{
+	struct pin_stats_maps maps;
+	int i, h, err;
+
+	*evicted = 0;
+	*has = false;
+	for (i = 0; i < m->desc->nmaps; i++) {
+		const struct pin_map_desc *d = &m->desc->maps[i];
+		__u64 inserts = 0, drained = 0, live = 0;
+
+		if (!pin_map_is_lru(d))
+			continue;
+		*has = true;
+		err = counter_read(m, d, "inserts", true, PIN_RDONLY, NULL, &inserts);
+		if (!err)
+			err = counter_read(m, d, "drained", false, PIN_RDONLY, NULL,
+					   &drained);
+		if (!err)
+			err = pin_module__open_stats(m, d, PIN_RDONLY, &maps);
+		if (err)
+			return err;
+		for (h = 0; h < 2 && !err; h++)
+			err = count_keys(maps.half[h], d->key_size, &live);
+		pin_stats_maps__close(&maps);
+		if (err) {
+			pin_warn("map '%s/maps/%s': %s", m->dir, d->name, strerror(-err));
+			return err;
+		}
+		/* inserts are read first: later ones can make this negative */
+		if (inserts > live + drained)
+			*evicted += inserts - live - drained;
+	}
+	return 0;
+}
+
+int pin_module__drained_add(const struct pin_module *m,
+			    const struct pin_map_desc *d, __u64 n)
+{
+	__u64 drained = 0;
+	__u32 zero = 0;
+	int fd, err;
+
+	err = counter_read(m, d, "drained", false, 0, &fd, &drained);
+	if (err)
+		return err;
+	drained += n;
+	err = bpf_map_update_elem(fd, &zero, &drained, BPF_ANY) ? -errno : 0;
+	if (err)
+		pin_warn("map '%s/maps/%s_drained': %s", m->dir, d->name,
+			 strerror(-err));
+	close(fd);
+	return err;
+}

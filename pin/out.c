@@ -120,8 +120,10 @@ static void free_rows(struct pin_writer *w)
 {
 	size_t i;
 
-	for (i = 0; i < w->nrows * w->ncols; i++)
+	for (i = 0; i < w->nrows * w->ncols; i++) {
 		free((char *)w->rows[i].str);
+		free((void *)w->rows[i].hist);
+	}
 	free(w->rows);
 	w->rows = NULL;
 	w->nrows = w->cap = 0;
@@ -233,11 +235,58 @@ static void json_string(struct line *l, const char *s)
 	line_putc(l, '"');
 }
 
+/* Slots 0..top hold every nonzero count; -1 when all are zero. */
+static int hist_top(const struct bpfpin_hist *h)
+{
+	int i;
+
+	for (i = BPFPIN_HIST_SLOTS - 1; i >= 0; i--)
+		if (h->slots[i])
+			return i;
+	return -1;
+}
+
+static __u64 hist_count(const struct bpfpin_hist *h)
+{
+	__u64 n = 0;
+	int i;
+
+	for (i = 0; i < BPFPIN_HIST_SLOTS; i++)
+		n += h->slots[i];
+	return n;
+}
+
+/* {"unit":"us","count":N,"sum":S,"buckets":[{"le":1,"count":C},...]} */
+static void json_hist(struct line *l, const struct bpfpin_hist *h)
+{
+	int i, top = hist_top(h);
+
+#define LIT(s) line_put(l, s, sizeof(s) - 1)
+	LIT("{\"unit\":\"us\",\"count\":");
+	line_u64(l, hist_count(h));
+	LIT(",\"sum\":");
+	line_u64(l, h->sum);
+	LIT(",\"buckets\":[");
+	for (i = 0; i <= top; i++) {
+		if (i)
+			line_putc(l, ',');
+		LIT("{\"le\":");
+		line_u64(l, 1ull << i);
+		LIT(",\"count\":");
+		line_u64(l, h->slots[i]);
+		line_putc(l, '}');
+	}
+	LIT("]}");
+#undef LIT
+}
+
 static void json_value(struct line *l, const struct pin_col *c,
 		       const struct pin_val *v)
 {
-	if (v->null) {
+	if (v->null || (c->type == PIN_COL_HIST && !v->hist)) {
 		line_put(l, "null", 4);
+	} else if (c->type == PIN_COL_HIST) {
+		json_hist(l, v->hist);
 	} else if (c->type == PIN_COL_STR) {
 		json_string(l, v->str ? v->str : "");
 	} else if (c->type == PIN_COL_S64 && v->s < 0) {
@@ -274,9 +323,18 @@ static int json_object(struct pin_writer *w, const struct pin_col *cols,
 static void cell_text(const struct pin_col *c, const struct pin_val *v,
 		      char *buf, size_t size)
 {
-	if (v->null)
+	if (v->null || (c->type == PIN_COL_HIST && !v->hist)) {
 		snprintf(buf, size, "-");
-	else if (c->type == PIN_COL_STR && c->view == PIN_V_CONTAINER)
+	} else if (c->type == PIN_COL_HIST) {
+		__u64 n = hist_count(v->hist);
+		char avg[32];
+
+		/* the count and the mean; the bars follow the table */
+		pin_format_human(n ? v->hist->sum * 1000 / n : 0,
+				 PIN_V_DURATION, avg, sizeof(avg));
+		snprintf(buf, size, n ? "%llu avg %s" : "0",
+			 (unsigned long long)n, avg);
+	} else if (c->type == PIN_COL_STR && c->view == PIN_V_CONTAINER)
 		snprintf(buf, size, "%.12s", v->str && *v->str ? v->str : "-");
 	else if (c->type == PIN_COL_STR)
 		snprintf(buf, size, "%s", v->str && *v->str ? v->str : "-");
@@ -321,6 +379,15 @@ int pin_writer__row(struct pin_writer *w, const struct pin_val *vals)
 	for (i = 0; i < w->ncols; i++) {
 		row[i] = vals[i];
 		row[i].str = NULL;
+		row[i].hist = NULL;
+		if (w->cols[i].type == PIN_COL_HIST && vals[i].hist) {
+			struct bpfpin_hist *h = malloc(sizeof(*h));
+
+			if (!h)
+				return -ENOMEM;
+			*h = *vals[i].hist;
+			row[i].hist = h;
+		}
 		if (w->cols[i].type == PIN_COL_STR && !vals[i].null) {
 			row[i].str = strdup(vals[i].str ? vals[i].str : "");
 			if (!row[i].str)
@@ -329,6 +396,75 @@ int pin_writer__row(struct pin_writer *w, const struct pin_val *vals)
 	}
 	w->nrows++;
 	return 0;
+}
+
+/* What a row is, for the heading of its histogram: its labels. */
+static void row_labels(const struct pin_writer *w, const struct pin_val *row,
+		       char *buf, size_t size)
+{
+	char cell[PATH_MAX];
+	size_t len = 0;
+	int i;
+
+	buf[0] = '\0';
+	for (i = 0; i < w->ncols && len < size; i++) {
+		if (w->cols[i].role != PIN_ROLE_LABEL ||
+		    (w->cols[i].flags & PIN_COL_NO_TABLE))
+			continue;
+		cell_text(&w->cols[i], &row[i], cell, sizeof(cell));
+		len += snprintf(buf + len, size - len, "%s%s=%s", len ? " " : "",
+				w->cols[i].name, cell);
+	}
+}
+
+/* The classic log2 histogram: a range, a count and a bar per slot. */
+static void table_hist(FILE *f, const struct bpfpin_hist *h)
+{
+	enum { WIDTH = 40 };
+	__u64 max = 0;
+	int i, lo = -1, top = hist_top(h);
+	char stars[WIDTH + 1];
+
+	for (i = 0; i <= top; i++) {
+		if (h->slots[i] && lo < 0)
+			lo = i;
+		if (h->slots[i] > max)
+			max = h->slots[i];
+	}
+	fprintf(f, "%20s : %-10s distribution\n", "usecs", "count");
+	for (i = lo; i <= top; i++) {
+		unsigned long long from = i ? (1ull << (i - 1)) + 1 : 0;
+		int n = max ? (int)(h->slots[i] * WIDTH / max) : 0;
+		char range[48];
+
+		memset(stars, '*', n);
+		memset(stars + n, ' ', WIDTH - n);
+		stars[WIDTH] = '\0';
+		snprintf(range, sizeof(range), "%llu -> %llu", from, 1ull << i);
+		fprintf(f, "%20s : %-10llu |%s|\n", range,
+			(unsigned long long)h->slots[i], stars);
+	}
+}
+
+static void table_hists(struct pin_writer *w)
+{
+	char labels[1024];
+	size_t r;
+	int i;
+
+	for (i = 0; i < w->ncols; i++) {
+		if (w->cols[i].type != PIN_COL_HIST)
+			continue;
+		for (r = 0; r < w->nrows; r++) {
+			const struct pin_val *row = w->rows + r * w->ncols;
+
+			if (!row[i].hist || hist_top(row[i].hist) < 0)
+				continue;
+			row_labels(w, row, labels, sizeof(labels));
+			fprintf(w->out, "\n%s %s\n", w->cols[i].name, labels);
+			table_hist(w->out, row[i].hist);
+		}
+	}
 }
 
 static void table_end(struct pin_writer *w)
@@ -388,6 +524,7 @@ static void table_end(struct pin_writer *w)
 		}
 		fputc('\n', w->out);
 	}
+	table_hists(w);
 }
 
 /* Prometheus: bpfpin_<module>_<name>[_<unit>][_total] */
@@ -403,7 +540,8 @@ static void prom_name(const struct pin_writer *w, const struct pin_col *c,
 	else if (c->view == PIN_V_DURATION)
 		unit = "_seconds";
 	snprintf(buf, size, "bpfpin_%s_%s%s%s", w->module, c->name, unit,
-		 c->role == PIN_ROLE_COUNTER ? "_total" : "");
+		 c->role == PIN_ROLE_COUNTER && c->type != PIN_COL_HIST ?
+		 "_total" : "");
 }
 
 static void prom_label_value(FILE *f, const char *s)
@@ -418,47 +556,105 @@ static void prom_label_value(FILE *f, const char *s)
 	}
 }
 
+/* {a="x",b="y"[,le="..."]}; nothing when there is no label at all */
+static void prom_labels(const struct pin_writer *w, const struct pin_val *row,
+			const char *le)
+{
+	bool first = true;
+	int j;
+
+	for (j = 0; j < w->ncols; j++) {
+		const struct pin_col *l = &w->cols[j];
+
+		if (l->role != PIN_ROLE_LABEL || (l->flags & PIN_COL_NO_PROM))
+			continue;
+		fprintf(w->out, "%s%s=\"", first ? "{" : ",", l->name);
+		first = false;
+		if (row[j].null)
+			;
+		else if (l->type == PIN_COL_STR)
+			prom_label_value(w->out, row[j].str);
+		else if (l->type == PIN_COL_S64)
+			fprintf(w->out, "%lld", (long long)row[j].s);
+		else
+			fprintf(w->out, "%llu", (unsigned long long)row[j].u);
+		fputc('"', w->out);
+	}
+	if (le)
+		fprintf(w->out, "%sle=\"%s\"", first ? "{" : ",", le);
+	if (!first || le)
+		fputc('}', w->out);
+}
+
+/*
+ * A histogram: cumulative buckets up to the highest slot any row of the set
+ * uses (so all series share their bounds), then +Inf, _sum and _count, in
+ * seconds.
+ */
+static void prom_hist(struct pin_writer *w, int col, const char *name)
+{
+	char le[32];
+	size_t r;
+	int s, top = 0;
+
+	for (r = 0; r < w->nrows; r++) {
+		const struct bpfpin_hist *h = w->rows[r * w->ncols + col].hist;
+
+		if (h && hist_top(h) > top)
+			top = hist_top(h);
+	}
+	for (r = 0; r < w->nrows; r++) {
+		const struct pin_val *row = w->rows + r * w->ncols;
+		const struct bpfpin_hist *h = row[col].hist;
+		__u64 cum = 0;
+
+		if (!h)
+			continue;
+		for (s = 0; s <= top; s++) {
+			cum += h->slots[s];
+			snprintf(le, sizeof(le), "%.6f", (double)(1ull << s) / 1e6);
+			fprintf(w->out, "%s_bucket", name);
+			prom_labels(w, row, le);
+			fprintf(w->out, " %llu\n", (unsigned long long)cum);
+		}
+		fprintf(w->out, "%s_bucket", name);
+		prom_labels(w, row, "+Inf");
+		fprintf(w->out, " %llu\n", (unsigned long long)hist_count(h));
+		fprintf(w->out, "%s_sum", name);
+		prom_labels(w, row, NULL);
+		fprintf(w->out, " %.6f\n", h->sum / 1e6);
+		fprintf(w->out, "%s_count", name);
+		prom_labels(w, row, NULL);
+		fprintf(w->out, " %llu\n", (unsigned long long)hist_count(h));
+	}
+}
+
 static void prom_end(struct pin_writer *w)
 {
 	char name[256];
 	size_t r;
-	int i, j;
+	int i;
 
 	for (i = 0; i < w->ncols; i++) {
 		const struct pin_col *c = &w->cols[i];
+		bool hist = c->type == PIN_COL_HIST;
 
 		if (c->role == PIN_ROLE_LABEL || (c->flags & PIN_COL_NO_PROM))
 			continue;
 		prom_name(w, c, name, sizeof(name));
 		fprintf(w->out, "# HELP %s %s\n", name,
 			c->help ? c->help : c->name);
-		fprintf(w->out, "# TYPE %s %s\n", name,
+		fprintf(w->out, "# TYPE %s %s\n", name, hist ? "histogram" :
 			c->role == PIN_ROLE_COUNTER ? "counter" : "gauge");
+		if (hist) {
+			prom_hist(w, i, name);
+			continue;
+		}
 		for (r = 0; r < w->nrows; r++) {
 			const struct pin_val *row = w->rows + r * w->ncols;
-			bool first = true;
 
 			fputs(name, w->out);
-			for (j = 0; j < w->ncols; j++) {
-				const struct pin_col *l = &w->cols[j];
-
-				if (l->role != PIN_ROLE_LABEL ||
-				    (l->flags & PIN_COL_NO_PROM))
-					continue;
-				fprintf(w->out, "%s%s=\"", first ? "{" : ",", l->name);
-				first = false;
-				if (row[j].null)
-					;
-				else if (l->type == PIN_COL_STR)
-					prom_label_value(w->out, row[j].str);
-				else if (l->type == PIN_COL_S64)
-					fprintf(w->out, "%lld", (long long)row[j].s);
-				else
-					fprintf(w->out, "%llu", (unsigned long long)row[j].u);
-				fputc('"', w->out);
-			}
-			if (!first)
-				fputc('}', w->out);
+			prom_labels(w, row, NULL);
 			if (c->view == PIN_V_DURATION)
 				fprintf(w->out, " %.9f\n", row[i].u / 1e9);
 			else if (c->type == PIN_COL_S64)

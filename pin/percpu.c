@@ -61,17 +61,27 @@ void pin_percpu_reduce(const struct pin_map_desc *d, const void *percpu,
 	memset(out, 0, d->value_size);
 	for (i = 0; i < d->nvalues; i++) {
 		const struct pin_field *f = &d->values[i];
-		__u64 acc = 0;
+		struct pin_field word = *f;
+		unsigned int w, words = 1;
 
-		for (cpu = 0; cpu < ncpus; cpu++) {
-			__u64 v = get_field(p + cpu * stride, f);
-
-			if (f->agg == PIN_AGG_MAX)
-				acc = v > acc ? v : acc;
-			else
-				acc += v;
+		/* a histogram is a run of u64 sums */
+		if (f->type == PIN_T_HIST) {
+			words = f->size / 8;
+			word.size = 8;
 		}
-		put_field(out, f, acc);
+		for (w = 0; w < words; w++, word.offset += 8) {
+			__u64 acc = 0;
+
+			for (cpu = 0; cpu < ncpus; cpu++) {
+				__u64 v = get_field(p + cpu * stride, &word);
+
+				if (f->agg == PIN_AGG_MAX)
+					acc = v > acc ? v : acc;
+				else
+					acc += v;
+			}
+			put_field(out, &word, acc);
+		}
 	}
 }
 

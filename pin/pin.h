@@ -214,6 +214,16 @@ bool pin_map_is_pinned(int fd, const char *path);
 
 /** pin_module__drops() - the module's drop counters, summed over CPUs */
 int pin_module__drops(const struct pin_module *m, __u64 drops[DROP_NR]);
+/** pin_map_is_lru() - whether stats map @d evicts (and so counts evictions) */
+bool pin_map_is_lru(const struct pin_map_desc *d);
+/**
+ * pin_module__evicted() - keys evicted from the module's LRU stats maps
+ * @has: set when the module has LRU maps at all
+ */
+int pin_module__evicted(const struct pin_module *m, __u64 *evicted, bool *has);
+/** pin_module__drained_add() - a flush drained @n keys of LRU map @d */
+int pin_module__drained_add(const struct pin_module *m,
+			    const struct pin_map_desc *d, __u64 n);
 
 extern const char *const pin_drop_names[DROP_NR];
 
@@ -303,6 +313,7 @@ enum pin_col_type {
 	PIN_COL_STR,
 	PIN_COL_U64,
 	PIN_COL_S64,
+	PIN_COL_HIST,	/* struct bpfpin_hist of microseconds */
 };
 
 /* Column flags: where a column is left out. */
@@ -324,6 +335,7 @@ struct pin_val {
 	__u64 u;
 	__s64 s;
 	const char *str;
+	const struct bpfpin_hist *hist;	/* PIN_COL_HIST */
 };
 
 struct pin_writer;

@@ -158,7 +158,8 @@ static int expand_field(const struct pin_field *f, bool container,
 {
 	static const unsigned int hidden = PIN_COL_NO_TABLE | PIN_COL_NO_PROM;
 	enum pin_col_type t = f->type == PIN_T_STR ? PIN_COL_STR :
-			      f->type == PIN_T_S32 ? PIN_COL_S64 : PIN_COL_U64;
+			      f->type == PIN_T_S32 ? PIN_COL_S64 :
+			      f->type == PIN_T_HIST ? PIN_COL_HIST : PIN_COL_U64;
 	int n = 0;
 
 #define ADD(how, ...) (cols[n] = (struct pin_col){ __VA_ARGS__ }, \
@@ -224,7 +225,9 @@ static void fill_column(const struct colspec *sp, const unsigned char *data,
 	v->str = buf;
 	switch (sp->how) {
 	case D_RAW:
-		if (f->type == PIN_T_STR)
+		if (f->type == PIN_T_HIST)
+			v->hist = (const struct bpfpin_hist *)(data + f->offset);
+		else if (f->type == PIN_T_STR)
 			field_str(data, f, buf, size);
 		else if (f->type == PIN_T_S32)
 			v->s = (__s64)raw;
@@ -303,8 +306,20 @@ static void combine(const struct pin_map_desc *d, unsigned char *acc,
 
 	for (i = 0; i < d->nvalues; i++) {
 		const struct pin_field *f = &d->values[i];
-		__u64 a = field_u64(acc, f), b = field_u64(v, f), r;
+		__u64 a, b, r;
+		unsigned int w;
 
+		if (f->type == PIN_T_HIST) {
+			for (w = 0; w < f->size; w += 8) {
+				memcpy(&a, acc + f->offset + w, 8);
+				memcpy(&b, v + f->offset + w, 8);
+				a += b;
+				memcpy(acc + f->offset + w, &a, 8);
+			}
+			continue;
+		}
+		a = field_u64(acc, f);
+		b = field_u64(v, f);
 		r = f->agg == PIN_AGG_MAX ? (a > b ? a : b) : a + b;
 		memcpy(acc + f->offset, &r, f->size < 8 ? f->size : 8);
 	}
@@ -318,7 +333,7 @@ static int write_map(struct pin_writer *w, const struct pin_module *m,
 	struct colspec spec[MAX_COLS] = {};
 	struct pin_col cols[MAX_COLS];
 	struct pin_val vals[MAX_COLS];
-	char path[PATH_MAX], ctr[80], str[PATH_MAX], now[40];
+	char path[PATH_MAX], ctr[80], str[PATH_MAX], now[40], prefix[80];
 	char (*bufs)[PATH_MAX] = NULL, *group = NULL;
 	struct stat_row *r;
 	size_t i, n = 0;
@@ -417,7 +432,8 @@ static int write_map(struct pin_writer *w, const struct pin_module *m,
 	for (i = 0; i < n; i++) {
 		r[i].weight = 0;
 		for (c = 0; c < d->nvalues; c++)
-			if (d->values[c].role == PIN_ROLE_COUNTER)
+			if (d->values[c].role == PIN_ROLE_COUNTER &&
+			    d->values[c].type != PIN_T_HIST)
 				r[i].weight += field_u64(r[i].value, &d->values[c]);
 	}
 	if (o->top > 0) {
@@ -430,7 +446,11 @@ static int write_map(struct pin_writer *w, const struct pin_module *m,
 	now_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
 	pin_format_rfc3339(now_ns, now, sizeof(now));
 	snprintf(str, sizeof(str), "%s %s", m->desc->name, d->name);
-	pin_writer__begin(w, m->desc->name, str, cols, ncols);
+	/* metric names: bpfpin_<module>_<field> for the first map, and
+	 * bpfpin_<module>_<map>_<field> for others, which share fields */
+	snprintf(prefix, sizeof(prefix), "%s%s%s", m->desc->name,
+		 d == m->desc->maps ? "" : "_", d == m->desc->maps ? "" : d->name);
+	pin_writer__begin(w, prefix, str, cols, ncols);
 	for (i = 0; i < n && !err; i++) {
 		memset(vals, 0, sizeof(vals));
 		vals[0].str = m->desc->name;
@@ -471,7 +491,8 @@ int pin_drops_write(struct pin_writer *w, const struct pin_module *m)
 		  .help = "Records the module could not keep, by reason." },
 	};
 	struct pin_val vals[4] = {};
-	__u64 drops[DROP_NR];
+	__u64 drops[DROP_NR], evicted;
+	bool has_lru;
 	char title[64];
 	int i, err;
 
@@ -485,6 +506,16 @@ int pin_drops_write(struct pin_writer *w, const struct pin_module *m)
 	for (i = 0; i < DROP_NR; i++) {
 		vals[2].str = pin_drop_names[i];
 		vals[3].u = drops[i];
+		err = pin_writer__row(w, vals);
+		if (err)
+			return err;
+	}
+	err = pin_module__evicted(m, &evicted, &has_lru);
+	if (err)
+		return err;
+	if (has_lru) {
+		vals[2].str = "evicted";
+		vals[3].u = evicted;
 		err = pin_writer__row(w, vals);
 		if (err)
 			return err;
@@ -550,6 +581,8 @@ int pin_stats_flush(struct pin_writer *w, const struct pin_module *m,
 			if (err)
 				pin_warn("map '%s/maps/%s_%c': drain: %s", m->dir,
 					 d->name, 'a' + old, strerror(-err));
+			else if (pin_map_is_lru(d))
+				err = pin_module__drained_add(m, d, rows.n);
 		}
 		pin_stats_maps__close(&maps);
 		if (!err)

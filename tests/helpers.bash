@@ -14,6 +14,7 @@ bpfpin_setup_file() {
 }
 
 bpfpin_teardown_file() {
+	cleanup_netns
 	cleanup_cgroups
 	bpfpin-load down >/dev/null 2>&1 || true
 	# the group exists only if this file made it
@@ -117,4 +118,44 @@ links_settle() {
 	done
 	echo "links attached: $n, want $want" >&2
 	return 1
+}
+
+# Two network namespaces joined by a veth pair, for traffic the test can
+# drop or blackhole without touching the host's: $NS_A (10.N.0.1) and
+# $NS_B (10.N.0.2). Removed, with whatever runs in them, by cleanup_netns.
+new_netns_pair() {
+	local n=$((200 + ${BATS_TEST_NUMBER:-0} % 50))
+	NS_A="bpfpin-test-$$-${BATS_TEST_NUMBER:-0}-a"
+	NS_B="bpfpin-test-$$-${BATS_TEST_NUMBER:-0}-b"
+	ADDR_A="10.$n.0.1"
+	ADDR_B="10.$n.0.2"
+	echo "$NS_A" >> "$BATS_FILE_TMPDIR/netns"
+	echo "$NS_B" >> "$BATS_FILE_TMPDIR/netns"
+	ip netns add "$NS_A"
+	ip netns add "$NS_B"
+	ip -n "$NS_A" link add veth0 type veth peer name veth0 netns "$NS_B"
+	ip -n "$NS_A" addr add "$ADDR_A/24" dev veth0
+	ip -n "$NS_B" addr add "$ADDR_B/24" dev veth0
+	ip -n "$NS_A" link set lo up
+	ip -n "$NS_B" link set lo up
+	ip -n "$NS_A" link set veth0 up
+	ip -n "$NS_B" link set veth0 up
+}
+
+cleanup_netns() {
+	local ns
+	[ -f "$BATS_FILE_TMPDIR/netns" ] || return 0
+	while read -r ns; do
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+		ip netns del "$ns" 2>/dev/null || true
+	done < "$BATS_FILE_TMPDIR/netns"
+	rm -f "$BATS_FILE_TMPDIR/netns"
+}
+
+# Run a command in network namespace $1 and cgroup $2.
+in_netns_cgroup() {
+	local ns=$1 cg=$2
+	shift 2
+	sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec ip netns exec "$@"' \
+		in_netns "$cg" "$ns" "$@"
 }

@@ -1,0 +1,227 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+# tcp.bats: connections the tests make, with exact bytes, owners, resets, SYN timeouts, retransmits, RTT and evictions
+
+load helpers
+
+setup_file() {
+	bpfpin_setup_file
+	bpfpin-load up tcp >/dev/null
+}
+
+teardown_file() {
+	bpfpin_teardown_file
+}
+
+setup() {
+	require_module tcp
+	# what earlier tests left in the ring is theirs
+	bpfpin-events tcp --duration 0.2 >/dev/null
+}
+
+teardown() {
+	cleanup_netns
+	cleanup_cgroups
+}
+
+# tcp_value MAP SELECT FIELD: one field of the stats row jq SELECT picks
+tcp_value() {
+	bpfpin-stat tcp --format json |
+		jq -r "select(.type == \"$1\" and ($2)) | .$3"
+}
+
+# start_server CGROUP ADDR K [NETNS]: sets SERVER_PID and PORT
+start_server() {
+	local ns=${4:-}
+	if [ -n "$ns" ]; then
+		in_netns_cgroup "$ns" "$1" "$BUILD/tests/tcp-peer" serve "$2" \
+			"$BATS_TEST_TMPDIR/port" "$3" &
+	else
+		in_cgroup "$1" "$BUILD/tests/tcp-peer" serve "$2" "$BATS_TEST_TMPDIR/port" "$3" &
+	fi
+	SERVER_PID=$!
+	for i in $(seq 50); do [ -s "$BATS_TEST_TMPDIR/port" ] && break; sleep 0.1; done
+	PORT=$(cat "$BATS_TEST_TMPDIR/port")
+}
+
+@test "tcp: 100000 bytes each way over loopback: connect, accept and two closes with exact payload, ports and owners" {
+	new_cgroup server
+	server_cg=$CG
+	server_rel=$CG_REL
+	start_server "$server_cg" 127.0.0.1 100000
+	new_cgroup client
+	# sh execs the client: $! is its pid
+	sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" connect 127.0.0.1 "$3" 100000' \
+		client "$CG" "$BUILD/tests/tcp-peer" "$PORT" &
+	client_pid=$!
+	wait "$client_pid"
+	wait "$SERVER_PID"
+	run bpfpin-events tcp --format json --duration 1
+	[ "$status" -eq 0 ]
+	ev=$(jq -c --argjson p "$PORT" 'select(.rport == $p or .lport == $p)' <<< "$output")
+	echo "$ev" >&3
+	connect=$(jq -c 'select(.type == "connect")' <<< "$ev")
+	accept=$(jq -c 'select(.type == "accept")' <<< "$ev")
+	[ "$(jq -r .comm <<< "$connect")" = tcp-client ]
+	[ "$(jq .pid <<< "$connect")" -eq "$client_pid" ]
+	[ "$(jq -r .cgroup <<< "$connect")" = "$CG_REL" ]
+	[ "$(jq -r .raddr <<< "$connect")" = 127.0.0.1 ]
+	client_port=$(jq .lport <<< "$connect")
+	[ "$(jq -r .comm <<< "$accept")" = tcp-server ]
+	[ "$(jq -r .cgroup <<< "$accept")" = "$server_rel" ]
+	[ "$(jq .lport <<< "$accept")" -eq "$PORT" ]
+	[ "$(jq .rport <<< "$accept")" -eq "$client_port" ]
+	# each side's close: its own owner, exactly 100000 payload bytes each way
+	client_close=$(jq -c 'select(.type == "close" and .comm == "tcp-client")' <<< "$ev")
+	server_close=$(jq -c 'select(.type == "close" and .comm == "tcp-server")' <<< "$ev")
+	for c in "$client_close" "$server_close"; do
+		[ "$(jq .bytes_sent <<< "$c")" -eq 100000 ]
+		[ "$(jq .bytes_received <<< "$c")" -eq 100000 ]
+		[ "$(jq .duration_ns <<< "$c")" -gt 0 ]
+		[ "$(jq .segs_out <<< "$c")" -gt 0 ]
+	done
+	[ "$(jq .lport <<< "$client_close")" -eq "$client_port" ]
+	[ "$(jq .rport <<< "$client_close")" -eq "$PORT" ]
+	[ "$(jq .lport <<< "$server_close")" -eq "$PORT" ]
+	# the stats agree, per cgroup and per remote endpoint
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" connects)" -eq 1 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" closes)" -eq 1 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" bytes_sent)" -eq 100000 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$server_rel\"" accepts)" -eq 1 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$server_rel\"" bytes_received)" -eq 100000 ]
+	[ "$(tcp_value remotes ".raddr == \"127.0.0.1\" and .rport == $PORT" bytes_received)" -eq 100000 ]
+	# RTT samples, as JSON buckets whose counts add up
+	rtt=$(bpfpin-stat tcp --format json | jq -c "select(.type == \"remotes\" and .rport == $PORT) | .rtt")
+	echo "$rtt" >&3
+	[ "$(jq .count <<< "$rtt")" -gt 0 ]
+	[ "$(jq '[.buckets[].count] | add' <<< "$rtt")" -eq "$(jq .count <<< "$rtt")" ]
+}
+
+@test "tcp: RTT histogram as bars in a table and a Prometheus histogram that promtool accepts" {
+	new_cgroup server
+	start_server "$CG" 127.0.0.1 1000
+	new_cgroup client
+	in_cgroup "$CG" "$BUILD/tests/tcp-peer" connect 127.0.0.1 "$PORT" 1000
+	wait "$SERVER_PID"
+	run bpfpin-stat tcp
+	[ "$status" -eq 0 ]
+	echo "$output" | head -30 >&3
+	grep -q "usecs *: count *distribution" <<< "$output"
+	grep -Eq "^rtt raddr=127.0.0.1 rport=$PORT\$" <<< "$output"
+	grep -Eq '^ +[0-9]+ -> [0-9]+ : [0-9]+ +\|\*+ *\|$' <<< "$output"
+	run bpfpin-stat tcp --format prom
+	[ "$status" -eq 0 ]
+	grep -qx '# TYPE bpfpin_tcp_rtt_seconds histogram' <<< "$output"
+	grep -q "^bpfpin_tcp_rtt_seconds_bucket{cgroup=\"$CG_REL\",container=\"\",le=\"+Inf\"} [1-9]" <<< "$output"
+	grep -q "^bpfpin_tcp_remotes_rtt_seconds_count{raddr=\"127.0.0.1\",rport=\"$PORT\"} [1-9]" <<< "$output"
+	run promtool check metrics <<< "$output"
+	echo "$output" >&3
+	[ "$status" -eq 0 ]
+}
+
+@test "tcp: a connect to a closed port: a reset each way, no SYN timeout" {
+	new_cgroup refused
+	# a port nobody listens on
+	port=$((20000 + RANDOM % 10000))
+	while ss -Htln "sport = :$port" | grep -q .; do port=$((port + 1)); done
+	status=0
+	in_cgroup "$CG" "$BUILD/tests/tcp-peer" connect 127.0.0.1 "$port" 10 || status=$?
+	[ "$status" -eq 2 ]
+	run bpfpin-events tcp --format json --duration 1
+	ev=$(jq -c --argjson p "$port" 'select(.type == "reset" and (.rport == $p or .lport == $p))' <<< "$output")
+	echo "$ev" >&3
+	[ "$(wc -l <<< "$ev")" -eq 2 ]
+	received=$(jq -c 'select(.direction == "received")' <<< "$ev")
+	[ "$(jq -r .comm <<< "$received")" = tcp-client ]
+	[ "$(jq -r .state <<< "$received")" = SYN_SENT ]
+	[ "$(jq .rport <<< "$received")" -eq "$port" ]
+	# the kernel answered for no socket: nobody's
+	sent=$(jq -c 'select(.direction == "sent")' <<< "$ev")
+	[ "$(jq .pid <<< "$sent")" -eq 0 ]
+	[ "$(jq .lport <<< "$sent")" -eq "$port" ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" resets_received)" -eq 1 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" syn_timeouts)" -eq 0 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" connects)" -eq 0 ]
+	[ "$(tcp_value remotes ".raddr == \"127.0.0.1\" and .rport == $port" resets_received)" -eq 1 ]
+	! has_record ".type == \"syn_timeout\" and .rport == $port" <<< "$output"
+}
+
+@test "tcp: a connect to a blackholed address in a test namespace: one SYN timeout, error ETIMEDOUT" {
+	new_netns_pair
+	# B drops every SYN to port 9: the client hears nothing
+	ip netns exec "$NS_B" nft add table inet bpfpin_test
+	ip netns exec "$NS_B" nft add chain inet bpfpin_test in '{ type filter hook input priority 0; }'
+	ip netns exec "$NS_B" nft add rule inet bpfpin_test in tcp dport 9 drop
+	new_cgroup blackholed
+	status=0
+	# one SYN retry: the connect gives up after ~3 s
+	in_netns_cgroup "$NS_A" "$CG" "$BUILD/tests/tcp-peer" connect "$ADDR_B" 9 10 1 || status=$?
+	[ "$status" -eq 3 ]
+	run bpfpin-events tcp --format json --duration 1
+	ev=$(jq -c --arg a "$ADDR_B" 'select(.type == "syn_timeout" and .raddr == $a)' <<< "$output")
+	echo "$ev" >&3
+	[ "$(wc -l <<< "$ev")" -eq 1 ]
+	[ "$(jq .error <<< "$ev")" -eq 110 ]
+	[ "$(jq .rport <<< "$ev")" -eq 9 ]
+	[ "$(jq -r .comm <<< "$ev")" = tcp-client ]
+	[ "$(jq .duration_ns <<< "$ev")" -gt 2000000000 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" syn_timeouts)" -eq 1 ]
+	[ "$(tcp_value remotes ".raddr == \"$ADDR_B\" and .rport == 9" syn_timeouts)" -eq 1 ]
+	# the SYN's retries are retransmits too, one event each
+	retries=$(jq -c --arg a "$ADDR_B" 'select(.type == "retransmit" and .raddr == $a and .state == "SYN_SENT")' <<< "$output" | grep -c .)
+	[ "$retries" -ge 1 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" retransmits)" -eq "$retries" ]
+}
+
+@test "tcp: one packet in ten dropped by nftables: retransmits seen, counted once each, bytes still exact" {
+	new_netns_pair
+	ip netns exec "$NS_B" nft add table inet bpfpin_test
+	ip netns exec "$NS_B" nft add chain inet bpfpin_test in '{ type filter hook input priority 0; }'
+	ip netns exec "$NS_B" nft add rule inet bpfpin_test in tcp sport != 0 numgen inc mod 10 == 0 drop
+	new_cgroup lossy-server
+	start_server "$CG" "$ADDR_B" 300000 "$NS_B"
+	new_cgroup lossy-client
+	in_netns_cgroup "$NS_A" "$CG" "$BUILD/tests/tcp-peer" connect "$ADDR_B" "$PORT" 300000
+	wait "$SERVER_PID"
+	run bpfpin-events tcp --format json --duration 1
+	mine=$(jq -c --arg a "$ADDR_B" --argjson p "$PORT" \
+		'select(.raddr == $a and .rport == $p and .comm == "tcp-client")' <<< "$output")
+	retrans=$(jq -c 'select(.type == "retransmit")' <<< "$mine" | grep -c . || true)
+	close=$(jq -c 'select(.type == "close")' <<< "$mine")
+	echo "# $retrans retransmit events; close: $close" >&3
+	[ "$retrans" -gt 0 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" retransmits)" -eq "$retrans" ]
+	# the socket's own count: segments, so GSO packets can count more than once
+	[ "$(jq .retransmits <<< "$close")" -ge "$retrans" ]
+	[ "$(jq .bytes_sent <<< "$close")" -eq 300000 ]
+	[ "$(jq .bytes_received <<< "$close")" -eq 300000 ]
+}
+
+@test "tcp: remote endpoints past tcp.remote_entries are evicted and counted, never lost silently" {
+	bpfpin-load down tcp >/dev/null
+	echo "tcp.remote_entries = 64" > "$BATS_TEST_TMPDIR/conf"
+	bpfpin-load up --config "$BATS_TEST_TMPDIR/conf" tcp >/dev/null
+	[ "$(bpftool map show pinned "$BPFPIN_ROOT/tcp/maps/remotes_a" -j | jq .max_entries)" -eq 64 ]
+	new_cgroup many
+	# 150 refused connects: 150 remote ports, and 150 client ports reset
+	for i in $(seq 150); do
+		in_cgroup "$CG" "$BUILD/tests/tcp-peer" connect 127.0.0.1 $((40000 + i)) 1 2>/dev/null || true
+	done
+	rows=$(bpfpin-stat tcp --format json | jq -c 'select(.type == "remotes")' | grep -c .)
+	evicted=$(bpfpin-stat tcp --format json | jq 'select(.type == "drops" and .reason == "evicted") | .drops')
+	# the remote endpoints the resets named: each was inserted at least once
+	# (client ports can repeat: the kernel reuses one for other destinations)
+	distinct=$(bpfpin-events tcp --format json --duration 1 |
+		jq -s '[.[] | select(.type == "reset") | "\(.raddr) \(.rport)"] | unique | length')
+	echo "# $distinct endpoints: $rows remote rows kept, $evicted evicted" >&3
+	[ "$distinct" -gt 150 ]
+	[ "$rows" -le 64 ]
+	[ "$evicted" -ge $((distinct - rows)) ]
+	# every reset was counted, in the cgroup map that does not evict
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" resets_received)" -eq 150 ]
+	# a flush drains what is kept: the evictions stay as they were
+	bpfpin-stat tcp --flush --format json > /dev/null
+	[ "$(bpfpin-stat tcp --format json | jq 'select(.type == "drops" and .reason == "evicted") | .drops')" -eq "$evicted" ]
+	bpfpin-load down tcp >/dev/null
+	bpfpin-load up tcp >/dev/null
+}
