@@ -7,13 +7,13 @@
 # make install    PREFIX=/usr/local DESTDIR=
 # make help       the other targets
 
-MODULES := proc oomkill seccomp tcpqueue udp tcp
+MODULES := proc oomkill seccomp tcpqueue udp tcp dns
 READERS := bpfpin-stat bpfpin-events bpfpin-ls
 PIN_OBJS := log paths registry obj percpu cgroup out records tool syscalls dns
 LOADER_OBJS := bpfpin-load registry probe pinning
 UNIT_TESTS := test_out test_cgroup test_percpu test_paths test_dns
 STRESS_TESTS := flush-stress
-TEST_HELPERS := memhog seccomp-deny tcp-fill udp-fill tcp-peer
+TEST_HELPERS := memhog seccomp-deny tcp-fill udp-fill tcp-peer dns-peer
 
 SHELL := /bin/bash
 VERSION := $(shell cat VERSION)
@@ -116,7 +116,7 @@ vmlinux:
 	$(call msg,GEN,bpf/vmlinux.h)
 	$(Q)$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > bpf/vmlinux.h
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/%.h bpf/common.bpf.h bpf/bpfpin.h bpf/vmlinux.h | $(BUILD)/.deps
+$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/%.h bpf/common.bpf.h bpf/net.bpf.h bpf/bpfpin.h bpf/vmlinux.h | $(BUILD)/.deps
 	$(call msg,CLANG,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@ 2>/dev/null || true

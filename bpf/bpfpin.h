@@ -74,4 +74,13 @@ struct bpfpin_hist {
 	__u64 slots[BPFPIN_HIST_SLOTS];
 };
 
+/* A DNS message as captured: its first bytes and its whole length. */
+#define BPFPIN_DNS_CAPTURE 256
+
+struct bpfpin_dns_capture {
+	__u16 len;		/* of the whole message; data holds up to 256 */
+	__u8 data[BPFPIN_DNS_CAPTURE];
+	__u8 pad[6];
+};
+
 #endif /* __BPFPIN_H */

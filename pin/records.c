@@ -141,6 +141,8 @@ enum derive {
 	D_NAME,		/* names[value] */
 	D_IP,		/* an address, as text */
 	D_GROUP,	/* the row's group (--by container) */
+	D_DNS_NAME,	/* a captured DNS message's question name */
+	D_DNS_TYPE,	/* and its type */
 };
 
 struct colspec {
@@ -183,6 +185,10 @@ static int expand_field(const struct pin_field *f, bool container,
 	case PIN_V_IP:
 		ADD(D_IP, f->name, PIN_COL_STR, f->role, .help = f->help);
 		break;
+	case PIN_V_DNS:
+		ADD(D_DNS_NAME, "qname", PIN_COL_STR, f->role, .help = "question name");
+		ADD(D_DNS_TYPE, "qtype", PIN_COL_STR, f->role, .help = "question type");
+		break;
 	default:
 		ADD(D_RAW, f->name, t, f->role, f->view, .help = f->help);
 	}
@@ -211,6 +217,52 @@ static void cgroup_cached(__u64 id)
 	last_cg.id = id;
 	/* a miss is not kept: the cgroup may be newer than the last scan */
 	last_cg.valid = strncmp(last_cg.path, "cgroup:", 7) != 0;
+}
+
+static const char *dns_type_name(unsigned int t)
+{
+	switch (t) {
+	case 1: return "A";
+	case 2: return "NS";
+	case 5: return "CNAME";
+	case 6: return "SOA";
+	case 12: return "PTR";
+	case 15: return "MX";
+	case 16: return "TXT";
+	case 28: return "AAAA";
+	case 33: return "SRV";
+	case 64: return "SVCB";
+	case 65: return "HTTPS";
+	case 255: return "ANY";
+	}
+	return NULL;
+}
+
+/*
+ * The question of a captured message. One the parser refuses (malformed,
+ * or cut short by the capture) leaves both columns null.
+ */
+static void dns_column(enum derive how, const unsigned char *p,
+		       struct pin_val *v, char *buf, size_t size)
+{
+	const struct bpfpin_dns_capture *cap = (const void *)p;
+	struct pin_dns_msg msg;
+	size_t len = cap->len < BPFPIN_DNS_CAPTURE ? cap->len : BPFPIN_DNS_CAPTURE;
+	const char *name;
+
+	if (pin_dns_parse(cap->data, len, &msg) || !msg.qdcount) {
+		v->null = true;
+		return;
+	}
+	if (how == D_DNS_NAME) {
+		snprintf(buf, size, "%s", msg.qname);
+		return;
+	}
+	name = dns_type_name(msg.qtype);
+	if (name)
+		snprintf(buf, size, "%s", name);
+	else
+		snprintf(buf, size, "TYPE%u", msg.qtype);
 }
 
 /* Fill one column of a row from the raw struct @data into @buf. */
@@ -260,6 +312,10 @@ static void fill_column(const struct colspec *sp, const unsigned char *data,
 			inet_ntop(AF_INET, data + f->offset + 12, buf, size);
 		else
 			inet_ntop(AF_INET6, data + f->offset, buf, size);
+		break;
+	case D_DNS_NAME:
+	case D_DNS_TYPE:
+		dns_column(sp->how, data + f->offset, v, buf, size);
 		break;
 	case D_NAME:
 		if (raw < f->nnames && f->names[raw])

@@ -117,7 +117,8 @@ static int handle_event(void *ctx, void *data, size_t size)
 		s->err = err;
 		return err;
 	}
-	if (s->o->count > 0 && ++s->seen >= s->o->count) {
+	s->seen++;
+	if (s->o->count > 0 && s->seen >= s->o->count) {
 		pin_stop = 1;
 		/* libbpf 1.1 stops only on a negative return, sample consumed */
 		return -ECANCELED;
@@ -194,7 +195,8 @@ static void close_ring(struct ring *r)
 static void report_drops(struct stream *s, struct ring *rings, int n,
 			 enum pin_format fmt)
 {
-	__u64 drops[DROP_NR];
+	__u64 drops[DROP_NR], evicted;
+	bool has_lru;
 	int i, j;
 
 	for (i = 0; i < n; i++) {
@@ -209,6 +211,8 @@ static void report_drops(struct stream *s, struct ring *rings, int n,
 		for (j = 0; j < DROP_NR; j++)
 			fprintf(stderr, " %s %llu", pin_drop_names[j],
 				(unsigned long long)drops[j]);
+		if (!pin_module__evicted(&rings[i].mod, &evicted, &has_lru) && has_lru)
+			fprintf(stderr, " evicted %llu", (unsigned long long)evicted);
 		fputc('\n', stderr);
 	}
 	if (s->malformed)
