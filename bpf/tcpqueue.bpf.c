@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* tcpqueue.bpf.c: largest TCP queue fills per cgroup, read from tcp_sock on tcp_probe and sock_send_length */
+/* tcpqueue.bpf.c: largest TCP queue fills per cgroup, read from tcp_sock on tcp_probe, sk_data_ready and sock_send_length */
 #include "common.bpf.h"
 #include "tcpqueue.h"
 
@@ -49,3 +49,7 @@ BPFPIN_HOOK(tcp_probe, probe, 0,
 
 BPFPIN_HOOK(sock_send_length, send, 1,
 	    struct sock *sk COMMA int ret COMMA int flags, record(sk))
+
+/* after data is queued: tcp_probe runs before its segment's data is */
+BPFPIN_HOOK(sk_data_ready, ready, 2, const struct sock *sk,
+	    record((struct sock *)sk))

@@ -42,11 +42,13 @@ static const struct pin_map_desc tcpqueue_maps[] = {
 	  .values = tcpqueue_stat_fields, .nvalues = PIN_LEN(tcpqueue_stat_fields) },
 };
 
-/* tcp_probe sees every segment a socket receives: data fills the receive
- * queue, ACKs drain the send queue; sock_send_length adds each send. */
+/* tcp_probe sees every segment a socket receives (before its data is
+ * queued), ACKs drain the send queue; sk_data_ready sees the receive queue
+ * once data is in; sock_send_length adds each send. */
 static const struct pin_hook tcpqueue_hooks[] = {
 	{ "tcp_probe", { "probe_btf", "probe_raw" } },
 	{ "sock_send_length", { "send_btf", "send_raw" }, .optional = true },
+	{ "sk_data_ready", { "ready_btf", "ready_raw" }, .optional = true },
 };
 
 static const struct pin_module_desc tcpqueue_module = {

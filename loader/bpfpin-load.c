@@ -357,11 +357,13 @@ static int do_list(struct opts *o)
 	static const struct pin_col cols[] = {
 		{ "module", PIN_COL_STR },
 		{ "profiles", PIN_COL_STR },
+		{ "settings", PIN_COL_STR },
 		{ "summary", PIN_COL_STR },
 	};
 	enum pin_format fmt;
 	struct pin_writer *w;
-	int i, err;
+	char settings[512];
+	int i, j, err;
 
 	if (pin_format_parse(o->format, &fmt) || fmt == PIN_FMT_PROM)
 		return pin_usage_error("list: format '%s' (table or json)", o->format);
@@ -370,9 +372,17 @@ static int do_list(struct opts *o)
 		return 1;
 	pin_writer__begin(w, "list", NULL, cols, PIN_LEN(cols));
 	for (i = 0; i < pin_nmodules; i++) {
-		struct pin_val v[3] = { { .str = pin_modules[i]->name },
-					{ .str = pin_modules[i]->profiles },
-					{ .str = pin_modules[i]->summary } };
+		const struct pin_module_desc *d = pin_modules[i];
+		size_t len = 0;
+
+		/* what bpfpin.conf can set, with the defaults */
+		settings[0] = '\0';
+		for (j = 0; j < d->nsettings && len < sizeof(settings); j++)
+			len += snprintf(settings + len, sizeof(settings) - len,
+					"%s%s.%s=%u", j ? " " : "", d->name,
+					d->settings[j].name, d->settings[j].def);
+		struct pin_val v[4] = { { .str = d->name }, { .str = d->profiles },
+					{ .str = settings }, { .str = d->summary } };
 		pin_writer__row(w, v);
 	}
 	err = pin_writer__end(w);

@@ -331,13 +331,14 @@ static int counter_read(const struct pin_module *m, const struct pin_map_desc *d
 
 static int count_keys(int fd, __u32 key_size, __u64 *n)
 {
-	unsigned char a[key_size], b[key_size];
-	void *prev = NULL, *next = a;
+	unsigned char keys[2][key_size];
+	int i = 0;
 
-	while (bpf_map_get_next_key(fd, prev, next) == 0) {
+	memset(keys, 0, sizeof(keys));
+	/* the key found is the next call's start: alternate two buffers */
+	while (bpf_map_get_next_key(fd, i ? keys[i & 1] : NULL, keys[(i + 1) & 1]) == 0) {
 		(*n)++;
-		prev = next;
-		next = next == a ? b : a;
+		i++;
 	}
 	return errno == ENOENT ? 0 : -errno;
 }
@@ -387,7 +388,7 @@ int pin_module__drained_add(const struct pin_module *m,
 {
 	__u64 drained = 0;
 	__u32 zero = 0;
-	int fd, err;
+	int fd = -1, err;
 
 	err = counter_read(m, d, "drained", false, 0, &fd, &drained);
 	if (err)

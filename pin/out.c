@@ -431,6 +431,8 @@ static void table_hist(FILE *f, const struct bpfpin_hist *h)
 		if (h->slots[i] > max)
 			max = h->slots[i];
 	}
+	if (lo < 0)
+		return;
 	fprintf(f, "%20s : %-10s distribution\n", "usecs", "count");
 	for (i = lo; i <= top; i++) {
 		unsigned long long from = i ? (1ull << (i - 1)) + 1 : 0;

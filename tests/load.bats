@@ -150,6 +150,28 @@ prog_ids() {
 	[[ "$output" == *"config '$conf' line 1: unknown key 'colour'"* ]]
 }
 
+@test "load: module settings in the config: an unknown one or a value out of range exits 2 and loads nothing" {
+	bpfpin-load down >/dev/null
+	conf="$BATS_TEST_TMPDIR/bpfpin.conf"
+	printf 'modules = tcp\ntcp.colour = 3\n' > "$conf"
+	run bpfpin-load up --config "$conf"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"config '$conf' line 2: module 'tcp' has no setting 'colour'"* ]]
+	printf 'modules = tcp\ntcp.remote_entries = 12\n' > "$conf"
+	run bpfpin-load up --config "$conf"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"'tcp.remote_entries' must be a number from 64 to 4194304, not '12'"* ]]
+	printf 'nomodule.size = 12\n' > "$conf"
+	run bpfpin-load up --config "$conf"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"unknown key 'nomodule.size'"* ]]
+	[ -z "$(ls -A "$BPFPIN_ROOT" 2>/dev/null)" ]
+	# the sample config, every line commented out, is valid
+	run bpfpin-load up --config "$BATS_TEST_DIRNAME/../systemd/bpfpin.conf" proc
+	[ "$status" -eq 0 ]
+	[[ "$output" == "proc: loaded"* ]]
+}
+
 @test "load: check reports the features and that proc can load here" {
 	run bpfpin-load check --format json
 	[ "$status" -eq 0 ]
