@@ -207,9 +207,9 @@ $(BUILD)/%.bpf.o: scripts/bench/%.bpf.c bpf/common.bpf.h bpf/bpfpin.h bpf/vmlinu
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@ 2>/dev/null || true
 
-$(BUILD)/bench-floor: scripts/bench/bench-floor.c $(BUILD)/floor.skel.h
+$(BUILD)/bench-floor: scripts/bench/bench-floor.c $(BUILD)/floor.skel.h $(PIN_LIB)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $< $(PIN_LIB) $(LDLIBS) -o $@
 $(BUILD)/bench-%: scripts/bench/bench-%.c | $(BUILD)/.deps
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@

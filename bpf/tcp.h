@@ -8,7 +8,7 @@
 #define TCP_SCHEMA_VERSION	1
 #define TCP_SOCKS_ENTRIES	65536	/* connections followed at once */
 #define TCP_CGROUP_ENTRIES	4096
-#define TCP_REMOTE_ENTRIES	16384	/* LRU; bpfpin.conf: tcp.remote_entries */
+#define TCP_REMOTE_ENTRIES	2048	/* LRU, per CPU: 336 B x CPUs x 2 halves each; tcp.remote_entries */
 #define TCP_RING_BYTES		(1 << 20)
 
 /* IPv4 addresses are kept IPv4-mapped (::ffff:a.b.c.d) */
@@ -190,7 +190,7 @@ static const struct pin_hook tcp_hooks[] = {
 
 static const struct pin_setting tcp_settings[] = {
 	{ "remote_entries", "remote endpoints kept (LRU; evictions are counted)",
-	  TCP_REMOTE_ENTRIES, 64, 1 << 22 },
+	  TCP_REMOTE_ENTRIES, 64, 1 << 20 },
 };
 
 static const struct pin_module_desc tcp_module = {

@@ -32,6 +32,9 @@ static __always_inline int record(struct sock *sk)
 	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
 		return 0;
 	rq = BPF_CORE_READ(tp, rcv_nxt) - BPF_CORE_READ(tp, copied_seq);
+	/* a FIN received takes a sequence number but holds no byte */
+	if (rq > 0 && (BPF_CORE_READ(sk, __sk_common.skc_flags) & (1ull << SOCK_DONE)))
+		rq--;
 	wq = BPF_CORE_READ(tp, write_seq) - BPF_CORE_READ(tp, snd_una);
 	key.cgroup_id = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
 	s = bpfpin_stats_slot(&stats_slot, &key, &zero_stats);

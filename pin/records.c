@@ -123,6 +123,17 @@ static const struct pin_field *find_key(const struct pin_map_desc *d,
 	return NULL;
 }
 
+/* The key rows are grouped by for --by @by, or NULL. */
+static const struct pin_field *group_key_of(const struct pin_map_desc *d,
+					    enum pin_group_by by)
+{
+	if (by == PIN_BY_PID || by == PIN_BY_COMM)
+		return find_key(d, by == PIN_BY_PID ? "pid" : "comm", 0);
+	if (by != PIN_BY_NONE)
+		return find_key(d, NULL, PIN_V_CGROUP);
+	return NULL;
+}
+
 static void cgroup_strings(__u64 id, char *path, size_t psize, char *ctr,
 			   size_t csize, bool *has_ctr)
 {
@@ -394,22 +405,31 @@ static int write_map(struct pin_writer *w, const struct pin_module *m,
 	struct stat_row *r;
 	size_t i, n = 0;
 	int c, ncols, err = 0;
+	struct pin_stat_opts ungrouped;
 	struct timespec ts;
 	__u64 now_ns;
 	bool has_ctr;
 
 	cg_key = find_key(d, NULL, PIN_V_CGROUP);
-	if (o->by == PIN_BY_PID || o->by == PIN_BY_COMM) {
-		group_key = find_key(d, o->by == PIN_BY_PID ? "pid" : "comm", 0);
-	} else if (o->by != PIN_BY_NONE) {
-		group_key = cg_key;
-	}
+	group_key = group_key_of(d, o->by);
 	if (o->by != PIN_BY_NONE && !group_key) {
-		pin_warn("map '%s/%s' has no key to group by %s",
-			 m->desc->name, d->name,
-			 o->by == PIN_BY_PID ? "pid" : o->by == PIN_BY_COMM ?
-			 "comm" : "cgroup");
-		return -EINVAL;
+		int k;
+
+		for (k = 0; k < m->desc->nmaps; k++)
+			if (group_key_of(&m->desc->maps[k], o->by))
+				break;
+		if (k == m->desc->nmaps) {
+			pin_warn("map '%s/%s' has no key to group by %s",
+				 m->desc->name, d->name,
+				 o->by == PIN_BY_PID ? "pid" : o->by == PIN_BY_COMM ?
+				 "comm" : "cgroup");
+			return -EINVAL;
+		}
+		/* another map of the module groups; this one is written whole
+		 * (a flush has drained it: nothing may be left out) */
+		ungrouped = *o;
+		ungrouped.by = PIN_BY_NONE;
+		o = &ungrouped;
 	}
 	ncols = stat_columns(d, o->by, group_key, cols, spec);
 

@@ -129,6 +129,22 @@ dns_value() {
 	[ "$(dns_value servers '.addr == "127.0.0.9"' timeouts)" -eq 1 ]
 }
 
+@test "dns: a response after the timeout: a timeout, then an unmatched response, never a latency" {
+	start_responder 127.0.0.7 slow
+	new_cgroup slow
+	# dig waits 2 s: the answer comes at 1 s, after the 0.5 s timeout
+	in_netns_cgroup "$NS" "$CG" dig @127.0.0.7 late.example.test A +tries=1 +time=2 > /dev/null
+	run bpfpin-events dns --format json --duration 1
+	ev=$(jq -c --arg cg "$CG_REL" 'select(.cgroup == $cg)' <<< "$output")
+	echo "$ev" >&3
+	[ "$(jq -c 'select(.type == "timeout")' <<< "$ev" | grep -c .)" -eq 1 ]
+	! jq -e 'select(.type == "response")' <<< "$ev" > /dev/null
+	[ "$(dns_value cgroups ".cgroup == \"$CG_REL\"" timeouts)" -eq 1 ]
+	[ "$(dns_value cgroups ".cgroup == \"$CG_REL\"" unmatched)" -eq 1 ]
+	[ "$(dns_value cgroups ".cgroup == \"$CG_REL\"" responses)" -eq 0 ]
+	[ "$(dns_value cgroups ".cgroup == \"$CG_REL\"" latency.count)" -eq 0 ]
+}
+
 @test "dns: four malformed messages to port 53 are counted, and nothing else" {
 	start_responder 127.0.0.1 silent
 	new_cgroup junk

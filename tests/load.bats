@@ -160,7 +160,7 @@ prog_ids() {
 	printf 'modules = tcp\ntcp.remote_entries = 12\n' > "$conf"
 	run bpfpin-load up --config "$conf"
 	[ "$status" -eq 2 ]
-	[[ "$output" == *"'tcp.remote_entries' must be a number from 64 to 4194304, not '12'"* ]]
+	[[ "$output" == *"'tcp.remote_entries' must be a number from 64 to 1048576, not '12'"* ]]
 	printf 'nomodule.size = 12\n' > "$conf"
 	run bpfpin-load up --config "$conf"
 	[ "$status" -eq 2 ]

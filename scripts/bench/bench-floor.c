@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* bench-floor: attach the named counting-floor programs and hold them until stdin closes */
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/libbpf.h>
+
+#include "pin.h"
 
 #include "floor.skel.h"
 
@@ -29,6 +32,22 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-floor: cannot attach %s\n", argc > 1 ? argv[1] : "");
 		floor_bpf__destroy(skel);
 		return 1;
+	}
+	/* cgroup programs have no automatic attach point: the v2 root, as
+	 * the modules use */
+	bpf_object__for_each_program(prog, skel->obj) {
+		const char *mnt = pin_cgroup2_mount();
+		int fd;
+
+		if (!bpf_program__autoload(prog) ||
+		    strncmp(bpf_program__section_name(prog), "cgroup", 6))
+			continue;
+		fd = mnt ? open(mnt, O_RDONLY | O_DIRECTORY) : -1;
+		if (fd < 0 || !bpf_program__attach_cgroup(prog, fd)) {
+			fprintf(stderr, "bench-floor: cannot attach %s to the cgroup v2 root\n",
+				bpf_program__name(prog));
+			return 1;
+		}
 	}
 	printf("ready\n");
 	fflush(stdout);

@@ -129,13 +129,66 @@ static void events(long n, double rate, const char *target_pin)
 	bpf_map_update_elem(fd, &zero, &pid, BPF_ANY);
 }
 
+/* a 64-byte datagram sent and received over loopback UDP */
+static void udp(long n)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int r = socket(AF_INET, SOCK_DGRAM, 0), c = socket(AF_INET, SOCK_DGRAM, 0);
+	char buf[64] = "";
+	long i;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(r, (struct sockaddr *)&a, sizeof(a)) ||
+	    getsockname(r, (struct sockaddr *)&a, &len) ||
+	    connect(c, (struct sockaddr *)&a, sizeof(a)))
+		exit(1);
+	for (i = 0; i < n; i++) {
+		if (write(c, buf, sizeof(buf)) != sizeof(buf) ||
+		    read(r, buf, sizeof(buf)) <= 0)
+			exit(1);
+	}
+	close(c);
+	close(r);
+}
+
+/* a whole TCP connection over loopback: connect, accept, close */
+static void tcpconn(long n)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0), c, s, one = 1;
+	long i;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 16) ||
+	    getsockname(l, (struct sockaddr *)&a, &len))
+		exit(1);
+	for (i = 0; i < n; i++) {
+		struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+
+		c = socket(AF_INET, SOCK_STREAM, 0);
+		if (connect(c, (struct sockaddr *)&a, sizeof(a)))
+			exit(1);
+		s = accept4(l, NULL, NULL, 0);
+		if (s < 0)
+			exit(1);
+		/* a reset, not TIME_WAIT: thousands of connections leave no trace */
+		setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(c);
+		close(s);
+	}
+	close(l);
+}
+
 int main(int argc, char **argv)
 {
 	long n = argc > 2 ? atol(argv[2]) : 0;
 	__u64 t0, t1;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: bench-work syscalls|exec|tcp|seccomp N | events N RATE TARGET_PIN\n");
+		fprintf(stderr, "usage: bench-work syscalls|exec|tcp|tcpconn|udp|seccomp N | events N RATE TARGET_PIN\n");
 		return 2;
 	}
 	t0 = now_ns();
@@ -145,6 +198,10 @@ int main(int argc, char **argv)
 		execs(n);
 	else if (!strcmp(argv[1], "tcp"))
 		tcp(n);
+	else if (!strcmp(argv[1], "udp"))
+		udp(n);
+	else if (!strcmp(argv[1], "tcpconn"))
+		tcpconn(n);
 	else if (!strcmp(argv[1], "seccomp"))
 		seccomp_traps(n);
 	else if (!strcmp(argv[1], "events") && argc == 5)

@@ -32,3 +32,8 @@ SEC("tp_btf/cgroup_attach_task") int BPF_PROG(f_cgmove) { return count(); }
 SEC("tp_btf/tcp_probe") int BPF_PROG(f_tcp_probe) { return count(); }
 SEC("tp_btf/sock_send_length") int BPF_PROG(f_send) { return count(); }
 SEC("tp_btf/signal_generate") int BPF_PROG(f_signal) { return count(); }
+SEC("tp_btf/inet_sock_set_state") int BPF_PROG(f_set_state) { return count(); }
+SEC("tracepoint/syscalls/sys_exit_accept4") int f_accept4(void *ctx) { return count(); }
+/* cgroup_skb must let the packet pass: 1 */
+SEC("cgroup_skb/egress") int f_skb_egress(struct __sk_buff *skb) { count(); return 1; }
+SEC("cgroup_skb/ingress") int f_skb_ingress(struct __sk_buff *skb) { count(); return 1; }

@@ -9,19 +9,23 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 
-/* serve ADDR READYFILE: answer until killed; "silent" as a 3rd word: never */
+/*
+ * serve ADDR READYFILE [silent|slow]: answer until killed; silent: never;
+ * slow: each answer one second late
+ */
 int main(int argc, char **argv)
 {
 	struct sockaddr_storage ss = {}, from;
 	unsigned char buf[512];
-	int s, v6, silent;
+	int s, v6, silent, slow;
 	FILE *f;
 
 	if (argc < 4 || strcmp(argv[1], "serve")) {
-		fprintf(stderr, "usage: dns-peer serve ADDR READYFILE [silent]\n");
+		fprintf(stderr, "usage: dns-peer serve ADDR READYFILE [silent|slow]\n");
 		return 1;
 	}
 	silent = argc > 4 && !strcmp(argv[4], "silent");
+	slow = argc > 4 && !strcmp(argv[4], "slow");
 	prctl(PR_SET_NAME, "dns-peer");
 	v6 = strchr(argv[2], ':') != NULL;
 	if (v6) {
@@ -73,6 +77,8 @@ int main(int argc, char **argv)
 		}
 		buf[9] = buf[11] = 0;	/* no authority, no additional */
 		buf[8] = buf[10] = 0;
+		if (slow)
+			sleep(1);
 		sendto(s, buf, end, 0, (struct sockaddr *)&from, flen);
 	}
 }
