@@ -153,30 +153,9 @@ static __always_inline void bpfpin_drop(__u32 reason)
 /*
  * Find the per-CPU value of key in the map the slot names, inserting a
  * zeroed one on first use. A full map is counted in drops; the caller just
- * skips the increment.
+ * skips the increment. @inserts, for an LRU map, counts what is inserted.
  */
-static __always_inline void *bpfpin_stats_slot(void *slot, const void *key,
-					       const void *zero)
-{
-	__u32 idx = 0;
-	void *map = bpf_map_lookup_elem(slot, &idx), *v;
-	long err;
-
-	if (!map)
-		return NULL;
-	v = bpf_map_lookup_elem(map, key);
-	if (v)
-		return v;
-	err = bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
-	if (err && err != -EEXIST) {
-		bpfpin_drop(DROP_MAP_FULL);
-		return NULL;
-	}
-	return bpf_map_lookup_elem(map, key);
-}
-
-/* bpfpin_stats_slot() for an LRU stats map: counts what it inserts. */
-static __always_inline void *bpfpin_lru_slot(void *slot, void *inserts,
+static __always_inline void *bpfpin_slot_get(void *slot, void *inserts,
 					     const void *key, const void *zero)
 {
 	__u32 idx = 0;
@@ -194,10 +173,37 @@ static __always_inline void *bpfpin_lru_slot(void *slot, void *inserts,
 		bpfpin_drop(DROP_MAP_FULL);
 		return NULL;
 	}
-	n = bpf_map_lookup_elem(inserts, &idx);
-	if (!err && n)
-		*n += 1;
+	if (inserts && !err) {
+		n = bpf_map_lookup_elem(inserts, &idx);
+		if (n)
+			*n += 1;
+	}
 	return bpf_map_lookup_elem(map, key);
+}
+
+static __always_inline void *bpfpin_stats_slot(void *slot, const void *key,
+					       const void *zero)
+{
+	return bpfpin_slot_get(slot, NULL, key, zero);
+}
+
+/* bpfpin_stats_slot() for an LRU stats map: counts what it inserts. */
+static __always_inline void *bpfpin_lru_slot(void *slot, void *inserts,
+					     const void *key, const void *zero)
+{
+	return bpfpin_slot_get(slot, inserts, key, zero);
+}
+
+/*
+ * Add @n to the u64 at @off in two stats values (a cgroup's and an
+ * endpoint's), either may be NULL. @off comes from offsetof().
+ */
+static __always_inline void bpfpin_add2(void *a, void *b, __u32 off, __u64 n)
+{
+	if (a)
+		*(__u64 *)((char *)a + (off & 0xff)) += n;
+	if (b)
+		*(__u64 *)((char *)b + (off & 0xff)) += n;
 }
 
 /* Add @us to a log2 histogram (slot i: 2^(i-1) < us <= 2^i). */

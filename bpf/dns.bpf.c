@@ -91,10 +91,7 @@ static __always_inline void count(__u64 cgroup_id, const __u8 *server,
 	struct dns_stats *c, *s;
 
 	stats_for(cgroup_id, server, port, &c, &s);
-	if (c)
-		*(__u64 *)((char *)c + (off & 0xff)) += 1;
-	if (s)
-		*(__u64 *)((char *)s + (off & 0xff)) += 1;
+	bpfpin_add2(c, s, off, 1);
 }
 
 #define COUNT(cg, server, port, field) \

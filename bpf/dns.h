@@ -160,6 +160,7 @@ static const struct pin_module_desc dns_module = {
 	.schema_version = DNS_SCHEMA_VERSION,
 	.profiles = "network",
 	.captures_content = true,
+	.content_maps = "inflight scratch",
 	.notes = "UDP only (not DNS over TCP or TLS); queries are matched in the kernel by socket, server and id; a timeout is counted dns.timeout_ms after its query; messages are kept up to 256 bytes",
 	.maps = dns_maps, .nmaps = PIN_LEN(dns_maps),
 	.events = dns_events, .nevents = PIN_LEN(dns_events),

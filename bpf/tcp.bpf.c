@@ -96,27 +96,28 @@ static __always_inline void count(__u64 cgroup_id, const __u8 *raddr,
 	struct tcp_stats *c, *r;
 
 	stats_for(cgroup_id, raddr, rport, &c, &r);
-	if (c)
-		*(__u64 *)((char *)c + (off & 0xff)) += n;
-	if (r)
-		*(__u64 *)((char *)r + (off & 0xff)) += n;
+	bpfpin_add2(c, r, off, n);
 }
 
 #define COUNT(e, field, n) \
 	count(sock_cgroup(sk), (e)->raddr, (e)->rport, \
 	      offsetof(struct tcp_stats, field), n)
 
-/* An event for @sk as its owner would see it; unknown owners: current. */
+/*
+ * An event for @sk as its owner would see it. An owner not known (not yet
+ * accepted, or opened before the module loaded) is pid 0 in the socket's
+ * cgroup: these hooks often run in softirq, where the current task is
+ * whoever was interrupted.
+ */
 static __always_inline struct tcp_event *event_for(const struct sock *sk,
 						   const struct conn *c,
 						   __u16 type)
 {
+	struct bpfpin_owner unknown = { .cgroup_id = sock_cgroup(sk) };
 	struct tcp_event *e;
 
-	if (c && c->owned)
-		e = bpfpin_event_reserve_as(&events, sizeof(*e), type, &c->owner);
-	else
-		e = bpfpin_event_reserve(&events, sizeof(*e), type);
+	e = bpfpin_event_reserve_as(&events, sizeof(*e), type,
+				    c && c->owned ? &c->owner : &unknown);
 	if (!e)
 		return NULL;
 	__builtin_memset((char *)e + sizeof(e->hdr), 0, sizeof(*e) - sizeof(e->hdr));

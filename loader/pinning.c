@@ -315,14 +315,35 @@ int module_pick(const struct features *f, struct bpf_object *obj,
 }
 
 /* Root owns every pin; group bpfpin may read ordinary stats. */
-static void set_modes(const char *path, gid_t gid, bool private)
+/* Whether pin @name holds captured content: the ring, or a map named so. */
+static bool is_content(const struct pin_module_desc *d, const char *name)
 {
-	mode_t file = private ? 0600 : 0640, dirm = private ? 0700 : 0750;
+	const char *p = d->content_maps;
+	size_t n = strlen(name);
+
+	if (!d->captures_content)
+		return false;
+	if (!strcmp(name, "events"))
+		return true;
+	while (p && (p = strstr(p, name))) {
+		if ((p == d->content_maps || p[-1] == ' ') && (!p[n] || p[n] == ' '))
+			return true;
+		p += n;
+	}
+	return false;
+}
+
+/*
+ * Group @gid may read every pin (readers need no root), except the ones
+ * holding captured content, which stay root's.
+ */
+static void set_modes(const char *path, gid_t gid, const struct pin_module_desc *d)
+{
 	char sub[PATH_MAX];
 	struct dirent *e;
 	DIR *dir;
 
-	if (chown(path, 0, gid) || chmod(path, dirm))
+	if (chown(path, 0, gid) || chmod(path, 0750))
 		pin_debug("'%s': %s", path, strerror(errno));
 	dir = opendir(path);
 	if (!dir)
@@ -333,8 +354,9 @@ static void set_modes(const char *path, gid_t gid, bool private)
 		if (pin_path(sub, sizeof(sub), "%s/%s", path, e->d_name))
 			continue;
 		if (e->d_type == DT_DIR) {
-			set_modes(sub, gid, private);
-		} else if (chown(sub, 0, gid) || chmod(sub, file)) {
+			set_modes(sub, gid, d);
+		} else if (chown(sub, 0, gid) ||
+			   chmod(sub, is_content(d, e->d_name) ? 0600 : 0640)) {
 			pin_debug("'%s': %s", sub, strerror(errno));
 		}
 	}
@@ -721,7 +743,7 @@ int module_up(const struct up_opts *o, const struct features *f,
 	}
 	fault_point("meta");
 	grp = getgrnam(PIN_GROUP);
-	set_modes(stage, grp ? grp->gr_gid : 0, d->captures_content);
+	set_modes(stage, grp ? grp->gr_gid : 0, d);
 	/* the module appears whole, or not at all */
 	pin_path(final, sizeof(final), "%s/%s", o->root, d->name);
 	if (rename(stage, final)) {
@@ -920,7 +942,7 @@ int module_reload(const struct up_opts *o, const struct features *f,
 	if (err)
 		goto err_unpin;
 	grp = getgrnam(PIN_GROUP);
-	set_modes(stage, grp ? grp->gr_gid : 0, d->captures_content);
+	set_modes(stage, grp ? grp->gr_gid : 0, d);
 	/*
 	 * No handoff word may predate the new programs (see bpfpin.h): a CPU
 	 * whose last event ran before they were attached would keep the old

@@ -108,7 +108,9 @@ struct pin_module_desc {
 	unsigned int schema_version;
 	const char *profiles;		/* space-separated, e.g. "default process" */
 	const char *notes;		/* limits worth knowing; 'check' prints them */
-	bool captures_content;		/* pins root-only (0600) */
+	bool captures_content;		/* events hold content: the ring and
+					 * content_maps are root-only (0600) */
+	const char *content_maps;	/* space-separated map names */
 	const struct pin_map_desc *maps;
 	int nmaps;
 	const struct pin_event_desc *events;

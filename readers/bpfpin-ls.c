@@ -228,7 +228,8 @@ static int list_module(struct pin_writer *w, const char *root,
 	size_t size = sizeof(mr->detail);
 	struct module_state ms = {};
 	struct pin_module m;
-	__u64 drops[DROP_NR] = {};
+	__u64 drops[DROP_NR] = {}, evicted = 0;
+	bool has_lru;
 	int i, err;
 
 	row[0].str = d->name;
@@ -260,6 +261,8 @@ static int list_module(struct pin_writer *w, const char *root,
 	row[8].u = ms.attached;
 	for (i = 0; i < DROP_NR; i++)
 		row[9].u += drops[i];
+	if (!err && !pin_module__evicted(&m, &evicted, &has_lru))
+		row[9].u += evicted;	/* LRU evictions are records lost too */
 	row[10].str = detail;
 	if (!err)
 		err = pin_writer__end(w);

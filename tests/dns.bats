@@ -156,3 +156,20 @@ dns_value() {
 	[ "$(dns_value cgroups ".cgroup == \"$CG_REL\"" malformed)" -eq 4 ]
 	[ "$(dns_value cgroups ".cgroup == \"$CG_REL\"" queries)" -eq 0 ]
 }
+
+@test "dns: group bpfpin reads its stats without root; its events, which hold query names, stay root's" {
+	ensure_bpfpin_group
+	bpfpin-load down dns >/dev/null
+	bpfpin-load up --config "$BATS_FILE_TMPDIR/conf" dns >/dev/null
+	[ "$(stat -c %a "$BPFPIN_ROOT/dns/maps/events")" = 600 ]
+	[ "$(stat -c %a "$BPFPIN_ROOT/dns/maps/inflight")" = 600 ]
+	[ "$(stat -c %a "$BPFPIN_ROOT/dns/maps/cgroups_a")" = 640 ]
+	[ "$(stat -c %G "$BPFPIN_ROOT/dns/maps/cgroups_a")" = bpfpin ]
+	chmod 755 "$BPFFS"
+	run setpriv --reuid 65534 --regid "$BPFPIN_GID" --clear-groups bpfpin-stat dns --format prom
+	[ "$status" -eq 0 ]
+	grep -q '^# TYPE bpfpin_dns_latency_seconds histogram$' <<< "$output"
+	run setpriv --reuid 65534 --regid "$BPFPIN_GID" --clear-groups bpfpin-events dns --duration 0.1
+	echo "$output" >&3
+	[ "$status" -eq 4 ]
+}
