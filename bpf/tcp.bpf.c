@@ -16,16 +16,26 @@ BPFPIN_EVENTS_RING(TCP_RING_BYTES);
 
 enum { OPEN_CONNECT = 1, OPEN_ACCEPT };
 
+/* Both ends of a connection: laddr..rport of struct tcp_event, in order. */
+struct ends {
+	__u8 laddr[16];
+	__u8 raddr[16];
+	__u16 lport;
+	__u16 rport;
+};
+
+_Static_assert(__builtin_offsetof(struct tcp_event, rport) + 2 -
+	       __builtin_offsetof(struct tcp_event, laddr) == sizeof(struct ends),
+	       "struct ends mirrors tcp_event's addresses and ports");
+
 /* What is known of a followed socket, from its first state change on. */
 struct conn {
 	__u64 start_ns;
 	__u64 acked0;		/* bytes_acked at ESTABLISHED: the SYN */
 	__u64 received0;
 	struct bpfpin_owner owner;
-	__u8 laddr[16];		/* the ends as established: by close, the */
-	__u8 raddr[16];		/* local port may be released already */
-	__u16 lport;
-	__u16 rport;
+	struct ends ends;	/* as established: by close, the local port
+				 * may be released already */
 	__u8 open;		/* OPEN_CONNECT or OPEN_ACCEPT */
 	__u8 owned;		/* owner known */
 	__u8 reset;		/* a reset was received */
@@ -41,7 +51,6 @@ struct {
 } conns SEC(".maps");
 
 static const struct tcp_stats zero_stats;
-static const struct bpfpin_owner nobody;
 
 static __always_inline bool is_tcp(const struct sock *sk)
 {
@@ -51,24 +60,39 @@ static __always_inline bool is_tcp(const struct sock *sk)
 	       BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP;
 }
 
-/* Both ends of a socket, IPv4 as IPv4-mapped. */
-static __always_inline void read_tuple(const struct sock *sk, struct tcp_event *e)
+/* The remote end of a socket, IPv4 as IPv4-mapped. */
+static __always_inline void read_remote(const struct sock *sk, bool v4,
+					__u8 *raddr, __u16 *rport)
 {
-	if (BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET) {
-		__u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+	if (v4) {
 		__u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
 
-		__builtin_memset(e->laddr, 0, 16);
-		__builtin_memset(e->raddr, 0, 16);
-		e->laddr[10] = e->laddr[11] = e->raddr[10] = e->raddr[11] = 0xff;
-		__builtin_memcpy(&e->laddr[12], &l, 4);
-		__builtin_memcpy(&e->raddr[12], &r, 4);
+		__builtin_memset(raddr, 0, 10);
+		raddr[10] = raddr[11] = 0xff;
+		__builtin_memcpy(&raddr[12], &r, 4);
 	} else {
-		BPF_CORE_READ_INTO(&e->laddr, sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO(&e->raddr, sk, __sk_common.skc_v6_daddr);
+		BPF_CORE_READ_INTO((struct in6_addr *)raddr, sk, __sk_common.skc_v6_daddr);
 	}
-	e->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-	e->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	*rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+}
+
+/* Both ends of a socket. */
+static __always_inline void read_ends(const struct sock *sk, struct ends *t)
+{
+	bool v4 = BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET;
+
+	read_remote(sk, v4, t->raddr, &t->rport);
+	if (v4) {
+		__u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+
+		__builtin_memset(t->laddr, 0, 10);
+		t->laddr[10] = t->laddr[11] = 0xff;
+		__builtin_memcpy(&t->laddr[12], &l, 4);
+	} else {
+		BPF_CORE_READ_INTO((struct in6_addr *)t->laddr, sk,
+				   __sk_common.skc_v6_rcv_saddr);
+	}
+	t->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 }
 
 static __always_inline __u64 sock_cgroup(const struct sock *sk)
@@ -76,7 +100,7 @@ static __always_inline __u64 sock_cgroup(const struct sock *sk)
 	return BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
 }
 
-/* The socket's cgroup and remote endpoint stats, either may be NULL. */
+/* The cgroup's and the remote endpoint's stats, either may be NULL. */
 static __always_inline void stats_for(__u64 cgroup_id, const __u8 *raddr,
 				      __u16 rport, struct tcp_stats **c,
 				      struct tcp_stats **r)
@@ -89,31 +113,26 @@ static __always_inline void stats_for(__u64 cgroup_id, const __u8 *raddr,
 	*r = bpfpin_lru_slot(&remotes_slot, &remotes_inserts, &rk, &zero_stats);
 }
 
-/* Count into both maps: the field at @off of struct tcp_stats += @n. */
-static __always_inline void count(__u64 cgroup_id, const __u8 *raddr,
-				  __u16 rport, __u32 off, __u64 n)
-{
-	struct tcp_stats *c, *r;
-
-	stats_for(cgroup_id, raddr, rport, &c, &r);
-	bpfpin_add2(c, r, off, n);
-}
-
-#define COUNT(e, field, n) \
-	count(sock_cgroup(sk), (e)->raddr, (e)->rport, \
-	      offsetof(struct tcp_stats, field), n)
+/* One counter of both maps += 1 (@field of struct tcp_stats). */
+#define COUNT1(cgroup_id, t, field) do {					\
+		struct tcp_stats *c_, *r_;					\
+									\
+		stats_for(cgroup_id, (t)->raddr, (t)->rport, &c_, &r_);	\
+		bpfpin_add2(c_, r_, offsetof(struct tcp_stats, field), 1);	\
+	} while (0)
 
 /*
- * An event for @sk as its owner would see it. An owner not known (not yet
- * accepted, or opened before the module loaded) is pid 0 in the socket's
- * cgroup: these hooks often run in softirq, where the current task is
+ * An event with the ends @t, as its owner would see it. An owner not
+ * known (not yet accepted, or opened before the module loaded) is pid 0 in
+ * @cgroup_id: these hooks often run in softirq, where the current task is
  * whoever was interrupted.
  */
-static __always_inline struct tcp_event *event_for(const struct sock *sk,
-						   const struct conn *c,
-						   __u16 type)
+static __always_inline struct tcp_event *event_for(const struct conn *c,
+						   __u64 cgroup_id, __u16 type,
+						   const struct ends *t,
+						   __u8 state)
 {
-	struct bpfpin_owner unknown = { .cgroup_id = sock_cgroup(sk) };
+	struct bpfpin_owner unknown = { .cgroup_id = cgroup_id };
 	struct tcp_event *e;
 
 	e = bpfpin_event_reserve_as(&events, sizeof(*e), type,
@@ -121,17 +140,22 @@ static __always_inline struct tcp_event *event_for(const struct sock *sk,
 	if (!e)
 		return NULL;
 	__builtin_memset((char *)e + sizeof(e->hdr), 0, sizeof(*e) - sizeof(e->hdr));
-	read_tuple(sk, e);
-	e->state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	__builtin_memcpy(e->laddr, t, sizeof(*t));
+	e->state = state;
 	return e;
+}
+
+static __always_inline __u8 sock_state(const struct sock *sk)
+{
+	return BPF_CORE_READ(sk, __sk_common.skc_state);
 }
 
 static __always_inline void on_established(const struct sock *sk, int old)
 {
 	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
-	__u64 key = (__u64)sk;
+	__u64 key = (__u64)sk, cgroup_id = sock_cgroup(sk);
 	struct conn *c = bpf_map_lookup_elem(&conns, &key), fresh = {};
-	struct tcp_event *e, t;
+	struct tcp_event *e;
 
 	if (old == TCP_SYN_RECV) {
 		fresh.open = OPEN_ACCEPT;
@@ -146,45 +170,54 @@ static __always_inline void on_established(const struct sock *sk, int old)
 		return;	/* a connect begun before the module loaded */
 	c->acked0 = BPF_CORE_READ(tp, bytes_acked);
 	c->received0 = BPF_CORE_READ(tp, bytes_received);
-	read_tuple(sk, &t);
-	__builtin_memcpy(c->laddr, t.laddr, 16);
-	__builtin_memcpy(c->raddr, t.raddr, 16);
-	c->lport = t.lport;
-	c->rport = t.rport;
+	read_ends(sk, &c->ends);
 	if (c->open == OPEN_ACCEPT) {
 		/* the event comes when accept() returns it to its owner */
-		COUNT(&t, accepts, 1);
+		COUNT1(cgroup_id, &c->ends, accepts);
 		return;
 	}
-	COUNT(&t, connects, 1);
-	e = event_for(sk, c, TCP_EV_CONNECT);
+	COUNT1(cgroup_id, &c->ends, connects);
+	e = event_for(c, cgroup_id, TCP_EV_CONNECT, &c->ends, TCP_ESTABLISHED);
 	if (e)
 		bpfpin_event_submit(&events, e);
+}
+
+/* A connect that never got through: no ends were kept, read them now. */
+static __always_inline void on_connect_failed(const struct sock *sk,
+					      struct conn *c)
+{
+	__u64 cgroup_id;
+	struct tcp_event *e;
+	struct ends t;
+	int err;
+
+	/* refused (reset counted) or given up by its owner: no timeout */
+	err = BPF_CORE_READ(sk, sk_err);
+	if (c->reset || !err)
+		return;
+	cgroup_id = sock_cgroup(sk);
+	read_ends(sk, &t);
+	COUNT1(cgroup_id, &t, syn_timeouts);
+	e = event_for(c, cgroup_id, TCP_EV_SYN_TIMEOUT, &t, TCP_CLOSE);
+	if (e) {
+		e->duration_ns = bpf_ktime_get_boot_ns() - c->start_ns;
+		e->error = err;
+		bpfpin_event_submit(&events, e);
+	}
 }
 
 static __always_inline void on_close(const struct sock *sk, int old)
 {
 	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
-	__u64 key = (__u64)sk, sent, received, flags;
+	__u64 key = (__u64)sk, sent, received, flags, cgroup_id;
 	struct conn *c = bpf_map_lookup_elem(&conns, &key);
-	struct tcp_event *e, t;
-	int err;
+	struct tcp_stats *cs, *rs;
+	struct tcp_event *e;
 
 	if (!c)
 		return;
-	read_tuple(sk, &t);
 	if (old == TCP_SYN_SENT) {
-		/* refused (reset counted) or given up by its owner: no timeout */
-		err = BPF_CORE_READ(sk, sk_err);
-		if (!c->reset && err) {
-			COUNT(&t, syn_timeouts, 1);
-			e = event_for(sk, c, TCP_EV_SYN_TIMEOUT);
-			if (e) {
-				e->duration_ns = bpf_ktime_get_boot_ns() - c->start_ns;
-				e->error = err;
-				bpfpin_event_submit(&events, e);
-			}
-		}
+		on_connect_failed(sk, c);
 		bpf_map_delete_elem(&conns, &key);
 		return;
 	}
@@ -198,16 +231,13 @@ static __always_inline void on_close(const struct sock *sk, int old)
 	flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
 	if ((flags & (1ull << SOCK_DONE)) && received)
 		received--;
-	COUNT(c, closes, 1);
-	COUNT(c, bytes_sent, sent);
-	COUNT(c, bytes_received, received);
-	e = event_for(sk, c, TCP_EV_CLOSE);
+	cgroup_id = sock_cgroup(sk);
+	stats_for(cgroup_id, c->ends.raddr, c->ends.rport, &cs, &rs);
+	bpfpin_add2(cs, rs, offsetof(struct tcp_stats, closes), 1);
+	bpfpin_add2(cs, rs, offsetof(struct tcp_stats, bytes_sent), sent);
+	bpfpin_add2(cs, rs, offsetof(struct tcp_stats, bytes_received), received);
+	e = event_for(c, cgroup_id, TCP_EV_CLOSE, &c->ends, old);
 	if (e) {
-		__builtin_memcpy(e->laddr, c->laddr, 16);
-		__builtin_memcpy(e->raddr, c->raddr, 16);
-		e->lport = c->lport;
-		e->rport = c->rport;
-		e->state = old;
 		e->duration_ns = bpf_ktime_get_boot_ns() - c->start_ns;
 		e->bytes_sent = sent;
 		e->bytes_received = received;
@@ -273,7 +303,7 @@ static __always_inline int on_accept(long fd)
 		return 0;
 	bpfpin_owner_current(&c->owner);
 	c->owned = 1;
-	e = event_for(sk, c, TCP_EV_ACCEPT);
+	e = event_for(c, 0, TCP_EV_ACCEPT, &c->ends, sock_state(sk));
 	if (e)
 		bpfpin_event_submit(&events, e);
 	return 0;
@@ -296,13 +326,16 @@ static __always_inline int on_retransmit(const struct sock *sk, int err)
 {
 	__u64 key = (__u64)sk;
 	struct conn *c = bpf_map_lookup_elem(&conns, &key);
-	struct tcp_event *e, t;
+	__u64 cgroup_id;
+	struct tcp_event *e;
+	struct ends t;
 
 	if (err || !is_tcp(sk))
 		return 0;
-	read_tuple(sk, &t);
-	COUNT(&t, retransmits, 1);
-	e = event_for(sk, c, TCP_EV_RETRANSMIT);
+	cgroup_id = sock_cgroup(sk);
+	read_ends(sk, &t);
+	COUNT1(cgroup_id, &t, retransmits);
+	e = event_for(c, cgroup_id, TCP_EV_RETRANSMIT, &t, sock_state(sk));
 	if (e)
 		bpfpin_event_submit(&events, e);
 	return 0;
@@ -316,8 +349,8 @@ BPFPIN_HOOK(tcp_retransmit_skb, retransmit, 3,
  * A reset answering a packet no socket wanted (a closed port) has no
  * socket: its addresses come from the packet, swapped, under cgroup 0.
  */
-static __always_inline void tuple_from_skb(const struct sk_buff *skb,
-					   struct tcp_event *e)
+static __always_inline void ends_from_skb(const struct sk_buff *skb,
+					  struct ends *e)
 {
 	unsigned char *head = BPF_CORE_READ(skb, head);
 	__u16 nh = BPF_CORE_READ(skb, network_header);
@@ -348,36 +381,29 @@ static __always_inline void tuple_from_skb(const struct sk_buff *skb,
 static __always_inline int on_send_reset(const struct sock *sk,
 					 const struct sk_buff *skb)
 {
-	__u64 key = (__u64)sk;
-	struct conn *c = sk ? bpf_map_lookup_elem(&conns, &key) : NULL;
-	struct tcp_event *e, t = {};
+	__u64 key = (__u64)sk, cgroup_id = 0;
+	struct conn *c = NULL;
+	struct tcp_event *e;
+	struct ends t = {};
+	__u8 state = TCP_CLOSE;
 
-	if (sk && !is_tcp(sk))
-		return 0;
 	if (sk) {
-		read_tuple(sk, &t);
-		count(sock_cgroup(sk), t.raddr, t.rport,
-		      offsetof(struct tcp_stats, resets_sent), 1);
-		e = event_for(sk, c, TCP_EV_RESET);
-	} else {
-		if (!skb)
+		if (!is_tcp(sk))
 			return 0;
-		tuple_from_skb(skb, &t);
-		count(0, t.raddr, t.rport, offsetof(struct tcp_stats, resets_sent), 1);
-		/* sent by the kernel for no socket: nobody's */
-		e = bpfpin_event_reserve_as(&events, sizeof(*e), TCP_EV_RESET,
-					    &nobody);
-		if (e) {
-			__builtin_memcpy((char *)e + sizeof(e->hdr),
-					 (char *)&t + sizeof(t.hdr),
-					 sizeof(t) - sizeof(t.hdr));
-			e->state = TCP_CLOSE;
-		}
+		c = bpf_map_lookup_elem(&conns, &key);
+		cgroup_id = sock_cgroup(sk);
+		state = sock_state(sk);
+		read_ends(sk, &t);
+	} else if (skb) {
+		/* sent by the kernel for no socket: cgroup 0, nobody's */
+		ends_from_skb(skb, &t);
+	} else {
+		return 0;
 	}
-	if (e) {
-		e->direction = 0;
-		bpfpin_event_submit(&events, e);
-	}
+	COUNT1(cgroup_id, &t, resets_sent);
+	e = event_for(c, cgroup_id, TCP_EV_RESET, &t, state);
+	if (e)
+		bpfpin_event_submit(&events, e);	/* direction 0: sent */
 	return 0;
 }
 
@@ -389,15 +415,18 @@ static __always_inline int on_receive_reset(struct sock *sk)
 {
 	__u64 key = (__u64)sk;
 	struct conn *c = bpf_map_lookup_elem(&conns, &key);
-	struct tcp_event *e, t;
+	__u64 cgroup_id;
+	struct tcp_event *e;
+	struct ends t;
 
 	if (!is_tcp(sk))
 		return 0;
 	if (c)
 		c->reset = 1;
-	read_tuple(sk, &t);
-	COUNT(&t, resets_received, 1);
-	e = event_for(sk, c, TCP_EV_RESET);
+	cgroup_id = sock_cgroup(sk);
+	read_ends(sk, &t);
+	COUNT1(cgroup_id, &t, resets_received);
+	e = event_for(c, cgroup_id, TCP_EV_RESET, &t, sock_state(sk));
 	if (e) {
 		e->direction = 1;
 		bpfpin_event_submit(&events, e);
@@ -414,12 +443,15 @@ static __always_inline int on_probe(struct sock *sk)
 	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
 	__u32 srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
 	struct tcp_stats *c, *r;
-	struct tcp_event t;
+	__u8 raddr[16];
+	__u16 rport;
 
 	if (!srtt_us)
 		return 0;
-	read_tuple(sk, &t);
-	stats_for(sock_cgroup(sk), t.raddr, t.rport, &c, &r);
+	/* per segment: only what the keys need */
+	read_remote(sk, BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET,
+		    raddr, &rport);
+	stats_for(sock_cgroup(sk), raddr, rport, &c, &r);
 	if (c)
 		bpfpin_hist_add(&c->rtt, srtt_us);
 	if (r)

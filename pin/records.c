@@ -256,12 +256,16 @@ static const char *dns_type_name(unsigned int t)
 static void dns_column(enum derive how, const unsigned char *p,
 		       struct pin_val *v, char *buf, size_t size)
 {
+	/* qname comes first, then qtype of the same message: parse once */
+	static struct pin_dns_msg msg;
+	static bool valid;
 	const struct bpfpin_dns_capture *cap = (const void *)p;
-	struct pin_dns_msg msg;
 	size_t len = cap->len < BPFPIN_DNS_CAPTURE ? cap->len : BPFPIN_DNS_CAPTURE;
 	const char *name;
 
-	if (pin_dns_parse(cap->data, len, &msg) || !msg.qdcount) {
+	if (how == D_DNS_NAME)
+		valid = !pin_dns_parse(cap->data, len, &msg) && msg.qdcount;
+	if (!valid) {
 		v->null = true;
 		return;
 	}
