@@ -125,7 +125,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-PIN_HDRS := pin/pin.h pin/desc.h bpf/bpfpin.h $(BUILD)/modules.h \
+PIN_HDRS := pin/pin.h bpf/desc.h bpf/bpfpin.h $(BUILD)/modules.h \
 	$(wildcard $(foreach m,$(MODULES),bpf/$(m).h scripts/bench/$(m).h))
 
 $(BUILD)/pin/%.o: pin/%.c $(PIN_HDRS) | $(BUILD)/.deps

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* desc.h: how a module describes its maps and events, so readers need no code per module */
+/* desc.h: how a module describes its maps, events and hooks to user space */
 #ifndef __BPFPIN_DESC_H
 #define __BPFPIN_DESC_H
 
