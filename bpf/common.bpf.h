@@ -16,8 +16,9 @@
 #define READ_ONCE(x) (*(volatile typeof(x) *)&(x))
 #endif
 
-/* Set by the loader between open and load. */
+/* Set by the loader between open and load, for every module. */
 const volatile __u32 cfg_generation = 0;
+const volatile __u32 cfg_page_size = 4096;	/* the host's */
 const volatile __u32 cfg_wakeup_bytes = 64 * 1024;
 
 struct {

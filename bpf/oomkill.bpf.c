@@ -8,9 +8,6 @@ char LICENSE[] SEC("license") = "GPL";
 BPFPIN_STATS_MAP(stats, struct oomkill_key, struct oomkill_stats, OOMKILL_STATS_ENTRIES);
 BPFPIN_EVENTS_RING(OOMKILL_RING_BYTES);
 
-/* Set by the loader: sizes below are in pages. */
-const volatile __u32 cfg_page_size = 4096;
-
 static const struct oomkill_stats zero_stats;
 
 /* rss_stat is an array of percpu_counters (6.2+): its count is the total. */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <bpf/libbpf.h>
 
 #include "loader.h"
@@ -24,6 +25,7 @@ struct opts {
 	const char *format;
 	int verbose;
 	bool reset;
+	struct settings settings;
 	const struct pin_module_desc *modules[MAX_MODULES];
 	int nmodules;
 };
@@ -118,11 +120,8 @@ static int read_config(struct opts *o, bool cli_root, bool cli_mods)
 	int lineno = 0, err = 0;
 	FILE *f = fopen(o->config, "r");
 
-	if (!f) {
-		err = -errno;
-		pin_warn("config '%s': %s", o->config, strerror(errno));
-		return err == -ENOENT ? 2 : pin_exit_code(err);
-	}
+	if (!f)
+		return pin_usage_error("config '%s': %s", o->config, strerror(errno));
 	while (!err && fgets(line, sizeof(line), f)) {
 		lineno++;
 		key = trim(line);
@@ -131,7 +130,7 @@ static int read_config(struct opts *o, bool cli_root, bool cli_mods)
 		val = strchr(key, '=');
 		if (!val) {
 			err = pin_usage_error("config '%s' line %d: expected 'key = value'",
-					  o->config, lineno);
+					      o->config, lineno);
 			break;
 		}
 		*val++ = '\0';
@@ -149,7 +148,7 @@ static int read_config(struct opts *o, bool cli_root, bool cli_mods)
 			for (tok = strtok_r(val, " \t,", &save); tok && !cli_mods && !err;
 			     tok = strtok_r(NULL, " \t,", &save))
 				err = add_module(o, tok);
-		} else if (setting_set(key, val, why, sizeof(why))) {
+		} else if (settings_set(&o->settings, key, val, why, sizeof(why))) {
 			err = pin_usage_error("config '%s' line %d: %s",
 					      o->config, lineno, why);
 		}
@@ -158,35 +157,100 @@ static int read_config(struct opts *o, bool cli_root, bool cli_mods)
 	return err;
 }
 
+static int need_root(const char *cmd)
+{
+	if (geteuid() == 0)
+		return 0;
+	pin_warn("%s: %s BPF programs needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN)",
+		 cmd, strcmp(cmd, "down") ? "loading" : "unpinning");
+	return -EPERM;
+}
+
+/*
+ * Open and lock the root, then repair what a killed loader left: every
+ * command that changes the tree starts here. Return: the lock fd.
+ */
+static int begin(struct loader *l, const char *root, bool create)
+{
+	int lock, err;
+
+	l->root = root;
+	l->root_fd = root_open(root, create);
+	if (l->root_fd < 0)
+		return l->root_fd;
+	lock = root_lock(root, l->root_fd);
+	if (lock < 0) {
+		close(l->root_fd);
+		return lock;
+	}
+	err = clean_stale(l);
+	if (err) {
+		close(lock);
+		close(l->root_fd);
+		return err;
+	}
+	return lock;
+}
+
+static void end(struct loader *l, int lock)
+{
+	close(lock);	/* drops the flock */
+	close(l->root_fd);
+	probe_release();
+}
+
+/* Run @op on every module of @o; the first error is the command's. */
+static int for_each_module(struct opts *o, struct loader *l,
+			   int (*op)(const struct loader *, const struct pin_module_desc *,
+				     bool), bool arg)
+{
+	int i, err = 0, e;
+
+	for (i = 0; i < o->nmodules; i++) {
+		e = op(l, o->modules[i], arg);
+		if (e && !err)
+			err = e;
+	}
+	return err;
+}
+
+static int up_one(const struct loader *l, const struct pin_module_desc *d,
+		  bool unused)
+{
+	(void)unused;
+	return module_up(l, d);
+}
+
+static int down_one(const struct loader *l, const struct pin_module_desc *d,
+		    bool unused)
+{
+	(void)unused;
+	return module_down(l, d);
+}
+
 static int do_up(struct opts *o, const char *root)
 {
-	struct up_opts uo = { .root = root };
+	struct loader l = { .settings = &o->settings };
 	struct features f;
-	int i, fd, err = 0, e;
+	int lock, err;
 
 	if (!o->nmodules) {
 		err = add_profile(o, "default");
 		if (err)
 			return err;
 	}
-	if (geteuid() != 0) {
-		pin_warn("up: loading BPF programs needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN)");
-		return 4;
-	}
+	err = need_root("up");
+	if (err)
+		return err;
 	ensure_tracefs();
-	fd = root_lock(root, true);
-	if (fd < 0)
-		return pin_exit_code(fd);
-	clean_stale(root);
+	lock = begin(&l, root, true);
+	if (lock < 0)
+		return lock;
 	probe_features(&f, root);
-	for (i = 0; i < o->nmodules; i++) {
-		e = module_up(&uo, &f, o->modules[i]);
-		if (e && !err)
-			err = e;
-	}
-	probe_release();
-	root_unlock(fd);
-	return pin_exit_code(err);
+	l.features = &f;
+	err = for_each_module(o, &l, up_one, false);
+	end(&l, lock);
+	return err;
 }
 
 /* No module named: every one loaded under @root. Return: how many. */
@@ -203,32 +267,26 @@ static int default_to_loaded(struct opts *o, const char *root)
 
 static int do_reload(struct opts *o, const char *root)
 {
-	struct up_opts uo = { .root = root };
+	struct loader l = { .settings = &o->settings };
 	struct features f;
-	int i, fd, err = 0, e;
+	int lock, err;
 
-	if (geteuid() != 0) {
-		pin_warn("reload: loading BPF programs needs root (CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN)");
-		return 4;
-	}
-	fd = root_lock(root, false);
-	if (fd < 0)
-		return pin_exit_code(fd);
-	clean_stale(root);
+	err = need_root("reload");
+	if (err)
+		return err;
+	lock = begin(&l, root, false);
+	if (lock < 0)
+		return lock;
 	if (!default_to_loaded(o, root)) {
 		pin_warn("no module is loaded under '%s' (try 'bpfpin-load up')", root);
-		root_unlock(fd);
-		return 3;
+		end(&l, lock);
+		return -ENOENT;
 	}
 	probe_features(&f, root);
-	for (i = 0; i < o->nmodules; i++) {
-		e = module_reload(&uo, &f, o->modules[i], o->reset);
-		if (e && !err)
-			err = e;
-	}
-	probe_release();
-	root_unlock(fd);
-	return pin_exit_code(err);
+	l.features = &f;
+	err = for_each_module(o, &l, module_reload, o->reset);
+	end(&l, lock);
+	return err;
 }
 
 /*
@@ -252,27 +310,27 @@ static void warn_unknown(const char *root)
 
 static int do_down(struct opts *o, const char *root)
 {
-	int i, fd, err = 0, e;
+	struct loader l = {};
+	struct stat st;
+	int lock, err;
 
-	if (access(root, F_OK) && errno == ENOENT) {
+	if (lstat(root, &st) && errno == ENOENT) {
 		printf("nothing loaded under '%s'\n", root);
 		return 0;
 	}
-	fd = root_lock(root, false);
-	if (fd < 0)
-		return pin_exit_code(fd);
-	clean_stale(root);
+	err = need_root("down");
+	if (err)
+		return err;
+	lock = begin(&l, root, false);
+	if (lock < 0)
+		return lock;
 	if (!o->nmodules)
 		warn_unknown(root);
 	if (!default_to_loaded(o, root))
 		printf("nothing loaded under '%s'\n", root);
-	for (i = 0; i < o->nmodules; i++) {
-		e = module_down(root, o->modules[i]);
-		if (e && !err)
-			err = e;
-	}
-	root_unlock(fd);
-	return pin_exit_code(err);
+	err = for_each_module(o, &l, down_one, false);
+	end(&l, lock);
+	return err;
 }
 
 /* One row of 'check': what, yes or no, and why. */
@@ -303,7 +361,7 @@ static int do_check(struct opts *o, const char *root)
 		return pin_usage_error("check: format '%s' (table or json)", o->format);
 	w = pin_writer__new(stdout, fmt);
 	if (!w)
-		return 1;
+		return -ENOMEM;
 	probe_features(&f, root);
 	pin_writer__begin(w, "check", "kernel features", check_cols,
 			  PIN_LEN(check_cols));
@@ -333,11 +391,12 @@ static int do_check(struct opts *o, const char *root)
 		for (h = 0; h < d->nhooks && len < sizeof(detail); h++) {
 			struct bpf_program *p = picked[h] ?
 				bpf_object__find_program_by_name(obj, picked[h]) : NULL;
+			char kind[32] = "none";
 
-			len += snprintf(detail + len, sizeof(detail) - len, "%s%s=%.*s",
-					h ? " " : "", d->hooks[h].name,
-					p ? (int)strcspn(bpf_program__section_name(p), "/") : 4,
-					p ? bpf_program__section_name(p) : "none");
+			if (p)
+				prog_kind(p, kind, sizeof(kind));
+			len += snprintf(detail + len, sizeof(detail) - len, "%s%s=%s",
+					h ? " " : "", d->hooks[h].name, kind);
 		}
 		if (why[0] && len < sizeof(detail))
 			len += snprintf(detail + len, sizeof(detail) - len, " [%s]", why);
@@ -349,10 +408,10 @@ static int do_check(struct opts *o, const char *root)
 	err = pin_writer__end(w);
 	pin_writer__free(w);
 	probe_release();
-	return err ? 1 : 0;
+	return err;
 }
 
-static int do_list(struct opts *o)
+static int do_list(struct opts *o, const char *root)
 {
 	static const struct pin_col cols[] = {
 		{ "module", PIN_COL_STR },
@@ -365,11 +424,12 @@ static int do_list(struct opts *o)
 	char settings[512];
 	int i, j, err;
 
+	(void)root;
 	if (pin_format_parse(o->format, &fmt) || fmt == PIN_FMT_PROM)
 		return pin_usage_error("list: format '%s' (table or json)", o->format);
 	w = pin_writer__new(stdout, fmt);
 	if (!w)
-		return 1;
+		return -ENOMEM;
 	pin_writer__begin(w, "list", NULL, cols, PIN_LEN(cols));
 	for (i = 0; i < pin_nmodules; i++) {
 		const struct pin_module_desc *d = pin_modules[i];
@@ -387,10 +447,23 @@ static int do_list(struct opts *o)
 	}
 	err = pin_writer__end(w);
 	pin_writer__free(w);
-	return err ? 1 : 0;
+	return err;
 }
 
-int main(int argc, char **argv)
+static const struct command {
+	const char *name;
+	int (*run)(struct opts *o, const char *root);
+	bool takes_modules;
+} commands[] = {
+	{ "up", do_up, true },
+	{ "down", do_down, true },
+	{ "reload", do_reload, true },
+	{ "check", do_check, false },
+	{ "list", do_list, false },
+};
+
+static int parse_args(int argc, char **argv, struct opts *o,
+		      const struct command **cmd)
 {
 	static const struct option long_opts[] = {
 		{ "profile", required_argument, NULL, 'p' },
@@ -404,73 +477,75 @@ int main(int argc, char **argv)
 		{}
 	};
 	static const char optstring[] = "p:c:r:f:vhV";
-	struct opts o = defaults;
-	const char *cmd = NULL, *root;
+	const char *name;
 	bool cli_mods = false;
 	int c, i, err;
 
-	pin_tool_log_init(PROG, 0);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, optstring, long_opts, NULL)) != -1) {
 		switch (c) {
-		case 'p': o.profile = optarg; break;
-		case 'c': o.config = optarg; break;
-		case 'r': o.pin_root = optarg; break;
-		case 'f': o.format = optarg; break;
-		case 'R': o.reset = true; break;
-		case 'v': o.verbose++; break;
-		case 'h': usage(stdout); return 0;
-		case 'V':
-			pin_print_version();
-			return 0;
-		default:
-			return pin_option_error(argv, optstring);
+		case 'p': o->profile = optarg; break;
+		case 'c': o->config = optarg; break;
+		case 'r': o->pin_root = optarg; break;
+		case 'f': o->format = optarg; break;
+		case 'R': o->reset = true; break;
+		case 'v': o->verbose++; break;
+		case 'h': usage(stdout); *cmd = NULL; return 0;
+		case 'V': pin_print_version(); *cmd = NULL; return 0;
+		default: return pin_option_error(argv, optstring);
 		}
 	}
-	pin_tool_log_init(PROG, o.verbose);
+	pin_tool_log_init(PROG, o->verbose);
 	if (optind >= argc)
 		return pin_usage_error("missing command");
-	cmd = argv[optind++];
-	if (strcmp(cmd, "up") && strcmp(cmd, "down") && strcmp(cmd, "reload") &&
-	    strcmp(cmd, "check") && strcmp(cmd, "list"))
-		return pin_usage_error("unknown command '%s'", cmd);
-	if (o.reset && strcmp(cmd, "reload"))
+	name = argv[optind++];
+	*cmd = NULL;
+	for (i = 0; i < PIN_LEN(commands); i++)
+		if (!strcmp(commands[i].name, name))
+			*cmd = &commands[i];
+	if (!*cmd)
+		return pin_usage_error("unknown command '%s'", name);
+	if (o->reset && strcmp(name, "reload"))
 		return pin_usage_error("--reset goes with 'reload'");
 	for (i = optind; i < argc; i++) {
-		if (!strcmp(cmd, "check") || !strcmp(cmd, "list"))
-			return pin_usage_error("%s takes no module", cmd);
-		err = add_module(&o, argv[i]);
+		if (!(*cmd)->takes_modules)
+			return pin_usage_error("%s takes no module", name);
+		err = add_module(o, argv[i]);
 		if (err)
 			return err;
 		cli_mods = true;
 	}
-	if (o.profile) {
-		if (strcmp(cmd, "up"))
+	if (o->profile) {
+		if (strcmp(name, "up"))
 			return pin_usage_error("--profile goes with 'up'");
-		err = add_profile(&o, o.profile);
+		err = add_profile(o, o->profile);
 		if (err)
 			return err;
 		cli_mods = true;
 	}
-	if (o.config) {
-		err = read_config(&o, o.pin_root != NULL, cli_mods || strcmp(cmd, "up"));
-		if (err)
-			return err;
-	}
-	root = pin_root_resolve(o.pin_root);
-	signal(SIGPIPE, SIG_IGN);
+	if (o->config)
+		return read_config(o, o->pin_root != NULL,
+				   cli_mods || strcmp(name, "up"));
+	return 0;
+}
 
-	if (!strcmp(cmd, "up"))
-		err = do_up(&o, root);
-	else if (!strcmp(cmd, "down"))
-		err = do_down(&o, root);
-	else if (!strcmp(cmd, "reload"))
-		err = do_reload(&o, root);
-	else if (!strcmp(cmd, "check"))
-		err = do_check(&o, root);
-	else
-		err = do_list(&o);
+int main(int argc, char **argv)
+{
+	static struct opts o;
+	const struct command *cmd = NULL;
+	const char *root;
+	int err;
+
+	o = defaults;
+	pin_tool_log_init(PROG, 0);
+	err = parse_args(argc, argv, &o, &cmd);
+	if (!err && cmd)
+		err = pin_root_resolve(o.pin_root, &root);
+	if (!err && cmd) {
+		signal(SIGPIPE, SIG_IGN);
+		err = cmd->run(&o, root);
+	}
 	if (fflush(stdout) && errno != EPIPE && !err)
-		err = 1;
-	return err;
+		err = -EIO;
+	return pin_exit_code(err);
 }

@@ -14,7 +14,7 @@ struct module_elf {
 
 const struct module_elf *module_elf_find(const char *name);
 
-/* probe.c */
+/* probe.c: what this kernel offers */
 struct features {
 	bool btf;
 	bool bpffs;
@@ -35,27 +35,103 @@ bool probe_program(const struct features *f, const struct bpf_program *prog,
 void probe_release(void);
 int ensure_tracefs(void);
 
-/* pinning.c */
-/* "<module>.<setting>" = @value from bpfpin.conf; 0 or a usage error */
-int setting_set(const char *key, const char *value, char *why, size_t size);
-struct up_opts {
-	const char *root;
-	bool quiet;
+/* config.c: the settings bpfpin.conf gives modules, "<module>.<name> = N" */
+#define MAX_SETTINGS 64
+
+struct settings {
+	struct {
+		const struct pin_setting *s;
+		unsigned int value;
+	} v[MAX_SETTINGS];
+	int n;
 };
 
-int root_lock(const char *root, bool create);
-void root_unlock(int fd);
-int clean_stale(const char *root);
-int module_up(const struct up_opts *o, const struct features *f,
-	      const struct pin_module_desc *d);
-int module_down(const char *root, const struct pin_module_desc *d);
-/* Swap in this build's programs, keeping the pinned maps; @reset recreates. */
-int module_reload(const struct up_opts *o, const struct features *f,
-		  const struct pin_module_desc *d, bool reset);
+/* Set "<module>.<setting>" to @value; -EINVAL with the cause in @why. */
+int settings_set(struct settings *st, const char *key, const char *value,
+		 char *why, size_t size);
+/* The value of @s: set by the config, else its default. */
+unsigned int settings_get(const struct settings *st, const struct pin_setting *s);
+
+/* tree.c: the pin tree, walked without ever following a symlink */
+
+/*
+ * Open directory @name under @dirfd (@path names it in messages) for the
+ * loader to act in: a real directory (not a symlink) on bpffs, owned by
+ * root and writable by nobody else when root runs the loader.
+ * Return: fd; -ENOENT quietly; -EPROTO or another -errno after one message.
+ */
+int tree_open_dir(int dirfd, const char *name, const char *path);
+/* Unpin everything below @name and remove it: links first, then the rest. */
+int tree_remove(int dirfd, const char *name, const char *path);
+/* Owner root, group @gid; directories 0750, pins 0640 or 0600 (content). */
+int tree_set_modes(int dirfd, const char *name, const char *path, gid_t gid,
+		   const struct pin_module_desc *d);
+/*
+ * What stands at <root>/<module> must be a bpfpin module: real directories
+ * maps/progs/links holding pins only, and a meta map of the right shape
+ * (whose value goes to @meta). Return: 0, or -EPROTO after one message.
+ */
+int tree_check_module(int root_fd, const char *root,
+		      const struct pin_module_desc *d, struct bpfpin_meta *meta);
+
+/* root.c: the pin root */
+
+/*
+ * Open the pin root, verified as tree_open_dir() does; with @create, mount
+ * bpffs at its parent when there is none and make the root (0750, group
+ * bpfpin). Return: fd, or a negative errno after one message.
+ */
+int root_open(const char *root, bool create);
+/* Serialise up, down and reload on @root; Return: fd to close, or -errno. */
+int root_lock(const char *root, int root_fd);
+
+/* stage.c: one module's programs, loaded, attached and pinned */
+struct staged {
+	struct bpf_object *obj;
+	__u32 hooks_missing;
+	char summary[512];
+	char why[1024];
+};
+
+struct bpf_object *module_open(const struct pin_module_desc *d);
 /* Pick a variant per hook; fills @picked with program names or NULL. */
 int module_pick(const struct features *f, struct bpf_object *obj,
 		const struct pin_module_desc *d, const char **picked,
 		char *why, size_t size);
-struct bpf_object *module_open(const struct pin_module_desc *d);
+/* The program type of @prog as its section says it: "tp_btf", "raw_tp"... */
+void prog_kind(const struct bpf_program *prog, char *buf, size_t size);
+/*
+ * Open, pick, configure for generation @gen, load (maps pinned under, or
+ * reused from, @maps_dir), attach, and pin links and programs under @stage.
+ */
+int stage_module(const struct features *f, const struct settings *settings,
+		 const struct pin_module_desc *d, __u32 gen,
+		 const char *maps_dir, const char *stage, struct staged *st);
+/* Check every map pinned in @maps_dir against @obj's definitions. */
+int stage_check_pinned(struct bpf_object *obj, const struct pin_module_desc *d,
+		       const char *maps_dir);
+void staged_close(struct staged *st);
+
+/*
+ * BPFPIN_FAULT=<step> kills the loader at that step, so tests can prove that
+ * every interruption leaves a state the next run repairs.
+ */
+void fault_point(const char *step);
+
+/* lifecycle.c: up, down, reload, and repairing what a killed loader left */
+struct loader {
+	const char *root;
+	int root_fd;
+	const struct features *features;
+	const struct settings *settings;
+	bool quiet;
+};
+
+int module_up(const struct loader *l, const struct pin_module_desc *d);
+int module_down(const struct loader *l, const struct pin_module_desc *d);
+/* Swap in this build's programs, keeping the pinned maps; @reset recreates. */
+int module_reload(const struct loader *l, const struct pin_module_desc *d,
+		  bool reset);
+int clean_stale(const struct loader *l);
 
 #endif /* __BPFPIN_LOADER_H */

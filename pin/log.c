@@ -2,7 +2,9 @@
 /* log.c: the library's one print callback, and the exit code table */
 #include <errno.h>
 #include <stdio.h>
+#include <grp.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 
 #include "pin.h"
@@ -73,6 +75,8 @@ int pin_exit_code(int err)
 	switch (err) {
 	case 0:
 		return 0;
+	case -PIN_EUSAGE:
+		return 2;
 	case -ENOENT:
 		return 3;
 	case -EACCES:
@@ -87,9 +91,30 @@ int pin_exit_code(int err)
 	}
 }
 
-const char *pin_access_hint(int err)
+static bool in_group(const char *name)
 {
-	if (err == -EACCES || err == -EPERM)
-		return " (readers need group '" PIN_GROUP "'; loading needs root)";
-	return "";
+	const struct group *g = getgrnam(name);
+	gid_t groups[256];
+	int i, n;
+
+	if (!g)
+		return false;
+	if (getegid() == g->gr_gid)
+		return true;
+	n = getgroups(PIN_LEN(groups), groups);
+	for (i = 0; i < n; i++)
+		if (groups[i] == g->gr_gid)
+			return true;
+	return false;
+}
+
+const char *pin_access_hint(int err, int flags)
+{
+	if (err != -EACCES && err != -EPERM)
+		return "";
+	if (!(flags & PIN_RDONLY))
+		return " (writing to it needs root)";
+	if (geteuid() != 0 && !in_group(PIN_GROUP))
+		return " (readers need group '" PIN_GROUP "' or root)";
+	return " (root-only: it holds captured content)";
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
@@ -37,63 +38,112 @@ static const char *map_type_name(__u32 type)
 	return s ? s : "unknown";
 }
 
-int pin_map_open(const char *path, __u32 type, __u32 key_size,
-		 __u32 value_size, __u32 max_entries, int flags)
+const char *pin_obj_kind(int fd)
+{
+	char link[64], target[64];
+	ssize_t n;
+
+	/* the kernel names its BPF files: anon_inode:bpf-map, -prog, -link */
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return "unknown";
+	target[n] = '\0';
+	if (!strcmp(target, "anon_inode:bpf-map"))
+		return "map";
+	if (!strcmp(target, "anon_inode:bpf-prog"))
+		return "program";
+	if (!strcmp(target, "anon_inode:bpf-link"))
+		return "link";
+	return "unknown";
+}
+
+int pin_obj_get(const char *path, int flags, char *why, size_t size)
 {
 	LIBBPF_OPTS(bpf_obj_get_opts, opts,
 		    .file_flags = (flags & PIN_RDONLY) ? BPF_F_RDONLY : 0);
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	const char *base;
+	struct stat st;
 	int fd, err;
 
+	/* bpf_obj_get follows a symlink: look at the pin itself first */
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		snprintf(why, size, "%s", S_ISLNK(st.st_mode) ?
+			 "a symbolic link, not a pin" :
+			 S_ISDIR(st.st_mode) ? "a directory, not a pin" :
+			 "not a pin");
+		return -EPROTO;
+	}
 	fd = bpf_obj_get_opts(path, &opts);
 	if (fd < 0) {
 		err = -errno;
-		if (err == -ENOENT)
-			pin_warn("pin '%s': %s (is the module loaded? see 'bpfpin-ls')",
-				 path, strerror(-err));
-		else
-			pin_warn("pin '%s': %s%s", path, strerror(-err),
-				 pin_access_hint(err));
+		snprintf(why, size, "%s", strerror(-err));
 		return err;
 	}
-	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
-		/* not a map: the pin holds a program or a link */
-		pin_warn("pin '%s': not a map (expected a %s map)", path,
-			 map_type_name(type));
-		close(fd);
+	return fd;
+}
+
+int pin_map_verify(int fd, const char *path, __u32 type, __u32 key_size,
+		   __u32 value_size, __u32 max_entries, char *why, size_t size)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	const char *base, *kind = pin_obj_kind(fd);
+
+	if (strcmp(kind, "map") || bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		snprintf(why, size, "a BPF %s, not a map (expected a %s map)",
+			 kind, map_type_name(type));
 		return -EPROTO;
 	}
 	if (info.type != type) {
-		pin_warn("map '%s': type %s, expected %s (loaded by another bpfpin version? see 'bpfpin-ls')",
-			 path, map_type_name(info.type), map_type_name(type));
-		goto err_mismatch;
+		snprintf(why, size, "type %s, expected %s (loaded by another bpfpin version? see 'bpfpin-ls')",
+			 map_type_name(info.type), map_type_name(type));
+		return -EPROTO;
 	}
 	if (info.key_size != key_size || info.value_size != value_size) {
-		pin_warn("map '%s': key/value size %u/%u, expected %u/%u (loaded by another bpfpin version? see 'bpfpin-ls')",
-			 path, info.key_size, info.value_size, key_size,
-			 value_size);
-		goto err_mismatch;
+		snprintf(why, size, "key/value size %u/%u, expected %u/%u (loaded by another bpfpin version? see 'bpfpin-ls')",
+			 info.key_size, info.value_size, key_size, value_size);
+		return -EPROTO;
 	}
 	if (max_entries && info.max_entries != max_entries) {
-		pin_warn("map '%s': %u entries, expected %u", path,
-			 info.max_entries, max_entries);
-		goto err_mismatch;
+		snprintf(why, size, "%u entries, expected %u", info.max_entries,
+			 max_entries);
+		return -EPROTO;
 	}
 	/* same shape, other name: another program's map pinned here */
 	base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	if (strncmp(info.name, base, BPF_OBJ_NAME_LEN - 1)) {
-		pin_warn("map '%s' is named '%s', expected '%.15s' (another program's map?)",
-			 path, info.name, base);
-		goto err_mismatch;
+		snprintf(why, size, "named '%s', expected '%.15s' (another program's map?)",
+			 info.name, base);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+int pin_map_open(const char *path, __u32 type, __u32 key_size,
+		 __u32 value_size, __u32 max_entries, int flags)
+{
+	char why[256];
+	int fd, err;
+
+	fd = pin_obj_get(path, flags, why, sizeof(why));
+	if (fd == -ENOENT) {
+		pin_warn("pin '%s': %s (is the module loaded? see 'bpfpin-ls')",
+			 path, why);
+		return fd;
+	}
+	if (fd < 0) {
+		pin_warn("pin '%s': %s%s", path, why, pin_access_hint(fd, flags));
+		return fd;
+	}
+	err = pin_map_verify(fd, path, type, key_size, value_size, max_entries,
+			     why, sizeof(why));
+	if (err) {
+		pin_warn("map '%s': %s", path, why);
+		close(fd);
+		return err;
 	}
 	return fd;
-
-err_mismatch:
-	close(fd);
-	return -EPROTO;
 }
 
 int pin_module__open(struct pin_module *m, const char *root,
@@ -112,15 +162,21 @@ int pin_module__open(struct pin_module *m, const char *root,
 		return err;
 	if (pin_path(m->dir, sizeof(m->dir), "%s/%s", root, d->name))
 		return -ENAMETOOLONG;
-	if (stat(m->dir, &st)) {
+	if (lstat(m->dir, &st)) {
 		err = -errno;
 		if (err == -ENOENT)
 			pin_warn("module '%s' is not loaded under '%s' (try 'bpfpin-load up %s')",
 				 d->name, root, d->name);
 		else
 			pin_warn("module '%s': '%s': %s%s", d->name, m->dir,
-				 strerror(-err), pin_access_hint(err));
+				 strerror(-err), pin_access_hint(err, PIN_RDONLY));
 		return err;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		pin_warn("module '%s': '%s' %s, not a bpfpin module", d->name,
+			 m->dir, S_ISLNK(st.st_mode) ? "is a symbolic link" :
+			 "is not a directory");
+		return -EPROTO;
 	}
 	pin_path(path, sizeof(path), "%s/maps/meta", m->dir);
 	m->meta_fd = pin_map_open(path, BPF_MAP_TYPE_ARRAY, sizeof(__u32),

@@ -10,16 +10,20 @@
 
 #include "pin.h"
 
-const char *pin_root_resolve(const char *opt)
-{
-	const char *env;
+/* Room below the root for "/<module>/maps/<name>_slot" and the like. */
+#define PIN_ROOT_MAX (PATH_MAX - 128)
 
-	if (opt && *opt)
-		return opt;
-	env = getenv("BPFPIN_ROOT");
-	if (env && *env)
-		return env;
-	return PIN_DEFAULT_ROOT;
+int pin_root_resolve(const char *opt, const char **root)
+{
+	const char *env = getenv("BPFPIN_ROOT");
+
+	if (opt && !*opt)
+		return pin_usage_error("--pin-root '': expected a directory");
+	*root = opt ? opt : env && *env ? env : PIN_DEFAULT_ROOT;
+	if (strlen(*root) >= PIN_ROOT_MAX)
+		return pin_usage_error("pin root '%.40s...': path too long (%zu bytes, at most %d)",
+				       *root, strlen(*root), PIN_ROOT_MAX - 1);
+	return 0;
 }
 
 int pin_path(char *buf, size_t size, const char *fmt, ...)
@@ -54,7 +58,7 @@ int pin_check_root(const char *root)
 				 root, strerror(-err));
 		else
 			pin_warn("pin root '%s': %s%s", root, strerror(-err),
-				 pin_access_hint(err));
+				 pin_access_hint(err, PIN_RDONLY));
 		return err;
 	}
 	if (!S_ISDIR(st.st_mode)) {

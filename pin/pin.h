@@ -51,14 +51,21 @@ const char *pin_tool_name(void);
 
 /* ---- command lines (tool.c) ---- */
 
+/*
+ * A usage error (bad flag or value, unknown module or profile): exit code 2.
+ * Outside errno's range, as libbpf's own error codes are, so that an EINVAL
+ * from the kernel is never taken for one.
+ */
+#define PIN_EUSAGE 4200
+
 /**
  * pin_usage_error() - "prog: message (try 'prog --help')" on stderr
- * Return: 2, the usage exit code
+ * Return: -PIN_EUSAGE
  */
 int pin_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /**
  * pin_option_error() - one line for what getopt_long refused (set opterr = 0)
- * Return: 2
+ * Return: -PIN_EUSAGE
  */
 int pin_option_error(char *const *argv, const char *optstring);
 /* Set by SIGINT or SIGTERM once pin_catch_stop_signals() ran. */
@@ -68,15 +75,15 @@ void pin_catch_stop_signals(void);
 
 /** pin_print_version() - "prog version (libbpf version)" on stdout */
 void pin_print_version(void);
-/** pin_parse_count() - a whole number >= 1; Return: 0, or 2 after a message */
+/** pin_parse_count() - a whole number >= 1; Return: 0, or -PIN_EUSAGE after a message */
 int pin_parse_count(const char *opt, const char *arg, long *out);
-/** pin_parse_seconds() - seconds in (0, 86400]; Return: 0, or 2 after a message */
+/** pin_parse_seconds() - seconds in (0, 86400]; Return: 0, or -PIN_EUSAGE after a message */
 int pin_parse_seconds(const char *opt, const char *arg, double *out);
 
 /**
  * pin_select_modules() - the modules named on the command line, or else
  * every module loaded under @root
- * Return: how many; -EINVAL (unknown name, usage error printed), -ENOENT
+ * Return: how many; -PIN_EUSAGE (unknown name, printed), -ENOENT
  * (nothing loaded, or no root), -EACCES
  */
 struct pin_module_desc;
@@ -84,25 +91,31 @@ int pin_select_modules(const char *root, char *const *names, int n,
 		       const struct pin_module_desc **out, int max);
 
 /**
- * pin_exit_code() - the exit code DESIGN.md gives an error
- * @err: 0 or a negative errno
+ * pin_exit_code() - the exit code of a tool that ends with @err: the one
+ * place errors become exit codes
+ * @err: 0, -PIN_EUSAGE or a negative errno
  *
- * Return: 0, 3 (ENOENT), 4 (EACCES, EPERM), 5 (EPROTO), 6 (EBUSY), else 1.
+ * Return: 0, 2 (-PIN_EUSAGE), 3 (ENOENT), 4 (EACCES, EPERM), 5 (EPROTO),
+ * 6 (EBUSY), else 1.
  */
 int pin_exit_code(int err);
 
 /**
  * pin_access_hint() - what to do about an errno met opening a pin
- * Return: " (…)" for EACCES/EPERM, "" otherwise
+ * @flags: PIN_RDONLY when it was opened to be read only
+ * Return: " (…)" naming what is needed for EACCES/EPERM, "" otherwise
  */
-const char *pin_access_hint(int err);
+const char *pin_access_hint(int err, int flags);
 
 /* ---- paths (paths.c) ---- */
 
 /**
- * pin_root_resolve() - the pin root: @opt, else $BPFPIN_ROOT, else default
+ * pin_root_resolve() - the pin root: @opt (--pin-root), else $BPFPIN_ROOT,
+ * else the default
+ * Return: 0; -PIN_EUSAGE after a message for an empty @opt or a path too
+ * long to hold the pins below it
  */
-const char *pin_root_resolve(const char *opt);
+int pin_root_resolve(const char *opt, const char **root);
 
 /**
  * pin_path() - format a path into @buf
@@ -134,6 +147,12 @@ extern const struct pin_module_desc *const pin_modules[];
 extern const int pin_nmodules;
 extern const char *const pin_profiles[];
 
+/**
+ * pin_list_has() - whether @word is an item of @list, whose items are
+ * separated by spaces or commas ("default process", "a,b")
+ */
+bool pin_list_has(const char *list, const char *word);
+
 /** pin_module_find() - the module called @name, or NULL */
 const struct pin_module_desc *pin_module_find(const char *name);
 
@@ -158,6 +177,26 @@ struct pin_module {
 };
 
 #define PIN_RDONLY 1
+
+/**
+ * pin_obj_kind() - what a BPF fd is: "map", "program", "link" or "unknown"
+ */
+const char *pin_obj_kind(int fd);
+
+/**
+ * pin_obj_get() - open the object pinned at @path, without a message
+ * Refuses a symlink or a directory at @path (bpf_obj_get would follow one).
+ * Return: fd; -EPROTO (not a pin) or the errno of BPF_OBJ_GET, with the
+ * cause in @why
+ */
+int pin_obj_get(const char *path, int flags, char *why, size_t size);
+
+/**
+ * pin_map_verify() - check that @fd is a map of this shape named like @path
+ * Return: 0, or -EPROTO with the cause in @why ("type hash, expected ...")
+ */
+int pin_map_verify(int fd, const char *path, __u32 type, __u32 key_size,
+		   __u32 value_size, __u32 max_entries, char *why, size_t size);
 
 /**
  * pin_map_open() - open the map pinned at @path and verify its shape

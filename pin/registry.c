@@ -27,13 +27,16 @@ const struct pin_module_desc *pin_module_find(const char *name)
 	return NULL;
 }
 
-static bool has_word(const char *list, const char *word)
+bool pin_list_has(const char *list, const char *word)
 {
 	size_t len = strlen(word);
 	const char *p = list;
 
+	if (!list || !len)
+		return false;
 	while ((p = strstr(p, word))) {
-		if ((p == list || p[-1] == ' ') && (p[len] == ' ' || !p[len]))
+		if ((p == list || p[-1] == ' ' || p[-1] == ',') &&
+		    (!p[len] || p[len] == ' ' || p[len] == ','))
 			return true;
 		p += len;
 	}
@@ -51,7 +54,7 @@ int pin_profile_modules(const char *profile, const struct pin_module_desc **out,
 	if (!known)
 		return -EINVAL;
 	for (i = 0; i < pin_nmodules && n < max; i++)
-		if (has_word(pin_modules[i]->profiles, profile))
+		if (pin_list_has(pin_modules[i]->profiles, profile))
 			out[n++] = pin_modules[i];
 	return n;
 }

@@ -19,7 +19,7 @@ int pin_usage_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fprintf(stderr, " (try '%s --help')\n", prog);
-	return 2;
+	return -PIN_EUSAGE;
 }
 
 int pin_option_error(char *const *argv, const char *optstring)
@@ -72,11 +72,9 @@ int pin_select_modules(const char *root, char *const *names, int n,
 
 	for (i = 0; i < n && count < max; i++) {
 		out[count] = pin_module_find(names[i]);
-		if (!out[count]) {
-			pin_usage_error("unknown module '%s' (see 'bpfpin-load list')",
-					names[i]);
-			return -EINVAL;
-		}
+		if (!out[count])
+			return pin_usage_error("unknown module '%s' (see 'bpfpin-load list')",
+					       names[i]);
 		count++;
 	}
 	if (count)
@@ -85,6 +83,11 @@ int pin_select_modules(const char *root, char *const *names, int n,
 	if (err)
 		return err;
 	count = pin_loaded_modules(root, out, max);
+	if (count < 0) {
+		pin_warn("pin root '%s': %s%s", root, strerror(-count),
+			 pin_access_hint(count, PIN_RDONLY));
+		return count;
+	}
 	if (count == 0) {
 		pin_warn("no module is loaded under '%s' (try 'bpfpin-load up')", root);
 		return -ENOENT;

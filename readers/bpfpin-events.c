@@ -271,24 +271,26 @@ int main(int argc, char **argv)
 			pin_print_version();
 			return 0;
 		default:
-			return pin_option_error(argv, optstring);
+			return pin_exit_code(pin_option_error(argv, optstring));
 		}
 	}
 	pin_tool_log_init(PROG, o.verbose);
 	if (pin_format_parse(o.format, &fmt) || fmt == PIN_FMT_PROM)
-		return pin_usage_error("--format '%s': expected text or json", o.format);
-	root = pin_root_resolve(o.pin_root);
+		return pin_exit_code(pin_usage_error("--format '%s': expected text or json", o.format));
+	err = pin_root_resolve(o.pin_root, &root);
+	if (err)
+		return pin_exit_code(err);
 	o.nmodules = pin_select_modules(root, argv + optind, argc - optind,
 					o.modules, MAX_MODULES);
 	if (o.nmodules < 0)
-		return o.nmodules == -EINVAL ? 2 : pin_exit_code(o.nmodules);
+		return pin_exit_code(o.nmodules);
 	/* stats-only modules have no ring: refuse when named, skip otherwise */
 	for (i = 0, c = 0; i < o.nmodules; i++) {
 		if (o.modules[i]->nevents) {
 			o.modules[c++] = o.modules[i];
 		} else if (optind < argc) {
-			return pin_usage_error("module '%s' has no events (its figures are stats: 'bpfpin-stat %s')",
-					       o.modules[i]->name, o.modules[i]->name);
+			return pin_exit_code(pin_usage_error("module '%s' has no events (its figures are stats: 'bpfpin-stat %s')",
+					       o.modules[i]->name, o.modules[i]->name));
 		}
 	}
 	o.nmodules = c;

@@ -300,22 +300,24 @@ int main(int argc, char **argv)
 			pin_print_version();
 			return 0;
 		default:
-			return pin_option_error(argv, optstring);
+			return pin_exit_code(pin_option_error(argv, optstring));
 		}
 	}
 	pin_tool_log_init(PROG, verbose);
 	if (optind < argc)
-		return pin_usage_error("unexpected argument '%s'", argv[optind]);
+		return pin_exit_code(pin_usage_error("unexpected argument '%s'", argv[optind]));
 	if (pin_format_parse(format, &fmt) || fmt == PIN_FMT_PROM)
-		return pin_usage_error("--format '%s': expected table or json", format);
-	root = pin_root_resolve(pin_root);
+		return pin_exit_code(pin_usage_error("--format '%s': expected table or json", format));
+	err = pin_root_resolve(pin_root, &root);
+	if (err)
+		return pin_exit_code(err);
 	err = pin_check_root(root);
 	if (err)
 		return pin_exit_code(err);
 	n = pin_loaded_modules(root, mods, MAX_MODULES);
 	if (n < 0) {
 		pin_warn("pin root '%s': %s%s", root, strerror(-n),
-			 pin_access_hint(n));
+			 pin_access_hint(n, PIN_RDONLY));
 		return pin_exit_code(n);
 	}
 	signal(SIGPIPE, SIG_IGN);

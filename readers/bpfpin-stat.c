@@ -162,7 +162,7 @@ int main(int argc, char **argv)
 		case 'f': o.format = optarg; break;
 		case 'b':
 			if (pin_group_by_parse(optarg, &o.stat.by))
-				return pin_usage_error("--by '%s': expected pid, comm, cgroup or container", optarg);
+				return pin_exit_code(pin_usage_error("--by '%s': expected pid, comm, cgroup or container", optarg));
 			break;
 		case 't':
 			if (pin_parse_count("--top", optarg, &top))
@@ -186,19 +186,21 @@ int main(int argc, char **argv)
 			pin_print_version();
 			return 0;
 		default:
-			return pin_option_error(argv, optstring);
+			return pin_exit_code(pin_option_error(argv, optstring));
 		}
 	}
 	pin_tool_log_init(PROG, o.verbose);
 	if (pin_format_parse(o.format, &fmt))
-		return pin_usage_error("--format '%s': expected table, json or prom", o.format);
+		return pin_exit_code(pin_usage_error("--format '%s': expected table, json or prom", o.format));
 	if (o.count > 0 && o.interval <= 0)
-		return pin_usage_error("--count goes with --interval");
-	root = pin_root_resolve(o.pin_root);
+		return pin_exit_code(pin_usage_error("--count goes with --interval"));
+	err = pin_root_resolve(o.pin_root, &root);
+	if (err)
+		return pin_exit_code(err);
 	o.nmodules = pin_select_modules(root, argv + optind, argc - optind,
 					o.modules, MAX_MODULES);
 	if (o.nmodules < 0)
-		return o.nmodules == -EINVAL ? 2 : pin_exit_code(o.nmodules);
+		return pin_exit_code(o.nmodules);
 	pin_catch_stop_signals();
 
 	err = run(&o, root, fmt);

@@ -238,6 +238,6 @@ assert_healthy() {
 	bpftool map create "$BPFPIN_ROOT/proc/maps/drops" type percpu_array key 4 value 8 entries 4 name other
 	run bpfpin-stat proc
 	[ "$status" -eq 5 ]
-	[[ "$output" == *"map '$BPFPIN_ROOT/proc/maps/drops' is named 'other', expected 'drops'"* ]]
+	[[ "$output" == *"map '$BPFPIN_ROOT/proc/maps/drops': named 'other', expected 'drops'"* ]]
 	bpfpin-load down >/dev/null
 }

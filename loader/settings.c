@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: GPL-2.0
+/* settings.c: the numbers bpfpin.conf sets per module ("<module>.<name> = N") */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loader.h"
+
+int settings_set(struct settings *st, const char *key, const char *value,
+		 char *why, size_t size)
+{
+	const struct pin_module_desc *d;
+	const struct pin_setting *s = NULL;
+	const char *dot = strchr(key, '.');
+	char module[64], *end;
+	unsigned long v;
+	int i;
+
+	snprintf(module, sizeof(module), "%.*s", dot ? (int)(dot - key) : 0, key);
+	d = pin_module_find(module);
+	if (!dot || !d) {
+		snprintf(why, size, "unknown key '%s'", key);
+		return -EINVAL;
+	}
+	for (i = 0; i < d->nsettings; i++)
+		if (!strcmp(d->settings[i].name, dot + 1))
+			s = &d->settings[i];
+	if (!s) {
+		snprintf(why, size, "module '%s' has no setting '%s'", module, dot + 1);
+		return -EINVAL;
+	}
+	errno = 0;
+	v = strtoul(value, &end, 0);
+	if (errno || end == value || *end || *value == '-' || v < s->min ||
+	    v > s->max) {
+		snprintf(why, size, "'%s' must be a number from %u to %u, not '%s'",
+			 key, s->min, s->max, value);
+		return -EINVAL;
+	}
+	for (i = 0; i < st->n && st->v[i].s != s; i++)
+		;
+	if (i == MAX_SETTINGS) {
+		snprintf(why, size, "too many settings");
+		return -E2BIG;
+	}
+	st->v[i].s = s;
+	st->v[i].value = v;
+	if (i == st->n)
+		st->n++;
+	return 0;
+}
+
+unsigned int settings_get(const struct settings *st, const struct pin_setting *s)
+{
+	int i;
+
+	for (i = 0; st && i < st->n; i++)
+		if (st->v[i].s == s)
+			return st->v[i].value;
+	return s->def;
+}
