@@ -79,6 +79,28 @@ static bool is_loaded(const struct loader *l, const struct pin_module_desc *d)
 	return fstatat(l->root_fd, d->name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
+/* up of a loaded module: fine if it is whole, and says so */
+static int check_loaded(const struct loader *l, const struct pin_module_desc *d)
+{
+	struct bpfpin_meta meta;
+	struct bpf_object *obj;
+	char maps[PATH_MAX];
+	int err;
+
+	err = tree_check_module(l->root_fd, l->root, d, &meta);
+	if (err)
+		return err;
+	obj = module_open(d);
+	if (!obj)
+		return -errno;
+	pin_path(maps, sizeof(maps), "%s/%s/maps", l->root, d->name);
+	err = stage_check_pinned(obj, d, maps, false);
+	bpf_object__close(obj);
+	if (!err)
+		printf("%s: already loaded\n", d->name);
+	return err;
+}
+
 int module_up(const struct loader *l, const struct pin_module_desc *d)
 {
 	char name[NAME_MAX], stage[PATH_MAX], maps[PATH_MAX];
@@ -87,13 +109,8 @@ int module_up(const struct loader *l, const struct pin_module_desc *d)
 	__u32 zero = 0;
 	int err;
 
-	if (is_loaded(l, d)) {
-		err = tree_check_module(l->root_fd, l->root, d, &meta);
-		if (err)
-			return err;
-		printf("%s: already loaded\n", d->name);
-		return 0;
-	}
+	if (is_loaded(l, d))
+		return check_loaded(l, d);
 	snprintf(name, sizeof(name), STAGING "%s", d->name);
 	if (pin_path(stage, sizeof(stage), "%s/%s", l->root, name) ||
 	    pin_path(maps, sizeof(maps), "%s/maps", stage))
@@ -449,12 +466,18 @@ int clean_stale(const struct loader *l)
 		} else if (has_prefix(e->d_name, STAGING) ||
 			   has_prefix(e->d_name, TRASH)) {
 			pin_path(path, sizeof(path), "%s/%s", l->root, e->d_name);
+			fd = tree_open_dir(l->root_fd, e->d_name, path);
+			e2 = fd < 0 ? fd : 0;
+			if (fd < 0)
+				goto next;
+			close(fd);
 			pin_info("removing '%s', left by an interrupted bpfpin-load",
 				 path);
 			e2 = tree_remove(l->root_fd, e->d_name, path);
 		} else {
 			continue;
 		}
+next:
 		if (e2 && !err)
 			err = e2;
 	}

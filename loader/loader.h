@@ -107,9 +107,12 @@ void prog_kind(const struct bpf_program *prog, char *buf, size_t size);
 int stage_module(const struct features *f, const struct settings *settings,
 		 const struct pin_module_desc *d, __u32 gen,
 		 const char *maps_dir, const char *stage, struct staged *st);
-/* Check every map pinned in @maps_dir against @obj's definitions. */
+/*
+ * Check every map pinned in @maps_dir against @obj's definitions: name,
+ * type, key and value size, and with @entries the number of entries.
+ */
 int stage_check_pinned(struct bpf_object *obj, const struct pin_module_desc *d,
-		       const char *maps_dir);
+		       const char *maps_dir, bool entries);
 void staged_close(struct staged *st);
 
 /*

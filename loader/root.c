@@ -34,8 +34,8 @@ static bool is_empty_dir(const char *path)
  * The pin root needs a bpffs: mount one at its parent when there is none,
  * but only on an empty directory that is root's own and not reached
  * through a symlink (a user could point one at a directory of theirs).
- * The mount is 0755, not bpffs' default 1777: nobody else can plant
- * entries beside the root.
+ * The mount is 1755 (mode=0755; bpffs adds the sticky bit), not 1777:
+ * nobody else can plant entries beside the root.
  */
 static int ensure_bpffs(const char *root)
 {

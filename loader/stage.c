@@ -243,7 +243,7 @@ static int apply_settings(struct bpf_object *obj, const struct settings *setting
 }
 
 int stage_check_pinned(struct bpf_object *obj, const struct pin_module_desc *d,
-		       const char *maps_dir)
+		       const char *maps_dir, bool entries)
 {
 	char path[PATH_MAX], why[256];
 	struct bpf_map *map;
@@ -263,7 +263,8 @@ int stage_check_pinned(struct bpf_object *obj, const struct pin_module_desc *d,
 		err = fd < 0 ? fd :
 		      pin_map_verify(fd, path, bpf_map__type(map),
 				     bpf_map__key_size(map), bpf_map__value_size(map),
-				     bpf_map__max_entries(map), why, sizeof(why));
+				     entries ? bpf_map__max_entries(map) : 0, why,
+				     sizeof(why));
 		if (fd >= 0)
 			close(fd);
 		if (err) {
@@ -354,7 +355,7 @@ int stage_module(const struct features *f, const struct settings *settings,
 			 strerror(-err));
 		return err;
 	}
-	err = stage_check_pinned(st->obj, d, maps_dir);
+	err = stage_check_pinned(st->obj, d, maps_dir, true);
 	if (err)
 		return err;
 	bpf_object__for_each_map(map, st->obj) {

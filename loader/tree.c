@@ -106,6 +106,10 @@ int tree_remove(int dirfd, const char *name, const char *path)
 	if (fd < 0)
 		return fd;
 	for (i = 0; i < PIN_LEN(order); i++) {
+		/* anything else than a directory goes with the rest below */
+		if (fstatat(fd, order[i], &st, AT_SYMLINK_NOFOLLOW) ||
+		    !S_ISDIR(st.st_mode))
+			continue;
 		if (pin_path(sub, sizeof(sub), "%s/%s", path, order[i]))
 			keep_first(&err, -ENAMETOOLONG);
 		else

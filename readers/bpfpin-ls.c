@@ -32,6 +32,10 @@ static const struct pin_col module_cols[] = {
 	{ "detail", PIN_COL_STR },
 };
 
+enum { MC_MODULE, MC_TYPE, MC_HEALTH, MC_SCHEMA, MC_GENERATION, MC_LOADED,
+       MC_VERSION, MC_PROGRAMS, MC_ATTACHED, MC_DROPS, MC_DETAIL, MC_N };
+_Static_assert(PIN_LEN(module_cols) == MC_N, "module_cols and MC_* differ");
+
 static const struct pin_col object_cols[] = {
 	{ "module", PIN_COL_STR },
 	{ "type", PIN_COL_STR, .flags = meta_col },
@@ -107,8 +111,7 @@ struct module_state {
 static int list_objects(struct pin_writer *w, const char *dir, const char *module,
 			const char *kind, struct module_state *ms)
 {
-	LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = BPF_F_RDONLY);
-	char path[PATH_MAX], link[PATH_MAX];
+	char path[PATH_MAX], link[PATH_MAX], why[256];
 	struct pin_val v[OC_N];
 	struct dirent *e;
 	DIR *d;
@@ -124,18 +127,24 @@ static int list_objects(struct pin_writer *w, const char *dir, const char *modul
 		if (e->d_name[0] == '.')
 			continue;
 		pin_path(path, sizeof(path), "%s/%s/%s", dir, kind, e->d_name);
-		fd = bpf_obj_get_opts(path, &opts);
-		if (fd < 0) {
-			err = -errno;
-			pin_warn("pin '%s': %s", path, strerror(errno));
-			break;
-		}
 		memset(v, 0, sizeof(v));
 		v[OC_MODULE].str = module;
 		v[OC_TYPE].str = "object";
 		v[OC_NAME].str = e->d_name;
 		v[OC_ENTRIES].null = v[OC_MAX].null = v[OC_MEMLOCK].null = true;
 		v[OC_RUN_CNT].null = v[OC_RUN_TIME].null = v[OC_ATTACHED].null = true;
+		v[OC_ID].null = true;
+		fd = pin_obj_get(path, PIN_RDONLY, why, sizeof(why));
+		if (fd < 0) {
+			/* show what is there, and go on: a root-only pin (captured
+			 * content) is no reason to hide the rest */
+			v[OC_KIND].str = strcmp(kind, "maps") ? "prog" : "map";
+			v[OC_BPF_TYPE].str = fd == -EACCES || fd == -EPERM ?
+					     "(root-only)" : "(not a pin)";
+			err = pin_writer__row(w, v);
+			continue;
+		}
+		v[OC_ID].null = false;
 		if (!strcmp(kind, "maps")) {
 			struct bpf_map_info info = {};
 			__u32 len = sizeof(info);
@@ -181,7 +190,53 @@ static int list_objects(struct pin_writer *w, const char *dir, const char *modul
 	return err;
 }
 
-/* ok: every hook attached; degraded: an optional one is not; broken: pins missing */
+/* Whether map @name of the module has this shape; the cause goes to @why. */
+static bool map_ok(const struct pin_module *m, const char *name, __u32 type,
+		   __u32 key_size, __u32 value_size, char *why, size_t size)
+{
+	char path[PATH_MAX], cause[256];
+	int fd, err;
+
+	pin_path(path, sizeof(path), "%s/maps/%s", m->dir, name);
+	fd = pin_obj_get(path, PIN_RDONLY, cause, sizeof(cause));
+	if (fd == -EACCES || fd == -EPERM)
+		return true;	/* root-only: not ours to judge */
+	err = fd < 0 ? fd : pin_map_verify(fd, path, type, key_size, value_size,
+					   0, cause, sizeof(cause));
+	if (fd >= 0)
+		close(fd);
+	if (err)
+		snprintf(why, size, "map '%s': %s", name, cause);
+	return !err;
+}
+
+/* Every map the readers use: stats halves and slots, and the ring. */
+static bool maps_ok(const struct pin_module *m, char *why, size_t size)
+{
+	char name[64];
+	int i, h;
+
+	for (i = 0; i < m->desc->nmaps; i++) {
+		const struct pin_map_desc *d = &m->desc->maps[i];
+
+		for (h = 0; h < 2; h++) {
+			snprintf(name, sizeof(name), "%s_%c", d->name, 'a' + h);
+			if (!map_ok(m, name, d->type, d->key_size, d->value_size,
+				    why, size))
+				return false;
+		}
+		snprintf(name, sizeof(name), "%s_slot", d->name);
+		if (!map_ok(m, name, BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4, why, size))
+			return false;
+	}
+	return !m->desc->nevents ||
+	       map_ok(m, "events", BPF_MAP_TYPE_RINGBUF, 0, 0, why, size);
+}
+
+/*
+ * ok: every hook attached; degraded: an optional one is not; broken: a hook
+ * that must be attached is not, or a map is not what the module pins there
+ */
 static const char *health(const struct pin_module *m, char *detail, size_t size)
 {
 	char link[PATH_MAX];
@@ -190,6 +245,8 @@ static const char *health(const struct pin_module *m, char *detail, size_t size)
 	int h, v;
 
 	detail[0] = '\0';
+	if (!maps_ok(m, detail, size))
+		return "broken";
 	for (h = 0; h < m->desc->nhooks; h++) {
 		const struct pin_hook *hook = &m->desc->hooks[h];
 		bool found = false;
@@ -214,7 +271,7 @@ static const char *health(const struct pin_module *m, char *detail, size_t size)
 
 /* A module's summary row and the strings it points to. */
 struct module_row {
-	struct pin_val v[PIN_LEN(module_cols)];
+	struct pin_val v[MC_N];
 	char loaded[40];
 	char version[BPFPIN_VERSION_LEN + 1];
 	char detail[512];
@@ -232,38 +289,38 @@ static int list_module(struct pin_writer *w, const char *root,
 	bool has_lru;
 	int i, err;
 
-	row[0].str = d->name;
-	row[1].str = "module";
+	row[MC_MODULE].str = d->name;
+	row[MC_TYPE].str = "module";
 	err = pin_module__open(&m, root, d, PIN_RDONLY);
 	if (err) {
-		row[2].str = "broken";
-		for (i = 3; i <= 9; i++)
+		row[MC_HEALTH].str = "broken";
+		for (i = MC_SCHEMA; i <= MC_DROPS; i++)
 			row[i].null = true;
 		snprintf(detail, size, "%s", strerror(-err));
-		row[10].str = detail;
+		row[MC_DETAIL].str = detail;
 		return err == -EACCES || err == -EPERM ? err : 0;
 	}
 	pin_writer__begin(w, d->name, NULL, object_cols, PIN_LEN(object_cols));
 	err = list_objects(w, m.dir, d->name, "progs", &ms);
 	if (!err)
 		err = list_objects(w, m.dir, d->name, "maps", &ms);
-	row[2].str = health(&m, detail, size);
+	row[MC_HEALTH].str = health(&m, detail, size);
 	if (!err)
 		err = pin_module__drops(&m, drops);
-	row[3].u = m.meta.schema_version;
-	row[4].u = m.meta.generation;
+	row[MC_SCHEMA].u = m.meta.schema_version;
+	row[MC_GENERATION].u = m.meta.generation;
 	pin_format_rfc3339(m.meta.load_time_ns, mr->loaded, sizeof(mr->loaded));
-	row[5].str = mr->loaded;
+	row[MC_LOADED].str = mr->loaded;
 	snprintf(mr->version, sizeof(mr->version), "%.*s",
 		 (int)sizeof(m.meta.loader_version), m.meta.loader_version);
-	row[6].str = mr->version;
-	row[7].u = ms.programs;
-	row[8].u = ms.attached;
+	row[MC_VERSION].str = mr->version;
+	row[MC_PROGRAMS].u = ms.programs;
+	row[MC_ATTACHED].u = ms.attached;
 	for (i = 0; i < DROP_NR; i++)
-		row[9].u += drops[i];
+		row[MC_DROPS].u += drops[i];
 	if (!err && !pin_module__evicted(&m, &evicted, &has_lru))
-		row[9].u += evicted;	/* LRU evictions are records lost too */
-	row[10].str = detail;
+		row[MC_DROPS].u += evicted;	/* LRU evictions are records lost too */
+	row[MC_DETAIL].str = detail;
 	if (!err)
 		err = pin_writer__end(w);
 	pin_module__close(&m);

@@ -16,6 +16,7 @@ bpfpin_setup_file() {
 bpfpin_teardown_file() {
 	cleanup_netns
 	cleanup_cgroups
+	cleanup_users
 	bpfpin-load down >/dev/null 2>&1 || true
 	# the group exists only if this file made it
 	if [ -f "$BATS_FILE_TMPDIR/made_group" ]; then
@@ -158,4 +159,28 @@ in_netns_cgroup() {
 	shift 2
 	sh -c 'echo $$ > "$1/cgroup.procs" && shift && exec ip netns exec "$@"' \
 		in_netns "$cg" "$ns" "$@"
+}
+
+# A real user for this test file, removed by bpfpin_teardown_file:
+# make_user NAME [GROUP] (GROUP: a supplementary group, e.g. bpfpin)
+make_user() {
+	useradd -M -N -s /usr/sbin/nologin ${2:+-G "$2"} "$1"
+	echo "$1" >> "$BATS_FILE_TMPDIR/users"
+}
+
+cleanup_users() {
+	local u
+	[ -f "$BATS_FILE_TMPDIR/users" ] || return 0
+	while read -r u; do
+		pkill -9 -u "$u" 2>/dev/null
+		userdel "$u" 2>/dev/null || true
+	done < "$BATS_FILE_TMPDIR/users"
+	rm -f "$BATS_FILE_TMPDIR/users"
+}
+
+# Run a command as user $1, with the user's own groups.
+as_user() {
+	local u=$1
+	shift
+	setpriv --reuid "$u" --regid "$(id -g "$u")" --init-groups "$@"
 }
