@@ -55,6 +55,13 @@ static int silent(enum libbpf_print_level level, const char *fmt, va_list ap)
 	return 0;
 }
 
+static const char *type_str(__u32 type)
+{
+	const char *s = libbpf_bpf_map_type_str(type);
+
+	return s ? s : "unknown";
+}
+
 /* The hook whose variants include program @name, or -1; @n counts them. */
 static int hook_of(const char *name, int *n)
 {
@@ -113,8 +120,7 @@ static void check_map(struct bpf_object *obj, const char *name, __u32 type,
 	}
 	if (bpf_map__type(map) != type)
 		problem("map '%s': type %s, the table says %s", name,
-			libbpf_bpf_map_type_str(bpf_map__type(map)),
-			libbpf_bpf_map_type_str(type));
+			type_str(bpf_map__type(map)), type_str(type));
 	if (!ksize)
 		return;
 	if (bpf_map__key_size(map) != ksize)
@@ -177,7 +183,7 @@ static void check_events(struct bpf_object *obj)
 
 	if (ring && bpf_map__type(ring) != BPF_MAP_TYPE_RINGBUF)
 		problem("map 'events' is a %s, not a ringbuf",
-			libbpf_bpf_map_type_str(bpf_map__type(ring)));
+			type_str(bpf_map__type(ring)));
 	if (cur->nevents && !ring)
 		problem("%d event types in the table, but no map 'events'",
 			cur->nevents);
