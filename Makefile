@@ -155,6 +155,16 @@ $(BUILD)/bpfpin-%: $(BUILD)/readers/bpfpin-%.o $(PIN_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
+# Each module's description table against its BPF object (names, types,
+# sizes): a mismatch fails the build, one line per problem.
+$(BUILD)/check-tables: scripts/check-tables.c $(PIN_HDRS) $(BUILD)/skels.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -DCHECK_BUILD_DIR='"$(BUILD)"' $< $(LDLIBS) -o $@
+$(BUILD)/.tables-ok: $(BUILD)/check-tables
+	$(call msg,CHECK,tables of $(MODULES))
+	$(Q)$< && touch $@
+all: $(BUILD)/.tables-ok
+
 $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(PIN_LIB)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)

@@ -301,7 +301,8 @@ static __always_inline void bpfpin_event_submit(void *ring, void *e)
  * tracepoint, raw_tp otherwise (the loader keeps the one it can attach).
  * The gate comes first, before any filter: during a reload old and new
  * programs must both see every event for the handoff to pair them. @hook is
- * the index in the module's hook table. Commas in @proto are written COMMA.
+ * the module's hook id (enum <module>_hook in its header). Commas in
+ * @proto are written COMMA.
  */
 #define COMMA ,
 #define BPFPIN_HOOK(tp, name, hook, proto, call)			\

@@ -260,7 +260,7 @@ static __always_inline void on_packet(struct __sk_buff *skb, bool egress)
 SEC("cgroup_skb/egress")
 int dns_egress(struct __sk_buff *skb)
 {
-	if (bpfpin_active(0))
+	if (bpfpin_active(DNS_HOOK_EGRESS))
 		on_packet(skb, true);
 	return 1;
 }
@@ -268,7 +268,7 @@ int dns_egress(struct __sk_buff *skb)
 SEC("cgroup_skb/ingress")
 int dns_ingress(struct __sk_buff *skb)
 {
-	if (bpfpin_active(1))
+	if (bpfpin_active(DNS_HOOK_INGRESS))
 		on_packet(skb, false);
 	return 1;
 }

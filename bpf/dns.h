@@ -59,6 +59,17 @@ struct dns_event {
 	struct bpfpin_dns_capture msg;	/* the message (the query's, for a timeout) */
 };
 
+/*
+ * A hook's index in dns_hooks[], which is also the slot in `handoff`
+ * its programs pass to bpfpin_active(): one name for both.
+ */
+enum dns_hook {
+	DNS_HOOK_EGRESS,
+	DNS_HOOK_INGRESS,
+	DNS_HOOK_NR
+};
+_Static_assert(DNS_HOOK_NR <= BPFPIN_MAX_HOOKS, "dns: more hooks than handoff slots");
+
 #ifndef __bpf__
 #include "desc.h"
 
@@ -143,9 +154,10 @@ static const struct pin_event_desc dns_events[] = {
 
 /* cgroup_skb at the cgroup v2 root: every socket's DNS over UDP */
 static const struct pin_hook dns_hooks[] = {
-	{ "cgroup_skb_egress", { "dns_egress" } },
-	{ "cgroup_skb_ingress", { "dns_ingress" } },
+	[DNS_HOOK_EGRESS] = { "cgroup_skb_egress", { "dns_egress" } },
+	[DNS_HOOK_INGRESS] = { "cgroup_skb_ingress", { "dns_ingress" } },
 };
+_Static_assert(PIN_LEN(dns_hooks) == DNS_HOOK_NR, "dns: a hook without a table entry");
 
 static const struct pin_setting dns_settings[] = {
 	{ "timeout_ms", "a query unanswered this long is a timeout",

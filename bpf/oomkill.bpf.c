@@ -79,5 +79,5 @@ static __always_inline int on_victim(struct task_struct *victim)
 	return 0;
 }
 
-BPFPIN_HOOK(mark_victim, victim, 0,
+BPFPIN_HOOK(mark_victim, victim, OOMKILL_HOOK_VICTIM,
 	    struct task_struct *victim COMMA uid_t uid, on_victim(victim))

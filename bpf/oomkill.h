@@ -40,6 +40,16 @@ struct oomkill_event {
 	char trigger_comm[BPFPIN_COMM_LEN];
 };
 
+/*
+ * A hook's index in oomkill_hooks[], which is also the slot in `handoff`
+ * its programs pass to bpfpin_active(): one name for both.
+ */
+enum oomkill_hook {
+	OOMKILL_HOOK_VICTIM,
+	OOMKILL_HOOK_NR
+};
+_Static_assert(OOMKILL_HOOK_NR <= BPFPIN_MAX_HOOKS, "oomkill: more hooks than handoff slots");
+
 #ifndef __bpf__
 #include "desc.h"
 
@@ -88,8 +98,9 @@ static const struct pin_event_desc oomkill_events[] = {
 };
 
 static const struct pin_hook oomkill_hooks[] = {
-	{ "mark_victim", { "victim_btf", "victim_raw" } },
+	[OOMKILL_HOOK_VICTIM] = { "mark_victim", { "victim_btf", "victim_raw" } },
 };
+_Static_assert(PIN_LEN(oomkill_hooks) == OOMKILL_HOOK_NR, "oomkill: a hook without a table entry");
 
 static const struct pin_module_desc oomkill_module = {
 	.name = "oomkill",

@@ -146,19 +146,18 @@ static __always_inline int on_cgroup_move(struct cgroup *dst, struct task_struct
 	return 0;
 }
 
-/* the hooks, in the order of proc_hooks[] */
-BPFPIN_HOOK(sched_process_exec, exec, 0,
+BPFPIN_HOOK(sched_process_exec, exec, PROC_HOOK_EXEC,
 	  struct task_struct *p COMMA pid_t old_pid COMMA struct linux_binprm *bprm,
 	  on_exec(p, bprm))
-BPFPIN_HOOK(sched_process_fork, fork, 1,
+BPFPIN_HOOK(sched_process_fork, fork, PROC_HOOK_FORK,
 	  struct task_struct *parent COMMA struct task_struct *child,
 	  on_fork(parent, child))
-BPFPIN_HOOK(sched_process_exit, exit, 2,
+BPFPIN_HOOK(sched_process_exit, exit, PROC_HOOK_EXIT,
 	  struct task_struct *p COMMA bool group_dead,
 	  on_exit(p, group_dead))
-BPFPIN_HOOK(task_rename, rename, 3,
+BPFPIN_HOOK(task_rename, rename, PROC_HOOK_RENAME,
 	  struct task_struct *p COMMA const char *comm,
 	  on_rename(p, comm))
-BPFPIN_HOOK(cgroup_attach_task, cgmove, 4,
+BPFPIN_HOOK(cgroup_attach_task, cgmove, PROC_HOOK_CGMOVE,
 	  struct cgroup *dst COMMA const char *path COMMA struct task_struct *p COMMA bool threadgroup,
 	  on_cgroup_move(dst, p, threadgroup))

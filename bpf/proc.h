@@ -65,6 +65,20 @@ struct proc_cgroup_move_event {
 	__u32 threadgroup;
 };
 
+/*
+ * A hook's index in proc_hooks[], which is also the slot in `handoff`
+ * its programs pass to bpfpin_active(): one name for both.
+ */
+enum proc_hook {
+	PROC_HOOK_EXEC,
+	PROC_HOOK_FORK,
+	PROC_HOOK_EXIT,
+	PROC_HOOK_RENAME,
+	PROC_HOOK_CGMOVE,
+	PROC_HOOK_NR
+};
+_Static_assert(PROC_HOOK_NR <= BPFPIN_MAX_HOOKS, "proc: more hooks than handoff slots");
+
 #ifndef __bpf__
 #include "desc.h"
 
@@ -133,12 +147,13 @@ static const struct pin_event_desc proc_events[] = {
 
 /* tp_btf first (typed, cheaper); raw_tp where BTF for the tracepoint is missing */
 static const struct pin_hook proc_hooks[] = {
-	{ "sched_process_exec", { "exec_btf", "exec_raw" } },
-	{ "sched_process_fork", { "fork_btf", "fork_raw" } },
-	{ "sched_process_exit", { "exit_btf", "exit_raw" } },
-	{ "task_rename", { "rename_btf", "rename_raw" }, .optional = true },
-	{ "cgroup_attach_task", { "cgmove_btf", "cgmove_raw" }, .optional = true },
+	[PROC_HOOK_EXEC] = { "sched_process_exec", { "exec_btf", "exec_raw" } },
+	[PROC_HOOK_FORK] = { "sched_process_fork", { "fork_btf", "fork_raw" } },
+	[PROC_HOOK_EXIT] = { "sched_process_exit", { "exit_btf", "exit_raw" } },
+	[PROC_HOOK_RENAME] = { "task_rename", { "rename_btf", "rename_raw" }, .optional = true },
+	[PROC_HOOK_CGMOVE] = { "cgroup_attach_task", { "cgmove_btf", "cgmove_raw" }, .optional = true },
 };
+_Static_assert(PIN_LEN(proc_hooks) == PROC_HOOK_NR, "proc: a hook without a table entry");
 
 static const struct pin_module_desc proc_module = {
 	.name = "proc",

@@ -48,7 +48,7 @@ static __always_inline int on_signal(int sig, struct kernel_siginfo *info,
 	return 0;
 }
 
-BPFPIN_HOOK(signal_generate, sigsys, 0,
+BPFPIN_HOOK(signal_generate, sigsys, SECCOMP_HOOK_SIGSYS,
 	    int sig COMMA struct kernel_siginfo *info COMMA struct task_struct *task COMMA
 	    int group COMMA int result,
 	    on_signal(sig, info, task))

@@ -33,6 +33,16 @@ struct seccomp_event {
 	__u32 data;		/* SECCOMP_RET_DATA of the filter's verdict */
 };
 
+/*
+ * A hook's index in seccomp_hooks[], which is also the slot in `handoff`
+ * its programs pass to bpfpin_active(): one name for both.
+ */
+enum seccomp_hook {
+	SECCOMP_HOOK_SIGSYS,
+	SECCOMP_HOOK_NR
+};
+_Static_assert(SECCOMP_HOOK_NR <= BPFPIN_MAX_HOOKS, "seccomp: more hooks than handoff slots");
+
 #ifndef __bpf__
 #include "desc.h"
 
@@ -78,8 +88,9 @@ static const struct pin_event_desc seccomp_events[] = {
  * SYS_SECCOMP). Errno, trace, log and user-notify actions send none.
  */
 static const struct pin_hook seccomp_hooks[] = {
-	{ "signal_generate", { "sigsys_btf", "sigsys_raw" } },
+	[SECCOMP_HOOK_SIGSYS] = { "signal_generate", { "sigsys_btf", "sigsys_raw" } },
 };
+_Static_assert(PIN_LEN(seccomp_hooks) == SECCOMP_HOOK_NR, "seccomp: a hook without a table entry");
 
 static const struct pin_module_desc seccomp_module = {
 	.name = "seccomp",

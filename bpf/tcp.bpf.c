@@ -275,7 +275,7 @@ static __always_inline int on_state(const struct sock *sk, int old, int new)
 	return 0;
 }
 
-BPFPIN_HOOK(inet_sock_set_state, set_state, 0,
+BPFPIN_HOOK(inet_sock_set_state, set_state, TCP_HOOK_SET_STATE,
 	    const struct sock *sk COMMA int old COMMA int new,
 	    on_state(sk, old, new))
 
@@ -312,13 +312,13 @@ static __always_inline int on_accept(long fd)
 SEC("tracepoint/syscalls/sys_exit_accept4")
 int accept4_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return bpfpin_active(1) ? on_accept(ctx->ret) : 0;
+	return bpfpin_active(TCP_HOOK_ACCEPT4) ? on_accept(ctx->ret) : 0;
 }
 
 SEC("tracepoint/syscalls/sys_exit_accept")
 int accept_exit(struct trace_event_raw_sys_exit *ctx)
 {
-	return bpfpin_active(2) ? on_accept(ctx->ret) : 0;
+	return bpfpin_active(TCP_HOOK_ACCEPT) ? on_accept(ctx->ret) : 0;
 }
 
 /* 6.10+ reports failed attempts too: only those sent count (total_retrans) */
@@ -341,7 +341,7 @@ static __always_inline int on_retransmit(const struct sock *sk, int err)
 	return 0;
 }
 
-BPFPIN_HOOK(tcp_retransmit_skb, retransmit, 3,
+BPFPIN_HOOK(tcp_retransmit_skb, retransmit, TCP_HOOK_RETRANSMIT,
 	    const struct sock *sk COMMA const struct sk_buff *skb COMMA int err,
 	    on_retransmit(sk, err))
 
@@ -407,7 +407,7 @@ static __always_inline int on_send_reset(const struct sock *sk,
 	return 0;
 }
 
-BPFPIN_HOOK(tcp_send_reset, send_reset, 4,
+BPFPIN_HOOK(tcp_send_reset, send_reset, TCP_HOOK_SEND_RESET,
 	    const struct sock *sk COMMA const struct sk_buff *skb,
 	    on_send_reset(sk, skb))
 
@@ -434,8 +434,8 @@ static __always_inline int on_receive_reset(struct sock *sk)
 	return 0;
 }
 
-BPFPIN_HOOK(tcp_receive_reset, receive_reset, 5, struct sock *sk,
-	    on_receive_reset(sk))
+BPFPIN_HOOK(tcp_receive_reset, receive_reset, TCP_HOOK_RECEIVE_RESET,
+	    struct sock *sk, on_receive_reset(sk))
 
 /* Every segment received on an established socket: sample its srtt. */
 static __always_inline int on_probe(struct sock *sk)
@@ -459,5 +459,5 @@ static __always_inline int on_probe(struct sock *sk)
 	return 0;
 }
 
-BPFPIN_HOOK(tcp_probe, probe, 6, struct sock *sk COMMA struct sk_buff *skb,
-	    on_probe(sk))
+BPFPIN_HOOK(tcp_probe, probe, TCP_HOOK_PROBE,
+	    struct sock *sk COMMA struct sk_buff *skb, on_probe(sk))

@@ -64,6 +64,22 @@ struct tcp_event {
 	__u64 bytes_received;
 };
 
+/*
+ * A hook's index in tcp_hooks[], which is also the slot in `handoff`
+ * its programs pass to bpfpin_active(): one name for both.
+ */
+enum tcp_hook {
+	TCP_HOOK_SET_STATE,
+	TCP_HOOK_ACCEPT4,
+	TCP_HOOK_ACCEPT,
+	TCP_HOOK_RETRANSMIT,
+	TCP_HOOK_SEND_RESET,
+	TCP_HOOK_RECEIVE_RESET,
+	TCP_HOOK_PROBE,
+	TCP_HOOK_NR
+};
+_Static_assert(TCP_HOOK_NR <= BPFPIN_MAX_HOOKS, "tcp: more hooks than handoff slots");
+
 #ifndef __bpf__
 #include "desc.h"
 
@@ -179,14 +195,15 @@ static const struct pin_event_desc tcp_events[] = {
  * server that owns an accepted socket; the rest is health.
  */
 static const struct pin_hook tcp_hooks[] = {
-	{ "inet_sock_set_state", { "set_state_btf", "set_state_raw" } },
-	{ "sys_exit_accept4", { "accept4_exit" }, .optional = true },
-	{ "sys_exit_accept", { "accept_exit" }, .optional = true },
-	{ "tcp_retransmit_skb", { "retransmit_btf", "retransmit_raw" }, .optional = true },
-	{ "tcp_send_reset", { "send_reset_btf", "send_reset_raw" }, .optional = true },
-	{ "tcp_receive_reset", { "receive_reset_btf", "receive_reset_raw" }, .optional = true },
-	{ "tcp_probe", { "probe_btf", "probe_raw" }, .optional = true },
+	[TCP_HOOK_SET_STATE] = { "inet_sock_set_state", { "set_state_btf", "set_state_raw" } },
+	[TCP_HOOK_ACCEPT4] = { "sys_exit_accept4", { "accept4_exit" }, .optional = true },
+	[TCP_HOOK_ACCEPT] = { "sys_exit_accept", { "accept_exit" }, .optional = true },
+	[TCP_HOOK_RETRANSMIT] = { "tcp_retransmit_skb", { "retransmit_btf", "retransmit_raw" }, .optional = true },
+	[TCP_HOOK_SEND_RESET] = { "tcp_send_reset", { "send_reset_btf", "send_reset_raw" }, .optional = true },
+	[TCP_HOOK_RECEIVE_RESET] = { "tcp_receive_reset", { "receive_reset_btf", "receive_reset_raw" }, .optional = true },
+	[TCP_HOOK_PROBE] = { "tcp_probe", { "probe_btf", "probe_raw" }, .optional = true },
 };
+_Static_assert(PIN_LEN(tcp_hooks) == TCP_HOOK_NR, "tcp: a hook without a table entry");
 
 static const struct pin_setting tcp_settings[] = {
 	{ "remote_entries", "remote endpoints kept (LRU; evictions are counted)",

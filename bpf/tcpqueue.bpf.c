@@ -47,12 +47,12 @@ static __always_inline int record(struct sock *sk)
 	return 0;
 }
 
-BPFPIN_HOOK(tcp_probe, probe, 0,
+BPFPIN_HOOK(tcp_probe, probe, TCPQUEUE_HOOK_PROBE,
 	    struct sock *sk COMMA const struct sk_buff *skb, record(sk))
 
-BPFPIN_HOOK(sock_send_length, send, 1,
+BPFPIN_HOOK(sock_send_length, send, TCPQUEUE_HOOK_SEND,
 	    struct sock *sk COMMA int ret COMMA int flags, record(sk))
 
 /* after data is queued: tcp_probe runs before its segment's data is */
-BPFPIN_HOOK(sk_data_ready, ready, 2, const struct sock *sk,
+BPFPIN_HOOK(sk_data_ready, ready, TCPQUEUE_HOOK_READY, const struct sock *sk,
 	    record((struct sock *)sk))

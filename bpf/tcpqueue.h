@@ -20,6 +20,18 @@ struct tcpqueue_stats {
 	__u64 sndbuf;
 };
 
+/*
+ * A hook's index in tcpqueue_hooks[], which is also the slot in `handoff`
+ * its programs pass to bpfpin_active(): one name for both.
+ */
+enum tcpqueue_hook {
+	TCPQUEUE_HOOK_PROBE,
+	TCPQUEUE_HOOK_SEND,
+	TCPQUEUE_HOOK_READY,
+	TCPQUEUE_HOOK_NR
+};
+_Static_assert(TCPQUEUE_HOOK_NR <= BPFPIN_MAX_HOOKS, "tcpqueue: more hooks than handoff slots");
+
 #ifndef __bpf__
 #include "desc.h"
 
@@ -46,10 +58,11 @@ static const struct pin_map_desc tcpqueue_maps[] = {
  * queued), ACKs drain the send queue; sk_data_ready sees the receive queue
  * once data is in; sock_send_length adds each send. */
 static const struct pin_hook tcpqueue_hooks[] = {
-	{ "tcp_probe", { "probe_btf", "probe_raw" } },
-	{ "sock_send_length", { "send_btf", "send_raw" }, .optional = true },
-	{ "sk_data_ready", { "ready_btf", "ready_raw" }, .optional = true },
+	[TCPQUEUE_HOOK_PROBE] = { "tcp_probe", { "probe_btf", "probe_raw" } },
+	[TCPQUEUE_HOOK_SEND] = { "sock_send_length", { "send_btf", "send_raw" }, .optional = true },
+	[TCPQUEUE_HOOK_READY] = { "sk_data_ready", { "ready_btf", "ready_raw" }, .optional = true },
 };
+_Static_assert(PIN_LEN(tcpqueue_hooks) == TCPQUEUE_HOOK_NR, "tcpqueue: a hook without a table entry");
 
 static const struct pin_module_desc tcpqueue_module = {
 	.name = "tcpqueue",

@@ -36,7 +36,7 @@ static __always_inline void count(struct __sk_buff *skb, bool egress)
 SEC("cgroup_skb/egress")
 int udp_egress(struct __sk_buff *skb)
 {
-	if (bpfpin_active(0))
+	if (bpfpin_active(UDP_HOOK_EGRESS))
 		count(skb, true);
 	return 1;
 }
@@ -44,7 +44,7 @@ int udp_egress(struct __sk_buff *skb)
 SEC("cgroup_skb/ingress")
 int udp_ingress(struct __sk_buff *skb)
 {
-	if (bpfpin_active(1))
+	if (bpfpin_active(UDP_HOOK_INGRESS))
 		count(skb, false);
 	return 1;
 }
@@ -61,5 +61,5 @@ static __always_inline int on_drop(struct sock *sk)
 	return 0;
 }
 
-BPFPIN_HOOK(udp_fail_queue_rcv_skb, drop, 2,
+BPFPIN_HOOK(udp_fail_queue_rcv_skb, drop, UDP_HOOK_DROP,
 	    int rc COMMA struct sock *sk COMMA struct sk_buff *skb, on_drop(sk))

@@ -25,6 +25,18 @@ struct udp_stats {
 	__u64 receive_drops;	/* receive queue full (udp_fail_queue_rcv_skb) */
 };
 
+/*
+ * A hook's index in udp_hooks[], which is also the slot in `handoff`
+ * its programs pass to bpfpin_active(): one name for both.
+ */
+enum udp_hook {
+	UDP_HOOK_EGRESS,
+	UDP_HOOK_INGRESS,
+	UDP_HOOK_DROP,
+	UDP_HOOK_NR
+};
+_Static_assert(UDP_HOOK_NR <= BPFPIN_MAX_HOOKS, "udp: more hooks than handoff slots");
+
 #ifndef __bpf__
 #include "desc.h"
 
@@ -56,10 +68,11 @@ static const struct pin_map_desc udp_maps[] = {
  * destination for sendto); the tracepoint counts receive queue drops.
  */
 static const struct pin_hook udp_hooks[] = {
-	{ "cgroup_skb_egress", { "udp_egress" } },
-	{ "cgroup_skb_ingress", { "udp_ingress" } },
-	{ "udp_fail_queue_rcv_skb", { "drop_btf", "drop_raw" }, .optional = true },
+	[UDP_HOOK_EGRESS] = { "cgroup_skb_egress", { "udp_egress" } },
+	[UDP_HOOK_INGRESS] = { "cgroup_skb_ingress", { "udp_ingress" } },
+	[UDP_HOOK_DROP] = { "udp_fail_queue_rcv_skb", { "drop_btf", "drop_raw" }, .optional = true },
 };
+_Static_assert(PIN_LEN(udp_hooks) == UDP_HOOK_NR, "udp: a hook without a table entry");
 
 static const struct pin_module_desc udp_module = {
 	.name = "udp",

@@ -107,17 +107,45 @@ pinned_link_ids() {
 	done | sort -n | tr '\n' ' '
 }
 
-# Links attached on the whole machine, less $2, become $1 within 2 s. The
-# kernel frees an unpinned link from a workqueue, so a count taken right
-# after a down or reload can still include links on their way out.
+# Note the ids of the maps pinned under $BPFPIN_ROOT now (staging included),
+# adding to those noted before in this file. A program that uses one is
+# ours whatever its generation: a reload keeps the maps, and the maps of a
+# --reset or of a killed loader were noted while they were pinned.
+note_our_maps() {
+	local f="$BATS_FILE_TMPDIR/our_maps" p
+	for p in "$BPFPIN_ROOT"/*/maps/*; do
+		[ -e "$p" ] && bpftool map show pinned "$p" -j | jq .id
+	done >> "$f"
+	sort -un -o "$f" "$f"
+}
+
+# The ids of the links attached on the machine whose program uses a map
+# noted by note_our_maps, sorted: what other BPF users attach is not ours.
+our_link_ids() {
+	jq -rn --slurpfile maps "$BATS_FILE_TMPDIR/our_maps" \
+		--slurpfile progs <(bpftool prog show -j) \
+		--slurpfile links <(bpftool link show -j) '
+		[$progs[0][] | select(any(.map_ids[]?; IN($maps[]))) | .id] as $ours |
+		$links[0][] | select(.prog_id | IN($ours[])) | .id' |
+		sort -n | tr '\n' ' '
+}
+
+# Our links attached in the kernel become, within 2 s, exactly the links
+# pinned for module $1, and there are $2 of them: no link of an older
+# generation, of a down module or of a killed loader is left, and none is
+# pinned without being ours. The kernel frees an unpinned link from a
+# workqueue, so a list taken right after a down or reload can still hold
+# links on their way out.
 links_settle() {
-	local want=$1 base=$2 n i
+	local want=$2 ours pinned i
+	note_our_maps
 	for i in $(seq 40); do
-		n=$(($(bpftool link show -j | jq length) - base))
-		[ "$n" -eq "$want" ] && return 0
+		ours=$(our_link_ids)
+		pinned=$(pinned_link_ids "$1")
+		[ "$ours" = "$pinned" ] && [ "$(wc -w <<< "$ours")" -eq "$want" ] && return 0
 		sleep 0.05
 	done
-	echo "links attached: $n, want $want" >&2
+	echo "links attached: $(echo ${ours:-none}); pinned for $1: $(echo ${pinned:-none}); want $want" >&2
 	return 1
 }
 

@@ -6,8 +6,6 @@ load helpers
 
 setup_file() {
 	bpfpin_setup_file
-	# links that are not ours: whatever the machine already has attached
-	echo "$(bpftool link show -j | jq length)" > "$BATS_FILE_TMPDIR/links_before"
 }
 
 teardown_file() {
@@ -17,6 +15,7 @@ teardown_file() {
 setup() {
 	require_module proc
 	bpfpin-load up proc >/dev/null
+	note_our_maps
 }
 
 teardown() {
@@ -28,12 +27,13 @@ module_row() {
 	bpfpin-ls --format json 2>/dev/null | jq -c 'select(.type == "module" and .module == "proc")'
 }
 
-# the module is whole and counts: ok, 5 of 5 attached, 5 links, nothing staged
+# the module is whole and counts: ok, 5 of 5 attached, its 5 pinned links are
+# the only links of ours attached, nothing staged
 assert_healthy() {
 	row=$(module_row)
 	[ "$(jq -r .health <<< "$row")" = ok ]
 	[ "$(jq -r .attached <<< "$row")" = 5 ]
-	links_settle 5 "$(cat "$BATS_FILE_TMPDIR/links_before")"
+	links_settle proc 5
 	[ "$(ls -A "$BPFPIN_ROOT")" = proc ]
 	new_cgroup "healthy$RANDOM"
 	in_cgroup "$CG" sh -c '/bin/true; /bin/true; /bin/true; exit 0'
@@ -142,6 +142,7 @@ assert_healthy() {
 		bpfpin-load down >/dev/null
 		run env BPFPIN_FAULT=$step bpfpin-load up proc
 		[ "$status" -eq 137 ]
+		note_our_maps
 		# killed before the rename: the module is not there for readers
 		run bpfpin-stat proc
 		[ "$status" -eq 3 ]
@@ -153,6 +154,7 @@ assert_healthy() {
 	for step in down-renamed down-unlinked; do
 		run env BPFPIN_FAULT=$step bpfpin-load down proc
 		[ "$status" -eq 137 ]
+		note_our_maps
 		run bpfpin-stat proc
 		[ "$status" -eq 3 ]
 		run bpfpin-load up proc
@@ -163,6 +165,7 @@ assert_healthy() {
 		gen=$(module_row | jq .generation)
 		run env BPFPIN_FAULT=$step bpfpin-load reload proc
 		[ "$status" -eq 137 ]
+		note_our_maps
 		# readers meanwhile: a consistent read
 		run bpfpin-stat proc --format json
 		[ "$status" -eq 0 ]

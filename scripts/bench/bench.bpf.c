@@ -45,4 +45,4 @@ static __always_inline int on_enter(long id)
 	return 0;
 }
 
-BPFPIN_HOOK(sys_enter, enter, 0, struct pt_regs *regs COMMA long id, on_enter(id))
+BPFPIN_HOOK(sys_enter, enter, BENCH_HOOK_ENTER, struct pt_regs *regs COMMA long id, on_enter(id))

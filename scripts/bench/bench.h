@@ -33,6 +33,16 @@ struct bench_event {
 	__u64 arg;
 };
 
+/*
+ * A hook's index in bench_hooks[], which is also the slot in `handoff`
+ * its programs pass to bpfpin_active(): one name for both.
+ */
+enum bench_hook {
+	BENCH_HOOK_ENTER,
+	BENCH_HOOK_NR
+};
+_Static_assert(BENCH_HOOK_NR <= BPFPIN_MAX_HOOKS, "bench: more hooks than handoff slots");
+
 #ifndef __bpf__
 #include "desc.h"
 
@@ -73,8 +83,9 @@ static const struct pin_event_desc bench_events[] = {
 };
 
 static const struct pin_hook bench_hooks[] = {
-	{ "sys_enter", { "enter_btf", "enter_raw" } },
+	[BENCH_HOOK_ENTER] = { "sys_enter", { "enter_btf", "enter_raw" } },
 };
+_Static_assert(PIN_LEN(bench_hooks) == BENCH_HOOK_NR, "bench: a hook without a table entry");
 
 static const struct pin_module_desc bench_module = {
 	.name = "bench",
