@@ -74,6 +74,16 @@ int pin_obj_get(const char *path, int flags, char *why, size_t size)
 		return -EPROTO;
 	}
 	fd = bpf_obj_get_opts(path, &opts);
+	if (fd < 0 && errno == EINVAL && opts.file_flags) {
+		/* a link takes no read-only flag: open it to say what it is */
+		opts.file_flags = 0;
+		fd = bpf_obj_get_opts(path, &opts);
+		if (fd >= 0 && !strcmp(pin_obj_kind(fd), "map")) {
+			close(fd);
+			fd = -1;
+			errno = EINVAL;
+		}
+	}
 	if (fd < 0) {
 		err = -errno;
 		snprintf(why, size, "%s", strerror(-err));

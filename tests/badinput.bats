@@ -15,6 +15,14 @@ teardown_file() {
 
 setup() {
 	require_module proc
+	[ -d "$BPFPIN_ROOT/proc" ] || bpfpin-load up proc >/dev/null
+}
+
+# A clean proc again after a test planted something in its tree; rm -rf is
+# what a person would do with a tree bpfpin-load refuses to touch.
+fresh_proc() {
+	rm -rf "$BPFPIN_ROOT/proc"
+	bpfpin-load up proc >/dev/null
 }
 
 # what is pinned: the tree, and the ids of the objects behind it
@@ -109,4 +117,94 @@ expect() {
 	expect 4 "Permission denied (readers need group 'bpfpin'" setpriv --reuid 65534 --regid 65534 --clear-groups bpfpin-events proc
 	expect 4 "up: loading BPF programs needs root" setpriv --reuid 65534 --regid 65534 --clear-groups bpfpin-load up proc
 	expect 4 "reload: loading BPF programs needs root" setpriv --reuid 65534 --regid 65534 --clear-groups bpfpin-load reload proc
+}
+
+@test "bad input: what stands at a map pin is checked: symlink, directory, program, link, map of another shape or name (exit 5, one line naming the pin)" {
+	maps="$BPFPIN_ROOT/proc/maps"
+	mv "$maps/stats_a" "$maps/stats_x"
+	ln -s "$maps/stats_b" "$maps/stats_a"
+	expect 5 "pin '$maps/stats_a': a symbolic link, not a pin" bpfpin-stat proc
+	expect 5 "'$maps/stats_a' is a symbolic link" bpfpin-load reload proc
+	expect 5 "'$maps/stats_a' is a symbolic link" bpfpin-load down proc
+	rm "$maps/stats_a"
+	mkdir "$maps/stats_a"
+	expect 5 "pin '$maps/stats_a': a directory, not a pin" bpfpin-stat proc
+	expect 5 "'$maps/stats_a' is not a file, not a pin" bpfpin-load reload proc
+	rmdir "$maps/stats_a"
+	bpftool map create "$maps/stats_a" type hash key 4 value 8 entries 4 name stats_a
+	expect 5 "map '$maps/stats_a': type hash, expected percpu_hash" bpfpin-stat proc
+	expect 5 "map '$maps/stats_a': type hash, expected percpu_hash" bpfpin-load reload proc
+	run bpfpin-ls --format json
+	[ "$status" -eq 0 ]
+	has_record '.type == "module" and .module == "proc" and .health == "broken" and (.detail | test("stats_a"))' <<< "$output"
+	rm "$maps/stats_a"
+	# the right shape, but another map's name, or another map behind it
+	bpftool map create "$maps/stats_a" type percpu_hash key 24 value 48 entries 16384 name other flags 1
+	expect 5 "named 'other', expected 'stats_a'" bpfpin-stat proc
+	expect 5 "named 'other', expected 'stats_a'" bpfpin-load reload proc
+	rm "$maps/stats_a"
+	mv "$maps/stats_x" "$maps/stats_a"
+	mv "$maps/events" "$maps/events_x"
+	bpftool map create "$maps/events" type hash key 4 value 8 entries 4 name events
+	expect 5 "map '$maps/events': type hash, expected ringbuf" bpfpin-events proc
+	expect 5 "map '$maps/events': type hash, expected ringbuf" bpfpin-load reload proc
+	expect 5 "map '$maps/events': type hash, expected ringbuf" bpfpin-load up proc
+	rm "$maps/events"
+	mv "$maps/events_x" "$maps/events"
+	mv "$maps/stats_slot" "$maps/slot_x"
+	bpftool map create "$maps/stats_slot" type array key 4 value 4 entries 1 name stats_slot
+	expect 5 "map '$maps/stats_slot': type array, expected array_of_maps" bpfpin-stat proc
+	expect 5 "map '$maps/stats_slot': type array, expected array_of_maps" bpfpin-load reload proc
+	rm "$maps/stats_slot"
+	mv "$maps/slot_x" "$maps/stats_slot"
+	# a program or a link where a map should be
+	mv "$maps/meta" "$maps/meta_x"
+	bpftool prog pin pinned "$BPFPIN_ROOT/proc/progs/exec_btf" "$maps/meta"
+	expect 5 "map '$maps/meta': a BPF program, not a map" bpfpin-stat proc
+	expect 5 "map '$maps/meta': a BPF program, not a map" bpfpin-events proc
+	expect 5 "a BPF program, not a map" bpfpin-load down proc
+	rm "$maps/meta"
+	bpftool link pin pinned "$BPFPIN_ROOT/proc/links/exec_btf" "$maps/meta" 2>/dev/null ||
+		ln "$BPFPIN_ROOT/proc/links/exec_btf" "$maps/meta"
+	expect 5 "map '$maps/meta': a BPF link, not a map" bpfpin-stat proc
+	expect 5 "map '$maps/meta': a BPF link, not a map" bpfpin-events proc
+	rm "$maps/meta"
+	mv "$maps/meta_x" "$maps/meta"
+	run bpfpin-stat proc
+	[ "$status" -eq 0 ]
+}
+
+@test "bad input: a module path that is a map pin, or a symlink, is not a module (exit 5)" {
+	bpftool map create "$BPFPIN_ROOT/tcp" type array key 4 value 8 entries 1 name tcp
+	expect 5 "module 'tcp': '$BPFPIN_ROOT/tcp' is not a directory, not a bpfpin module" bpfpin-stat tcp
+	expect 5 "'$BPFPIN_ROOT/tcp' is not a directory" bpfpin-load up tcp
+	expect 5 "'$BPFPIN_ROOT/tcp' is not a directory" bpfpin-load down tcp
+	rm "$BPFPIN_ROOT/tcp"
+	ln -s "$BPFPIN_ROOT/proc" "$BPFPIN_ROOT/tcp"
+	expect 5 "module 'tcp': '$BPFPIN_ROOT/tcp' is a symbolic link, not a bpfpin module" bpfpin-stat tcp
+	expect 5 "'$BPFPIN_ROOT/tcp' is a symbolic link" bpfpin-load down tcp
+	rm "$BPFPIN_ROOT/tcp"
+}
+
+@test "bad input: pin roots that are empty or too long (exit 2)" {
+	long=/$(printf 'a%.0s' $(seq 4000))
+	expect 2 "--pin-root '': expected a directory" bpfpin-stat --pin-root ''
+	expect 2 "--pin-root '': expected a directory" bpfpin-load up proc --pin-root ''
+	expect 2 "path too long" bpfpin-stat --pin-root "$long"
+	expect 2 "path too long" bpfpin-load up proc --pin-root "$long"
+	expect 2 "path too long" env BPFPIN_ROOT="$long" bpfpin-ls
+}
+
+@test "bad input: what a group member and a non-member are told (exit 4, one line saying what is needed)" {
+	ensure_bpfpin_group
+	make_user "bpfpin-m$$" bpfpin
+	make_user "bpfpin-n$$"
+	chmod 755 "$BPFFS"
+	fresh_proc
+	expect 4 "down: unpinning BPF programs needs root" as_user "bpfpin-m$$" bpfpin-load down proc
+	expect 4 "Permission denied (readers need group 'bpfpin' or root)" as_user "bpfpin-n$$" bpfpin-stat
+	expect 4 "Permission denied (readers need group 'bpfpin' or root)" as_user "bpfpin-n$$" bpfpin-stat proc
+	run as_user "bpfpin-m$$" bpfpin-stat proc --format json
+	[ "$status" -eq 0 ]
+	bpfpin-load down proc >/dev/null
 }
