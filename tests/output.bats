@@ -28,11 +28,12 @@ valid_utf8() {
 	iconv -f UTF-8 -t UTF-8 "$1" >/dev/null
 }
 
-# comm_shows COMM JSON TEXT CELL: a process in a fresh cgroup sets its comm
-# to the bytes COMM (prctl) and exits. In JSON the comm is the string
-# literal JSON, in a text event the field TEXT, in a table the cell CELL.
+# comm_shows COMM JSON PROM TEXT CELL: a process in a fresh cgroup sets its
+# comm to the bytes COMM (prctl) and exits. In JSON the comm is the string
+# literal JSON, in Prometheus the label value PROM, in a text event the
+# field TEXT, in a table the cell CELL.
 comm_shows() {
-	local comm=$1 json=$2 text=$3 cell=$4 t=$BATS_TEST_TMPDIR rows line
+	local comm=$1 json=$2 prom=$3 text=$4 cell=$5 t=$BATS_TEST_TMPDIR rows line
 	new_cgroup comm
 	in_cgroup "$CG" "$BUILD/tests/set-comm" "$comm"
 
@@ -53,6 +54,7 @@ comm_shows() {
 	run promtool check metrics < "$t/stat.prom"
 	[ "$status" -eq 0 ]
 	[ -z "$output" ]
+	grep -qxF "bpfpin_proc_exits_total{cgroup=\"$CG_REL\",container=\"\",comm=\"$prom\"} 1" "$t/stat.prom"
 
 	# table: one line per row of the cgroup, the new comm's among them
 	bpfpin-stat proc > "$t/stat.txt"
@@ -86,25 +88,25 @@ comm_shows() {
 }
 
 @test "output: a comm with a double quote" {
-	comm_shows 'q"uote' '"q\"uote"' '"q\"uote"' 'q"uote'
+	comm_shows 'q"uote' '"q\"uote"' 'q\"uote' '"q\"uote"' 'q"uote'
 }
 
 @test "output: a comm with a backslash" {
-	comm_shows 'back\slash' '"back\\slash"' '"back\\slash"' 'back\slash'
+	comm_shows 'back\slash' '"back\\slash"' 'back\\slash' '"back\\slash"' 'back\slash'
 }
 
 @test "output: a comm with a newline" {
-	comm_shows $'new\nline' '"new\nline"' 'new?line' 'new?line'
+	comm_shows $'new\nline' '"new\nline"' 'new\nline' 'new?line' 'new?line'
 }
 
 @test "output: a comm with an ANSI escape" {
-	comm_shows $'\e[31mred' '"\u001b[31mred"' '?[31mred' '?[31mred'
+	comm_shows $'\e[31mred' '"\u001b[31mred"' "$FFFD[31mred" '?[31mred' '?[31mred'
 }
 
 @test "output: a comm of invalid UTF-8 gets U+FFFD per bad byte" {
-	comm_shows $'\xff\xfe\xc3(' '"\ufffd\ufffd\ufffd("' "$FFFD$FFFD$FFFD(" "$FFFD$FFFD$FFFD("
+	comm_shows $'\xff\xfe\xc3(' '"\ufffd\ufffd\ufffd("' "$FFFD$FFFD$FFFD(" "$FFFD$FFFD$FFFD(" "$FFFD$FFFD$FFFD("
 }
 
 @test "output: a comm of valid multi-byte UTF-8 is kept" {
-	comm_shows 'café 日本' '"café 日本"' '"café 日本"' 'café 日本'
+	comm_shows 'café 日本' '"café 日本"' 'café 日本' '"café 日本"' 'café 日本'
 }
