@@ -250,6 +250,12 @@ static bool is_control(unsigned int cp)
 	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
 }
 
+/* printable ASCII that neither JSON nor Prometheus escapes */
+static inline bool is_plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 /* JSON strings: escaped, control characters as \u00XX, U+FFFD for bad bytes */
 static void json_string(struct line *l, const char *s)
 {
@@ -261,7 +267,7 @@ static void json_string(struct line *l, const char *s)
 	line_putc(l, '"');
 	while (*p) {
 		/* the common case: a run that needs no escaping, in one copy */
-		for (run = p; *p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\'; p++)
+		for (run = p; is_plain(*p); p++)
 			;
 		if (p > run)
 			line_put(l, run, p - run);
@@ -602,8 +608,10 @@ static int table_end(struct pin_writer *w)
 			pad(w->out, gap);
 		for (j = 0; n[j]; j++)
 			fputc(toupper((unsigned char)n[j]), w->out);
-		if (i != last)
-			pad(w->out, (w->cols[i].type == PIN_COL_STR ? gap : 0) + 2);
+		if (i != last && w->cols[i].type == PIN_COL_STR)
+			pad(w->out, gap + 2);
+		else if (i != last)
+			pad(w->out, 2);
 	}
 	fputc('\n', w->out);
 	for (r = 0; r < w->nrows; r++) {
@@ -656,7 +664,7 @@ static void prom_label_value(FILE *f, const char *s)
 	int n;
 
 	while (*p) {
-		for (run = p; *p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\'; p++)
+		for (run = p; is_plain(*p); p++)
 			;
 		if (p > run)
 			fwrite(run, 1, p - run, f);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* set-comm: set our own comm to the bytes of NAME with prctl(PR_SET_NAME), then exit; for output tests */
+/* set-comm: set our own comm to the bytes of NAME (prctl PR_SET_NAME) and exit */
 #include <stdio.h>
 #include <sys/prctl.h>
 
