@@ -13,7 +13,7 @@ PIN_OBJS := log paths registry obj percpu cgroup out records tool syscalls dns
 LOADER_OBJS := bpfpin-load registry probe settings root tree stage lifecycle
 UNIT_TESTS := test_out test_cgroup test_percpu test_paths test_dns
 STRESS_TESTS := flush-stress
-TEST_HELPERS := memhog seccomp-deny tcp-fill udp-fill tcp-peer dns-peer
+TEST_HELPERS := memhog seccomp-deny tcp-fill udp-fill tcp-peer dns-peer set-comm
 
 SHELL := /bin/bash
 VERSION := $(shell cat VERSION)

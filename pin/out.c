@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -188,18 +189,85 @@ static void line_u64(struct line *l, __u64 v)
 	line_put(l, p, buf + sizeof(buf) - p);
 }
 
-/* JSON strings: escaped, and invalid UTF-8 (comm is any bytes) replaced. */
+/*
+ * Strings from the kernel are any bytes: a comm is what a process set, a
+ * path or a DNS name what its owner chose. Every format decodes them with
+ * utf8_next() and writes U+FFFD for each byte that starts no well-formed
+ * sequence, so what we print is valid UTF-8 whatever the kernel gave.
+ */
+#define UTF8_REPLACEMENT "\xef\xbf\xbd"
+
+/*
+ * One code point, strictly as RFC 3629 has it: no overlong forms, no
+ * surrogates (U+D800..U+DFFF), nothing above U+10FFFF, no truncated
+ * sequence (a NUL is no continuation byte, so we never read past one).
+ * Return: the length (1..4) of the sequence at @p, its code point in @cp;
+ * 0 when the byte at @p starts no well-formed sequence.
+ */
+static int utf8_next(const unsigned char *p, unsigned int *cp)
+{
+	unsigned int c = p[0], lo = 0x80, hi = 0xbf;
+	int len, i;
+
+	if (c < 0x80) {
+		*cp = c;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		c &= 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		c &= 0x0f;
+		if (p[0] == 0xe0)
+			lo = 0xa0;	/* below: overlong */
+		else if (p[0] == 0xed)
+			hi = 0x9f;	/* above: surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		c &= 0x07;
+		if (p[0] == 0xf0)
+			lo = 0x90;	/* below: overlong */
+		else if (p[0] == 0xf4)
+			hi = 0x8f;	/* above: beyond U+10FFFF */
+	} else {
+		return 0;	/* a continuation byte, C0, C1 or F5..FF */
+	}
+	for (i = 1; i < len; i++) {
+		if (p[i] < lo || p[i] > hi)
+			return 0;
+		c = c << 6 | (p[i] & 0x3f);
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	*cp = c;
+	return len;
+}
+
+/* C0, DEL and C1: what moves a terminal's cursor or changes its state */
+static bool is_control(unsigned int cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+}
+
+/* printable ASCII that neither JSON nor Prometheus escapes */
+static inline bool is_plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
+/* JSON strings: escaped, control characters as \u00XX, U+FFFD for bad bytes */
 static void json_string(struct line *l, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s, *run;
+	unsigned int cp;
 	char esc[8];
+	int n;
 
 	line_putc(l, '"');
 	while (*p) {
-		int len = 0, i;
-
 		/* the common case: a run that needs no escaping, in one copy */
-		for (run = p; *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\'; p++)
+		for (run = p; is_plain(*p); p++)
 			;
 		if (p > run)
 			line_put(l, run, p - run);
@@ -210,27 +278,19 @@ static void json_string(struct line *l, const char *s)
 			line_putc(l, *p++);
 			continue;
 		}
-		if (*p < 0x20) {
-			snprintf(esc, sizeof(esc), "\\u%04x", *p++);
-			line_put(l, esc, 6);
-			continue;
-		}
-		if ((*p & 0xe0) == 0xc0)
-			len = 2;
-		else if ((*p & 0xf0) == 0xe0)
-			len = 3;
-		else if ((*p & 0xf8) == 0xf0)
-			len = 4;
-		for (i = 1; i < len; i++)
-			if ((p[i] & 0xc0) != 0x80)
-				len = 0;
-		if (!len) {
+		n = utf8_next(p, &cp);
+		if (!n) {
 			line_put(l, "\\ufffd", 6);
 			p++;
 			continue;
 		}
-		line_put(l, p, len);
-		p += len;
+		if (is_control(cp)) {
+			snprintf(esc, sizeof(esc), "\\u%04x", cp);
+			line_put(l, esc, 6);
+		} else {
+			line_put(l, p, n);
+		}
+		p += n;
 	}
 	line_putc(l, '"');
 }
@@ -320,8 +380,46 @@ static int json_object(struct pin_writer *w, const struct pin_col *cols,
 	return 0;
 }
 
-static void cell_text(const struct pin_col *c, const struct pin_val *v,
-		      char *buf, size_t size)
+/*
+ * @s as a table cell or text field, on one line: U+FFFD for bad bytes, '?'
+ * for control characters, at most @max code points, cut at a character
+ * boundary to fit @size.
+ * Return: the code points written, the columns a terminal gives them
+ */
+static int text_clean(char *buf, size_t size, const char *s, int max)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = 0;
+	unsigned int cp;
+	int width = 0;
+
+	while (*p && width < max) {
+		const void *src = p;
+		int n = utf8_next(p, &cp);
+		size_t k = n;
+
+		if (!n) {
+			src = UTF8_REPLACEMENT;
+			k = 3;
+			n = 1;
+		} else if (is_control(cp)) {
+			src = "?";
+			k = 1;
+		}
+		if (len + k >= size)
+			break;
+		memcpy(buf + len, src, k);
+		len += k;
+		p += n;
+		width++;
+	}
+	buf[len] = '\0';
+	return width;
+}
+
+/* Return: the width of the cell in code points */
+static int cell_text(const struct pin_col *c, const struct pin_val *v,
+		     char *buf, size_t size)
 {
 	if (v->null || (c->type == PIN_COL_HIST && !v->hist)) {
 		snprintf(buf, size, "-");
@@ -334,18 +432,15 @@ static void cell_text(const struct pin_col *c, const struct pin_val *v,
 				 PIN_V_DURATION, avg, sizeof(avg));
 		snprintf(buf, size, n ? "%llu avg %s" : "0",
 			 (unsigned long long)n, avg);
-	} else if (c->type == PIN_COL_STR && c->view == PIN_V_CONTAINER)
-		snprintf(buf, size, "%.12s", v->str && *v->str ? v->str : "-");
-	else if (c->type == PIN_COL_STR)
-		snprintf(buf, size, "%s", v->str && *v->str ? v->str : "-");
-	else if (c->type == PIN_COL_S64)
+	} else if (c->type == PIN_COL_STR) {
+		return text_clean(buf, size, v->str && *v->str ? v->str : "-",
+				  c->view == PIN_V_CONTAINER ? 12 : INT_MAX);
+	} else if (c->type == PIN_COL_S64) {
 		snprintf(buf, size, "%lld", (long long)v->s);
-	else
+	} else {
 		pin_format_human(v->u, c->view, buf, size);
-	/* one row a line: control characters in names would break it */
-	for (; *buf; buf++)
-		if ((unsigned char)*buf < 0x20)
-			*buf = '?';
+	}
+	return strlen(buf);	/* ours: ASCII */
 }
 
 int pin_writer__begin(struct pin_writer *w, const char *module,
@@ -469,13 +564,23 @@ static void table_hists(struct pin_writer *w)
 	}
 }
 
-static void table_end(struct pin_writer *w)
+static void pad(FILE *f, int n)
 {
-	int widths[w->ncols];
-	char cell[PATH_MAX];
-	size_t r;
-	int i, last = -1;
+	if (n > 0)
+		fprintf(f, "%*s", n, "");
+}
 
+/* Widths in code points, so a cell of multi-byte UTF-8 still aligns. */
+static int table_end(struct pin_writer *w)
+{
+	char cell[PATH_MAX];
+	int *widths;
+	size_t r;
+	int i, len, last = -1;
+
+	widths = calloc(w->ncols ? w->ncols : 1, sizeof(*widths));
+	if (!widths)
+		return -ENOMEM;
 	for (i = 0; i < w->ncols; i++) {
 		widths[i] = strlen(w->cols[i].name);
 		if (!(w->cols[i].flags & PIN_COL_NO_TABLE))
@@ -483,11 +588,8 @@ static void table_end(struct pin_writer *w)
 	}
 	for (r = 0; r < w->nrows; r++)
 		for (i = 0; i < w->ncols; i++) {
-			int len;
-
-			cell_text(&w->cols[i], &w->rows[r * w->ncols + i], cell,
-				  sizeof(cell));
-			len = strlen(cell);
+			len = cell_text(&w->cols[i], &w->rows[r * w->ncols + i],
+					cell, sizeof(cell));
 			if (len > widths[i])
 				widths[i] = len;
 		}
@@ -497,36 +599,40 @@ static void table_end(struct pin_writer *w)
 		fprintf(w->out, "%s\n", w->title);
 	for (i = 0; i < w->ncols; i++) {
 		const char *n = w->cols[i].name;
-		int j, pad;
+		int j, gap;
 
 		if (w->cols[i].flags & PIN_COL_NO_TABLE)
 			continue;
-		pad = widths[i] - (int)strlen(n);
+		gap = widths[i] - (int)strlen(n);
 		if (w->cols[i].type != PIN_COL_STR)
-			fprintf(w->out, "%*s", pad, "");
+			pad(w->out, gap);
 		for (j = 0; n[j]; j++)
 			fputc(toupper((unsigned char)n[j]), w->out);
-		if (i != last)
-			fprintf(w->out, "%*s  ", w->cols[i].type == PIN_COL_STR ? pad : 0, "");
+		if (i != last && w->cols[i].type == PIN_COL_STR)
+			pad(w->out, gap + 2);
+		else if (i != last)
+			pad(w->out, 2);
 	}
 	fputc('\n', w->out);
 	for (r = 0; r < w->nrows; r++) {
 		for (i = 0; i < w->ncols; i++) {
+			bool str = w->cols[i].type == PIN_COL_STR;
+
 			if (w->cols[i].flags & PIN_COL_NO_TABLE)
 				continue;
-			cell_text(&w->cols[i], &w->rows[r * w->ncols + i], cell,
-				  sizeof(cell));
-			if (i == last && w->cols[i].type == PIN_COL_STR)
-				fprintf(w->out, "%s", cell);
-			else if (w->cols[i].type == PIN_COL_STR)
-				fprintf(w->out, "%-*s  ", widths[i], cell);
-			else
-				fprintf(w->out, "%*s%s", widths[i], cell,
-					i == last ? "" : "  ");
+			len = cell_text(&w->cols[i], &w->rows[r * w->ncols + i],
+					cell, sizeof(cell));
+			if (!str)
+				pad(w->out, widths[i] - len);
+			fputs(cell, w->out);
+			if (i != last)
+				pad(w->out, (str ? widths[i] - len : 0) + 2);
 		}
 		fputc('\n', w->out);
 	}
+	free(widths);
 	table_hists(w);
+	return 0;
 }
 
 /* Prometheus: bpfpin_<module>_<name>[_<unit>][_total] */
@@ -546,15 +652,36 @@ static void prom_name(const struct pin_writer *w, const struct pin_col *c,
 		 "_total" : "");
 }
 
+/*
+ * The text format's escapes for \, " and newline; U+FFFD for bad bytes and
+ * other control characters (promtool refuses invalid UTF-8, and a label
+ * is no place for a terminal's escape sequences).
+ */
 static void prom_label_value(FILE *f, const char *s)
 {
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
+	const unsigned char *p = (const unsigned char *)s, *run;
+	unsigned int cp;
+	int n;
+
+	while (*p) {
+		for (run = p; is_plain(*p); p++)
+			;
+		if (p > run)
+			fwrite(run, 1, p - run, f);
+		if (!*p)
+			break;
+		n = utf8_next(p, &cp);
+		if (*p == '"' || *p == '\\') {
 			fputc('\\', f);
-		if (*s == '\n')
+			fputc(*p, f);
+		} else if (*p == '\n') {
 			fputs("\\n", f);
-		else
-			fputc(*s, f);
+		} else if (!n || is_control(cp)) {
+			fputs(UTF8_REPLACEMENT, f);
+		} else {
+			fwrite(p, 1, n, f);
+		}
+		p += n ? n : 1;
 	}
 }
 
@@ -669,25 +796,42 @@ static void prom_end(struct pin_writer *w)
 
 int pin_writer__end(struct pin_writer *w)
 {
+	int err = 0;
+
 	if (w->fmt == PIN_FMT_TABLE)
-		table_end(w);
+		err = table_end(w);
 	else if (w->fmt == PIN_FMT_PROM)
 		prom_end(w);
 	free_rows(w);
+	if (err)
+		return err;
 	if (fflush(w->out) || ferror(w->out))
 		return -errno ? -errno : -EIO;
 	return 0;
 }
 
+/*
+ * A field of a text record: cleaned as a table cell, then quoted when it
+ * holds what separates fields (space, =) or quotes (", \), with " and \
+ * escaped inside the quotes. Control characters (tab) are '?' by then.
+ */
 static void text_value(FILE *f, const struct pin_col *c, const struct pin_val *v)
 {
 	char cell[PATH_MAX];
+	const char *p;
 
 	cell_text(c, v, cell, sizeof(cell));
-	if (c->type == PIN_COL_STR && strpbrk(cell, " \t\"="))
-		fprintf(f, "\"%s\"", cell);
-	else
+	if (c->type != PIN_COL_STR || !strpbrk(cell, " \"=\\")) {
 		fputs(cell, f);
+		return;
+	}
+	fputc('"', f);
+	for (p = cell; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fputc('\\', f);
+		fputc(*p, f);
+	}
+	fputc('"', f);
 }
 
 int pin_writer__record(struct pin_writer *w, const struct pin_col *cols,
@@ -719,17 +863,92 @@ int pin_writer__flush(struct pin_writer *w)
 	return 0;
 }
 
+static const char *file_kind(mode_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFDIR: return "a directory";
+	case S_IFCHR: return "a character device";
+	case S_IFBLK: return "a block device";
+	case S_IFIFO: return "a named pipe";
+	case S_IFSOCK: return "a socket";
+	default: return "an unknown kind of file";
+	}
+}
+
+/*
+ * The rename that puts the file in place replaces whatever has the name:
+ * a device (/dev/full as root), a symbolic link rather than its target.
+ */
+int pin_output_check(const char *path, char *why, size_t size)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	size_t len = strlen(path);
+	const char *d;
+	int err;
+
+	if (!len) {
+		snprintf(why, size, "empty file name");
+		return -EINVAL;
+	}
+	if (!lstat(path, &st)) {
+		if (S_ISREG(st.st_mode))
+			return 0;
+		if (S_ISLNK(st.st_mode))
+			snprintf(why, size, "is a symbolic link (give the file it points to)");
+		else
+			snprintf(why, size, "not a regular file (%s)",
+				 file_kind(st.st_mode));
+		return -EINVAL;
+	}
+	if (errno != ENOENT && errno != ENOTDIR) {
+		err = -errno;
+		snprintf(why, size, "%s", strerror(errno));
+		return err;
+	}
+	if (path[len - 1] == '/') {
+		snprintf(why, size, "a directory name, not a file name");
+		return -EINVAL;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	d = dirname(dir);
+	if (stat(d, &st)) {
+		err = -errno;
+		snprintf(why, size, "directory '%s': %s", d, strerror(errno));
+		return err;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, size, "directory '%s': %s", d, strerror(ENOTDIR));
+		return -ENOTDIR;
+	}
+	return 0;
+}
+
+/* Checked again: an interval reader opens the path again each round. */
+static int output_still_ok(const char *path)
+{
+	char why[PATH_MAX + 64];
+
+	if (!pin_output_check(path, why, sizeof(why)))
+		return 0;
+	pin_warn("output '%s': %s", path, why);
+	return -EINVAL;
+}
+
 int pin_output_open(struct pin_output *o, const char *path)
 {
 	char dir[PATH_MAX];
 	int fd;
 
 	memset(o, 0, sizeof(*o));
+	if (output_still_ok(path))
+		return -EINVAL;
 	snprintf(o->path, sizeof(o->path), "%s", path);
 	snprintf(dir, sizeof(dir), "%s", path);
 	if (pin_path(o->tmp, sizeof(o->tmp), "%s/.%s.XXXXXX", dirname(dir),
 		     basename(o->path)))
 		return -ENAMETOOLONG;
+	/* mode 0600 until it is complete; pin_output_commit makes it 0644 */
 	fd = mkstemp(o->tmp);
 	if (fd < 0) {
 		int err = -errno;
@@ -756,6 +975,10 @@ int pin_output_commit(struct pin_output *o)
 	if (fclose(o->f) && !err)
 		err = -errno;
 	o->f = NULL;
+	if (!err && output_still_ok(o->path)) {
+		unlink(o->tmp);
+		return -EINVAL;
+	}
 	if (!err && rename(o->tmp, o->path))
 		err = -errno;
 	if (err) {

@@ -416,6 +416,18 @@ struct pin_output {
 	char tmp[PATH_MAX];
 };
 
+/**
+ * pin_output_check() - can @path take an output file: it is a regular file,
+ * or missing in an existing directory. Not a device, directory or symbolic
+ * link, which the rename would replace. Prints nothing.
+ * Return: 0; -EINVAL (not a regular file, empty), or the errno of the
+ * directory's lookup, with the reason in @why
+ */
+int pin_output_check(const char *path, char *why, size_t size);
+/**
+ * pin_output_open() - a temporary file (mode 0600) beside @path
+ * Return: 0; -EINVAL when pin_output_check() refuses @path (after a message)
+ */
 int pin_output_open(struct pin_output *o, const char *path);
 /** pin_output_commit() - flush, sync and rename into place; closes */
 int pin_output_commit(struct pin_output *o);

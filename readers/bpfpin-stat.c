@@ -152,6 +152,7 @@ int main(int argc, char **argv)
 	struct opts o = defaults;
 	enum pin_format fmt;
 	const char *root;
+	char why[256];
 	long top;
 	int c, err;
 
@@ -189,6 +190,8 @@ int main(int argc, char **argv)
 			return pin_exit_code(pin_option_error(argv, optstring));
 		}
 	}
+	if (o.output && pin_output_check(o.output, why, sizeof(why)))
+		return pin_usage_error("--output '%s': %s", o.output, why);
 	pin_tool_log_init(PROG, o.verbose);
 	if (pin_format_parse(o.format, &fmt))
 		return pin_exit_code(pin_usage_error("--format '%s': expected table, json or prom", o.format));

@@ -207,4 +207,44 @@ expect() {
 	run as_user "bpfpin-m$$" bpfpin-stat proc --format json
 	[ "$status" -eq 0 ]
 	bpfpin-load down proc >/dev/null
+
+@test "bad input: --output that is not a regular file (exit 2)" {
+	local dir=$BATS_TEST_TMPDIR
+	echo keep > "$dir/target"
+	ln -s "$dir/target" "$dir/link"
+	mkfifo "$dir/fifo"
+	expect 2 "--output '/dev/full': not a regular file (a character device)" bpfpin-stat proc --format prom --output /dev/full
+	[ -c /dev/full ]
+	# a flush would drain the maps: refused before anything is read
+	expect 2 "--output '/dev/full': not a regular file (a character device)" bpfpin-stat proc --flush --output /dev/full
+	[ -c /dev/full ]
+	expect 2 "--output '': empty file name" bpfpin-stat proc --output ''
+	expect 2 "--output '$dir': not a regular file (a directory)" bpfpin-stat proc --output "$dir"
+	expect 2 "--output '$dir/fifo': not a regular file (a named pipe)" bpfpin-stat proc --output "$dir/fifo"
+	[ -p "$dir/fifo" ]
+	expect 2 "--output '$dir/link': is a symbolic link (give the file it points to)" bpfpin-stat proc --output "$dir/link"
+	[ -L "$dir/link" ]
+	[ "$(cat "$dir/target")" = keep ]
+	expect 2 "--output '/nonexistent/x': directory '/nonexistent': No such file or directory" bpfpin-stat proc --output /nonexistent/x
+	expect 2 "--output '$dir/target/x': directory '$dir/target': Not a directory" bpfpin-stat proc --output "$dir/target/x"
+	[ ! -e /nonexistent ]
+	# no temporary file left behind
+	[ "$(ls -A "$dir" | tr '\n' ' ')" = "fifo link target " ]
+}
+
+@test "bad input: --output of a regular file, or a new one, is written whole (mode 0644)" {
+	local out=$BATS_TEST_TMPDIR/bpfpin.prom
+	echo old > "$out"
+	run bpfpin-stat proc --format prom --output "$out"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ -f "$out" ] && [ ! -L "$out" ]
+	grep -q '^# TYPE bpfpin_proc_execs_total counter$' "$out"
+	[ "$(grep -c '^old$' "$out")" -eq 0 ]
+	[ "$(stat -c %a "$out")" = 644 ]
+	rm "$out"
+	run bpfpin-stat proc --format json --output "$out"
+	[ "$status" -eq 0 ]
+	has_record '.type == "stats" and .module == "proc"' < "$out"
+	[ "$(ls -A "$BATS_TEST_TMPDIR")" = bpfpin.prom ]
 }

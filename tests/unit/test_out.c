@@ -112,6 +112,162 @@ static void test_hist(void)
 	       "table histogram: count and mean in the row, bars below");
 }
 
+/*
+ * Strings from the kernel in every format: comm, paths and names are any
+ * bytes. Each case: the input, then the value as JSON, as a Prometheus label
+ * value, as a table cell and as a field of a text record.
+ */
+#define FFFD "\xef\xbf\xbd"
+static const struct {
+	const char *in, *json, *prom, *cell, *text;
+} strs[] = {
+	{ "a\"b c", "\"a\\\"b c\"", "a\\\"b c", "a\"b c", "\"a\\\"b c\"" },
+	{ "a\\b", "\"a\\\\b\"", "a\\\\b", "a\\b", "\"a\\\\b\"" },
+	{ "k=v", "\"k=v\"", "k=v", "k=v", "\"k=v\"" },
+	{ "a\nb", "\"a\\u000ab\"", "a\\nb", "a?b", "a?b" },
+	{ "a\tb", "\"a\\u0009b\"", "a" FFFD "b", "a?b", "a?b" },
+	{ "\x1b[31mred", "\"\\u001b[31mred\"", FFFD "[31mred", "?[31mred", "?[31mred" },
+	{ "a\x7f" "b", "\"a\\u007fb\"", "a" FFFD "b", "a?b", "a?b" },
+	/* U+009B: a one-byte CSI to a terminal that takes C1 */
+	{ "\xc2\x9b" "1m", "\"\\u009b1m\"", FFFD "1m", "?1m", "?1m" },
+	{ "\xff\xfe\xc3(", "\"\\ufffd\\ufffd\\ufffd(\"", FFFD FFFD FFFD "(",
+	  FFFD FFFD FFFD "(", FFFD FFFD FFFD "(" },
+	/* overlong '/', a surrogate, beyond U+10FFFF, a cut 3-byte sequence */
+	{ "\xc0\xaf", "\"\\ufffd\\ufffd\"", FFFD FFFD, FFFD FFFD, FFFD FFFD },
+	{ "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"", FFFD FFFD FFFD,
+	  FFFD FFFD FFFD, FFFD FFFD FFFD },
+	{ "\xf4\x90\x80\x80", "\"\\ufffd\\ufffd\\ufffd\\ufffd\"",
+	  FFFD FFFD FFFD FFFD, FFFD FFFD FFFD FFFD, FFFD FFFD FFFD FFFD },
+	{ "x\xe6\x97", "\"x\\ufffd\\ufffd\"", "x" FFFD FFFD, "x" FFFD FFFD,
+	  "x" FFFD FFFD },
+	/* valid: 2, 3 and 4 bytes (U+00E9, U+65E5 U+672C, U+1F600) */
+	{ "caf\xc3\xa9", "\"caf\xc3\xa9\"", "caf\xc3\xa9", "caf\xc3\xa9", "caf\xc3\xa9" },
+	{ "\xe6\x97\xa5\xe6\x9c\xac", "\"\xe6\x97\xa5\xe6\x9c\xac\"",
+	  "\xe6\x97\xa5\xe6\x9c\xac", "\xe6\x97\xa5\xe6\x9c\xac",
+	  "\xe6\x97\xa5\xe6\x9c\xac" },
+	{ "\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\"", "\xf0\x9f\x98\x80",
+	  "\xf0\x9f\x98\x80", "\xf0\x9f\x98\x80" },
+};
+
+static const struct pin_col str_cols[] = {
+	{ "n", PIN_COL_U64, PIN_ROLE_COUNTER, .help = "N." },
+	{ "name", PIN_COL_STR },
+};
+
+/* Rows of (n, name) as a set in @fmt, or as text records of name alone. */
+static const char *render_strs(enum pin_format fmt, bool record,
+			       const char *const *names, int nrows)
+{
+	static char *buf;
+	struct pin_writer *w;
+	struct pin_val row[2] = {};
+	size_t len;
+	FILE *f;
+	int i;
+
+	free(buf);
+	f = open_memstream(&buf, &len);
+	w = pin_writer__new(f, fmt);
+	if (!record)
+		pin_writer__begin(w, "t", "t", str_cols, PIN_LEN(str_cols));
+	for (i = 0; i < nrows; i++) {
+		row[0].u = i + 1;
+		row[1].str = names[i];
+		if (record)
+			pin_writer__record(w, str_cols + 1, row + 1, 1);
+		else
+			pin_writer__row(w, row);
+	}
+	if (!record)
+		pin_writer__end(w);
+	pin_writer__free(w);
+	fclose(f);
+	return buf;
+}
+
+static void test_strings(void)
+{
+	char want[256];
+	size_t i;
+
+	for (i = 0; i < PIN_LEN(strs); i++) {
+		snprintf(want, sizeof(want), "{\"n\":1,\"name\":%s}\n", strs[i].json);
+		is_str(render_strs(PIN_FMT_JSON, false, &strs[i].in, 1), want,
+		       "json string %zu: escaped, valid UTF-8", i);
+		snprintf(want, sizeof(want),
+			 "# HELP bpfpin_t_n_total N.\n# TYPE bpfpin_t_n_total counter\n"
+			 "bpfpin_t_n_total{name=\"%s\"} 1\n", strs[i].prom);
+		is_str(render_strs(PIN_FMT_PROM, false, &strs[i].in, 1), want,
+		       "prom label value %zu: escaped, valid UTF-8", i);
+		snprintf(want, sizeof(want), "t\nN  NAME\n1  %s\n", strs[i].cell);
+		is_str(render_strs(PIN_FMT_TABLE, false, &strs[i].in, 1), want,
+		       "table cell %zu: one line, valid UTF-8", i);
+		snprintf(want, sizeof(want), "name=%s\n", strs[i].text);
+		is_str(render_strs(PIN_FMT_TABLE, true, &strs[i].in, 1), want,
+		       "text field %zu: quoted and escaped, one line", i);
+	}
+}
+
+/* Widths count code points: what a terminal shows, not bytes. */
+static void test_align(void)
+{
+	static const struct pin_col cols[] = {
+		{ "name", PIN_COL_STR },
+		{ "n", PIN_COL_U64, PIN_ROLE_COUNTER },
+		{ "where", PIN_COL_STR },
+	};
+	const char *names[] = { "caf\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac",
+				"\xff(", "abcde" };
+	__u64 ns[] = { 1, 22, 333, 4 };
+	struct pin_val row[3] = {};
+	struct pin_writer *w;
+	char *buf = NULL;
+	size_t len, i;
+	FILE *f;
+
+	f = open_memstream(&buf, &len);
+	w = pin_writer__new(f, PIN_FMT_TABLE);
+	pin_writer__begin(w, "t", NULL, cols, PIN_LEN(cols));
+	for (i = 0; i < PIN_LEN(ns); i++) {
+		row[0].str = names[i];
+		row[1].u = ns[i];
+		row[2].str = names[PIN_LEN(ns) - 1 - i];
+		pin_writer__row(w, row);
+	}
+	pin_writer__end(w);
+	pin_writer__free(w);
+	fclose(f);
+	is_str(buf,
+	       "NAME     N  WHERE\n"
+	       "caf\xc3\xa9     1  abcde\n"
+	       "\xe6\x97\xa5\xe6\x9c\xac      22  " FFFD "(\n"
+	       FFFD "(     333  \xe6\x97\xa5\xe6\x9c\xac\n"
+	       "abcde    4  caf\xc3\xa9\n",
+	       "table: multi-byte cells align by code points");
+	free(buf);
+}
+
+static void test_output_check(void)
+{
+	char why[256], path[] = "/tmp/bpfpin-test-out.XXXXXX";
+	int fd = mkstemp(path);
+
+	ok(pin_output_check(path, why, sizeof(why)) == 0, "output: a regular file");
+	ok(pin_output_check("/tmp/bpfpin-no-such-file", why, sizeof(why)) == 0,
+	   "output: a new file in a directory");
+	ok(pin_output_check("/dev/null", why, sizeof(why)) == -EINVAL, "output: not a device");
+	is_str(why, "not a regular file (a character device)", "output: says which kind");
+	ok(pin_output_check("/tmp", why, sizeof(why)) == -EINVAL, "output: not a directory");
+	is_str(why, "not a regular file (a directory)", "output: says directory");
+	ok(pin_output_check("", why, sizeof(why)) == -EINVAL, "output: not empty");
+	ok(pin_output_check("/nonexistent/x", why, sizeof(why)) == -ENOENT,
+	   "output: in a missing directory");
+	is_str(why, "directory '/nonexistent': No such file or directory",
+	       "output: names the directory");
+	close(fd);
+	unlink(path);
+}
+
 int main(void)
 {
 	char buf[128];
@@ -150,5 +306,8 @@ int main(void)
 	ok(pin_format_parse("text", &fmt) == 0 && fmt == PIN_FMT_TABLE, "text is table");
 	ok(pin_format_parse("yaml", &fmt) == -EINVAL, "unknown format refused");
 	test_hist();
+	test_strings();
+	test_align();
+	test_output_check();
 	return tap_done();
 }
