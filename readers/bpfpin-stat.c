@@ -191,7 +191,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (o.output && pin_output_check(o.output, why, sizeof(why)))
-		return pin_usage_error("--output '%s': %s", o.output, why);
+		return pin_exit_code(pin_usage_error("--output '%s': %s", o.output, why));
 	pin_tool_log_init(PROG, o.verbose);
 	if (pin_format_parse(o.format, &fmt))
 		return pin_exit_code(pin_usage_error("--format '%s': expected table, json or prom", o.format));

@@ -207,6 +207,7 @@ expect() {
 	run as_user "bpfpin-m$$" bpfpin-stat proc --format json
 	[ "$status" -eq 0 ]
 	bpfpin-load down proc >/dev/null
+}
 
 @test "bad input: --output that is not a regular file (exit 2)" {
 	local dir=$BATS_TEST_TMPDIR
