@@ -11,7 +11,7 @@ const struct pin_module_desc *const pin_modules[] = { BPFPIN_MODULES };
 #undef X
 const int pin_nmodules = PIN_LEN(pin_modules);
 
-/* DESIGN.md's profile names; a module lists the ones it belongs to. */
+/* The profile names; a module lists the ones it belongs to. */
 const char *const pin_profiles[] = {
 	"default", "process", "network", "syscall", "fileio", "memory",
 	"capture", NULL,

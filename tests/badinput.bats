@@ -105,7 +105,7 @@ expect() {
 	expect 3 "pin root '/etc/passwd': not a directory" bpfpin-ls --pin-root /etc/passwd
 	expect 1 "'/etc' is not a bpffs mount and not empty; refusing to mount over it" bpfpin-load up proc --pin-root /etc/bpfpin
 	[ ! -e /etc/bpfpin ]
-	# down of what is not loaded succeeds, and says so (DESIGN.md)
+	# down of what is not loaded succeeds, and says so
 	expect 0 "nothing loaded under '/nonexistent/bpfpin'" bpfpin-load down --pin-root /nonexistent/bpfpin
 }
 

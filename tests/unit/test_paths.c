@@ -40,7 +40,7 @@ int main(void)
 	   pin_exit_code(-EACCES) == 4 && pin_exit_code(-EPERM) == 4 &&
 	   pin_exit_code(-EPROTO) == 5 && pin_exit_code(-EBUSY) == 6 &&
 	   pin_exit_code(-EIO) == 1 && pin_exit_code(-PIN_EUSAGE) == 2 &&
-	   pin_exit_code(-EINVAL) == 1, "exit codes as DESIGN.md lists them");
+	   pin_exit_code(-EINVAL) == 1, "exit codes as documented (README, Exit codes)");
 	ok(pin_module_find("proc") != NULL && pin_module_find("nope") == NULL,
 	   "module lookup by exact name");
 	ok(pin_module_find("pro") == NULL, "no prefix matching");
