@@ -327,7 +327,14 @@ static int list_module(struct pin_writer *w, const char *root,
 	return err;
 }
 
-int main(int argc, char **argv)
+struct opts {
+	const char *format;
+	const char *pin_root;
+	int verbose;
+	bool done;	/* --help or --version answered */
+};
+
+static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option long_opts[] = {
 		{ "format", required_argument, NULL, 'f' },
@@ -338,49 +345,44 @@ int main(int argc, char **argv)
 		{}
 	};
 	static const char optstring[] = "f:r:vhV";
-	const struct pin_module_desc *mods[MAX_MODULES];
-	static struct module_row rows[MAX_MODULES];
-	const char *format = "table", *pin_root = NULL, *root;
-	struct pin_writer *w;
-	enum pin_format fmt;
-	int c, i, n, verbose = 0, err = 0;
+	int c;
 
-	pin_tool_log_init(PROG, 0);
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, optstring, long_opts, NULL)) != -1) {
 		switch (c) {
-		case 'f': format = optarg; break;
-		case 'r': pin_root = optarg; break;
-		case 'v': verbose++; break;
-		case 'h': usage(stdout); return 0;
-		case 'V':
-			pin_print_version();
-			return 0;
-		default:
-			return pin_exit_code(pin_option_error(argv, optstring));
+		case 'f': o->format = optarg; break;
+		case 'r': o->pin_root = optarg; break;
+		case 'v': o->verbose++; break;
+		case 'h': usage(stdout); o->done = true; return 0;
+		case 'V': pin_print_version(); o->done = true; return 0;
+		default: return pin_option_error(argv, optstring);
 		}
 	}
-	pin_tool_log_init(PROG, verbose);
+	pin_tool_log_init(PROG, o->verbose);
 	if (optind < argc)
-		return pin_exit_code(pin_usage_error("unexpected argument '%s'", argv[optind]));
-	if (pin_format_parse(format, &fmt) || fmt == PIN_FMT_PROM)
-		return pin_exit_code(pin_usage_error("--format '%s': expected table or json", format));
-	err = pin_root_resolve(pin_root, &root);
-	if (err)
-		return pin_exit_code(err);
+		return pin_usage_error("unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+static int list(const char *root, enum pin_format fmt)
+{
+	const struct pin_module_desc *mods[MAX_MODULES];
+	static struct module_row rows[MAX_MODULES];
+	struct pin_writer *w;
+	int i, n, err;
+
 	err = pin_check_root(root);
 	if (err)
-		return pin_exit_code(err);
+		return err;
 	n = pin_loaded_modules(root, mods, MAX_MODULES);
 	if (n < 0) {
 		pin_warn("pin root '%s': %s%s", root, strerror(-n),
 			 pin_access_hint(n, PIN_RDONLY));
-		return pin_exit_code(n);
+		return n;
 	}
-	signal(SIGPIPE, SIG_IGN);
 	w = pin_writer__new(stdout, fmt);
 	if (!w)
-		return 1;
+		return -ENOMEM;
 	/* objects first (a table per module), then the summary of all modules */
 	memset(rows, 0, sizeof(rows));
 	for (i = 0; i < n && !err; i++)
@@ -393,9 +395,31 @@ int main(int argc, char **argv)
 			err = pin_writer__end(w);
 	}
 	if (!err && n == 0)
-		fprintf(stderr, PROG ": no module is loaded under '%s'\n", root);
+		pin_warn("no module is loaded under '%s'", root);
 	pin_writer__free(w);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .format = "table" };
+	enum pin_format fmt;
+	const char *root;
+	int err;
+
+	pin_tool_log_init(PROG, 0);
+	err = parse_args(argc, argv, &o);
+	if (err || o.done)
+		return pin_exit_code(err);
+	if (pin_format_parse(o.format, &fmt) || fmt == PIN_FMT_PROM)
+		err = pin_usage_error("--format '%s': expected table or json", o.format);
+	if (!err)
+		err = pin_root_resolve(o.pin_root, &root);
+	if (!err) {
+		signal(SIGPIPE, SIG_IGN);
+		err = list(root, fmt);
+	}
 	if (err == -EPIPE)
-		return 0;
+		err = 0;	/* `| head` closed the pipe: a normal end */
 	return pin_exit_code(err);
 }
