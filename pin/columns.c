@@ -110,10 +110,30 @@ static const struct pin_dns_msg *dns_question(struct pin_fill_ctx *ctx,
 	return ctx->dns_ok ? &ctx->dns : NULL;
 }
 
-/* Fill one column into @buf; its strings may also point elsewhere. */
-static void fill(struct pin_fill_ctx *ctx, const struct pin_colspec *sp,
-		 const unsigned char *data, struct pin_val *v, char *buf,
-		 size_t size)
+/* Copy @s into @buf, cut to @size; Return: the length copied */
+static size_t put(char *buf, size_t size, const char *s)
+{
+	size_t n = strnlen(s, size - 1);
+
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return n;
+}
+
+/* The length snprintf() wrote into @size bytes, from what it returned. */
+static size_t cut(int n, size_t size)
+{
+	return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+}
+
+/*
+ * Fill one column: v->str points at a constant string (a name), or at @buf,
+ * which holds what the row's later columns must not overwrite.
+ * Return: the length of the string written into @buf
+ */
+static size_t fill(struct pin_fill_ctx *ctx, const struct pin_colspec *sp,
+		   const unsigned char *data, struct pin_val *v, char *buf,
+		   size_t size)
 {
 	const struct pin_field *f = sp->f;
 	__u64 raw = pin_field_get(data, f);
@@ -121,70 +141,76 @@ static void fill(struct pin_fill_ctx *ctx, const struct pin_colspec *sp,
 	const struct pin_dns_msg *q;
 	const char *name;
 
+	v->str = buf;
 	switch (sp->how) {
 	case PIN_D_RAW:
+		v->str = NULL;
 		if (f->type == PIN_T_HIST) {
 			v->hist = (const struct bpfpin_hist *)(data + f->offset);
 		} else if (f->type == PIN_T_STR) {
 			size_t n = f->size < size - 1 ? f->size : size - 1;
 
+			v->str = buf;
 			memcpy(buf, data + f->offset, n);
 			buf[n] = '\0';
+			return strlen(buf);
 		} else if (f->type == PIN_T_S32) {
 			v->s = (__s64)raw;
 		} else {
 			v->u = raw;
 		}
-		break;
+		return 0;
 	case PIN_D_PATH:
 		if (f->view == PIN_V_CGROUP) {
 			cg = pin_cgroup_resolve(&ctx->cg, raw);
-			snprintf(buf, size, "%s", cg->path);
-		} else if (pin_memcg_path(raw, buf, size)) {
-			snprintf(buf, size, "cgroup:%llu", (unsigned long long)raw);
+			return put(buf, size, cg->path);
 		}
-		break;
+		if (pin_memcg_path(raw, buf, size))
+			return cut(snprintf(buf, size, "cgroup:%llu",
+					    (unsigned long long)raw), size);
+		return strlen(buf);
 	case PIN_D_CONTAINER:
 		cg = pin_cgroup_resolve(&ctx->cg, raw);
-		if (cg->has_ctr)
-			snprintf(buf, size, "%s", cg->ctr);
-		else
-			v->null = true;
-		break;
+		v->null = !cg->has_ctr;
+		return cg->has_ctr ? put(buf, size, cg->ctr) : 0;
 	case PIN_D_SYSCALL:
 		name = pin_syscall_name(raw);
-		if (name)
-			snprintf(buf, size, "%s", name);
-		else
-			snprintf(buf, size, "syscall_%llu", (unsigned long long)raw);
-		break;
+		if (name) {
+			v->str = name;
+			return 0;
+		}
+		return cut(snprintf(buf, size, "syscall_%llu",
+				    (unsigned long long)raw), size);
 	case PIN_D_IP:
 		/* IPv4-mapped addresses print as IPv4 */
 		if (!memcmp(data + f->offset, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12))
 			inet_ntop(AF_INET, data + f->offset + 12, buf, size);
 		else
 			inet_ntop(AF_INET6, data + f->offset, buf, size);
-		break;
+		return strlen(buf);
 	case PIN_D_DNS_NAME:
 	case PIN_D_DNS_TYPE:
 		q = dns_question(ctx, data + f->offset);
-		if (!q)
+		if (!q) {
 			v->null = true;
-		else if (sp->how == PIN_D_DNS_NAME)
-			snprintf(buf, size, "%s", q->qname);
-		else if ((name = dns_type_name(q->qtype)))
-			snprintf(buf, size, "%s", name);
-		else
-			snprintf(buf, size, "TYPE%u", q->qtype);
-		break;
+			return 0;
+		}
+		if (sp->how == PIN_D_DNS_NAME)
+			return put(buf, size, q->qname);
+		name = dns_type_name(q->qtype);
+		if (name) {
+			v->str = name;
+			return 0;
+		}
+		return cut(snprintf(buf, size, "TYPE%u", q->qtype), size);
 	case PIN_D_NAME:
-		if (raw < f->nnames && f->names[raw])
-			snprintf(buf, size, "%s", f->names[raw]);
-		else
-			snprintf(buf, size, "%llu", (unsigned long long)raw);
-		break;
+		if (raw < f->nnames && f->names[raw]) {
+			v->str = f->names[raw];
+			return 0;
+		}
+		return cut(snprintf(buf, size, "%llu", (unsigned long long)raw), size);
 	default:
-		break;
+		return 0;
 	}
 }
 
@@ -201,8 +227,8 @@ void pin_col_fill(struct pin_fill_ctx *ctx, const struct pin_colspec *sp,
 	}
 	memset(v, 0, sizeof(*v));
 	buf[0] = '\0';
-	v->str = buf;
-	fill(ctx, sp, data, v, buf, size);
-	if (buf[0] && size > 1)
-		ctx->used += strlen(buf) + 1;
+	if (size > 1)
+		ctx->used += fill(ctx, sp, data, v, buf, size) + 1;
+	else
+		fill(ctx, sp, data, v, buf, size);
 }

@@ -28,10 +28,10 @@ size_t pin_percpu_stride(size_t value_size)
 	return (value_size + 7) & ~(size_t)7;
 }
 
-__u64 pin_field_get(const void *data, const struct pin_field *f)
+/* Inlined into pin_value_combine(): it runs per CPU for every key read. */
+static inline __u64 field_get(const unsigned char *p, const struct pin_field *f)
 {
-	const unsigned char *p = (const unsigned char *)data + f->offset;
-
+	p += f->offset;
 	switch (f->size) {
 	case 8: { __u64 x; memcpy(&x, p, 8); return x; }
 	case 4: { __u32 x; memcpy(&x, p, 4);
@@ -42,10 +42,10 @@ __u64 pin_field_get(const void *data, const struct pin_field *f)
 	return 0;
 }
 
-void pin_field_put(void *data, const struct pin_field *f, __u64 v)
+static inline void field_put(unsigned char *p, const struct pin_field *f,
+			     __u64 v)
 {
-	unsigned char *p = (unsigned char *)data + f->offset;
-
+	p += f->offset;
 	switch (f->size) {
 	case 8: memcpy(p, &v, 8); break;
 	case 4: { __u32 x = v; memcpy(p, &x, 4); break; }
@@ -54,10 +54,19 @@ void pin_field_put(void *data, const struct pin_field *f, __u64 v)
 	}
 }
 
-void pin_value_combine(const struct pin_map_desc *d, void *acc, const void *v)
+__u64 pin_field_get(const void *data, const struct pin_field *f)
 {
-	unsigned char *a = acc;
-	const unsigned char *b = v;
+	return field_get(data, f);
+}
+
+void pin_field_put(void *data, const struct pin_field *f, __u64 v)
+{
+	field_put(data, f, v);
+}
+
+static inline void combine(const struct pin_map_desc *d, unsigned char *a,
+			   const unsigned char *b)
+{
 	int i;
 
 	for (i = 0; i < d->nvalues; i++) {
@@ -75,13 +84,18 @@ void pin_value_combine(const struct pin_map_desc *d, void *acc, const void *v)
 			}
 			continue;
 		}
-		x = pin_field_get(a, f);
-		y = pin_field_get(b, f);
+		x = field_get(a, f);
+		y = field_get(b, f);
 		if (f->agg == PIN_AGG_MAX)
-			pin_field_put(a, f, x > y ? x : y);
+			field_put(a, f, x > y ? x : y);
 		else
-			pin_field_put(a, f, x + y);
+			field_put(a, f, x + y);
 	}
+}
+
+void pin_value_combine(const struct pin_map_desc *d, void *acc, const void *v)
+{
+	combine(d, acc, v);
 }
 
 void pin_percpu_reduce(const struct pin_map_desc *d, const void *percpu,
@@ -93,7 +107,7 @@ void pin_percpu_reduce(const struct pin_map_desc *d, const void *percpu,
 
 	memset(out, 0, d->value_size);
 	for (cpu = 0; cpu < ncpus; cpu++)
-		pin_value_combine(d, out, p + cpu * stride);
+		combine(d, out, p + cpu * stride);
 }
 
 static int rows_reserve(struct pin_rows *rows, size_t more)

@@ -95,61 +95,85 @@ static void keep_msg(enum pin_log_level level, const char *fmt, va_list ap)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 }
 
-/* The steps of pin_stats_write_rows(), at time 0, in @fmt. */
-static const char *steps(enum pin_group_by by, int top, enum pin_format fmt)
+/* The steps of pin_stats_write_rows(), at time 0 for exact JSON. */
+static int steps(struct pin_writer *w, const struct pin_rows *rows,
+		 enum pin_group_by by, int top)
 {
 	static struct pin_fill_ctx ctx;
 	const struct pin_field *key;
 	struct pin_stat_table t;
-	struct pin_writer *w;
-	struct pin_rows rows;
 	enum pin_group_by eff;
-	size_t len;
-	FILE *f;
+	int err;
 
-	free(out);
-	f = open_memstream(&out, &len);
-	w = pin_writer__new(f, fmt);
-	halves(&rows, &maps[0]);
-	if (pin_stats_grouping(&mod, &maps[0], by, &key, &eff) ||
-	    pin_stat_table__init(&t, &maps[0], &rows) ||
-	    (eff != PIN_BY_NONE && pin_stat_table__group(&t, eff, key, &ctx.cg)))
-		return "";
-	pin_stat_table__sort(&t);
-	pin_stat_table__merge(&t);
-	pin_stat_table__top(&t, top);
-	pin_stat_table__write(&t, w, &mod, eff, key, 0, &ctx);
+	err = pin_stats_grouping(&mod, &maps[0], by, &key, &eff);
+	if (err)
+		return err;
+	err = pin_stat_table__init(&t, &maps[0], rows);
+	if (!err && eff != PIN_BY_NONE)
+		err = pin_stat_table__group(&t, eff, key, &ctx.cg);
+	if (!err) {
+		pin_stat_table__sort(&t);
+		pin_stat_table__merge(&t);
+		pin_stat_table__top(&t, top);
+		err = pin_stat_table__write(&t, w, &mod, eff, key, 0, &ctx);
+	}
 	pin_stat_table__free(&t);
-	pin_rows_free(&rows);
-	pin_writer__free(w);
-	fclose(f);
-	return out;
+	return err;
 }
 
-/* pin_stats_write_rows() as a table, which has no time column. */
-static const char *table(const struct pin_map_desc *d, enum pin_group_by by,
-			 int top, int *err)
+/*
+ * The halves of map @d written by the steps as JSON (@d is maps[0]), or
+ * by pin_stats_write_rows() as a table, which has no time column.
+ */
+static const char *render(const struct pin_map_desc *d, enum pin_group_by by,
+			  int top, bool by_steps)
 {
 	struct pin_stat_opts o = { .by = by, .top = top };
 	struct pin_writer *w;
 	struct pin_rows rows;
 	size_t len;
 	FILE *f;
+	int err;
 
 	free(out);
 	f = open_memstream(&out, &len);
-	w = pin_writer__new(f, PIN_FMT_TABLE);
+	w = pin_writer__new(f, by_steps ? PIN_FMT_JSON : PIN_FMT_TABLE);
 	halves(&rows, d);
-	*err = pin_stats_write_rows(w, &mod, d, &rows, &o);
+	if (by_steps)
+		err = steps(w, &rows, by, top);
+	else
+		err = pin_stats_write_rows(w, &mod, d, &rows, &o);
 	pin_rows_free(&rows);
 	pin_writer__free(w);
 	fclose(f);
-	return out;
+	return err ? "(failed)" : out;
 }
 
 #define T0 "\"module\":\"t\",\"type\":\"stats\",\"time\":\"1970-01-01T00:00:00.000000000Z\",\"ts_ns\":0,"
 #define HIST(n, s, b) "{\"unit\":\"us\",\"count\":" #n ",\"sum\":" #s ",\"buckets\":[" b "]}"
+/* table lines: rows of comm 'a' (pids 10 and 11 merged) and 'b' */
+#define HEAD "COMM  CALLS  PEAK           LAT\n"
+#define ROW_A "a         8     9  8 avg 10.0us\n"
+#define ROW_B "b         5     2  5 avg 10.0us\n"
+#define HIST_B								\
+	"lat comm=b\n"							\
+	"               usecs : count      distribution\n"		\
+	"              0 -> 1 : 5          |****************************************|\n"
+#define HIST_A								\
+	"lat comm=a\n"							\
+	"               usecs : count      distribution\n"		\
+	"              0 -> 1 : 1          |**********                              |\n" \
+	"              2 -> 2 : 3          |******************************          |\n" \
+	"              3 -> 4 : 0          |                                        |\n" \
+	"              5 -> 8 : 4          |****************************************|\n"
 #define LE(le, c) "{\"le\":" #le ",\"count\":" #c "}"
+/* JSON rows: the key columns of cgroup CG<n>, values, whole rows by pid */
+#define CGROUP(n) "\"cgroup_id\":90000000000" n ",\"cgroup\":\"cgroup:90000000000" n "\",\"container\":null,"
+#define V10 "\"calls\":7,\"peak\":9,\"lat\":" HIST(7, 70, LE(1, 0) "," LE(2, 3) "," LE(4, 0) "," LE(8, 4))
+#define V20 "\"calls\":5,\"peak\":2,\"lat\":" HIST(5, 50, LE(1, 5))
+#define J10 "{" T0 "\"pid\":10,\"comm\":\"a\"," CGROUP("1") V10 "}\n"
+#define J11 "{" T0 "\"pid\":11,\"comm\":\"a\"," CGROUP("2") "\"calls\":1,\"peak\":1,\"lat\":" HIST(1, 10, LE(1, 1)) "}\n"
+#define J20 "{" T0 "\"pid\":20,\"comm\":\"b\"," CGROUP("2") V20 "}\n"
 
 static void test_stats(void)
 {
@@ -159,69 +183,31 @@ static void test_stats(void)
 	static const struct pin_module one = { .desc = &one_desc };
 	const struct pin_field *key;
 	enum pin_group_by eff;
-	const char *s;
 	int err;
 
-	is_str(steps(PIN_BY_NONE, 0, PIN_FMT_JSON),
-	       "{" T0 "\"pid\":10,\"comm\":\"a\",\"cgroup_id\":900000000001,\"cgroup\":\"cgroup:900000000001\",\"container\":null,"
-	       "\"calls\":7,\"peak\":9,\"lat\":" HIST(7, 70, LE(1, 0) "," LE(2, 3) "," LE(4, 0) "," LE(8, 4)) "}\n"
-	       "{" T0 "\"pid\":11,\"comm\":\"a\",\"cgroup_id\":900000000002,\"cgroup\":\"cgroup:900000000002\",\"container\":null,"
-	       "\"calls\":1,\"peak\":1,\"lat\":" HIST(1, 10, LE(1, 1)) "}\n"
-	       "{" T0 "\"pid\":20,\"comm\":\"b\",\"cgroup_id\":900000000002,\"cgroup\":\"cgroup:900000000002\",\"container\":null,"
-	       "\"calls\":5,\"peak\":2,\"lat\":" HIST(5, 50, LE(1, 5)) "}\n",
+	is_str(render(&maps[0], PIN_BY_NONE, 0, true), J10 J11 J20,
 	       "one key in both halves merges: calls sum, peak max, histogram by slot");
-	is_str(steps(PIN_BY_COMM, 0, PIN_FMT_JSON),
+	is_str(render(&maps[0], PIN_BY_COMM, 0, true),
 	       "{" T0 "\"comm\":\"a\",\"calls\":8,\"peak\":9,\"lat\":"
 	       HIST(8, 80, LE(1, 1) "," LE(2, 3) "," LE(4, 0) "," LE(8, 4)) "}\n"
-	       "{" T0 "\"comm\":\"b\",\"calls\":5,\"peak\":2,\"lat\":" HIST(5, 50, LE(1, 5)) "}\n",
+	       "{" T0 "\"comm\":\"b\"," V20 "}\n",
 	       "--by comm: pids 10 and 11 of 'a' are one row");
-	is_str(steps(PIN_BY_CGROUP, 0, PIN_FMT_JSON),
-	       "{" T0 "\"cgroup_id\":900000000001,\"cgroup\":\"cgroup:900000000001\",\"container\":null,"
-	       "\"calls\":7,\"peak\":9,\"lat\":" HIST(7, 70, LE(1, 0) "," LE(2, 3) "," LE(4, 0) "," LE(8, 4)) "}\n"
-	       "{" T0 "\"cgroup_id\":900000000002,\"cgroup\":\"cgroup:900000000002\",\"container\":null,"
-	       "\"calls\":6,\"peak\":2,\"lat\":" HIST(6, 60, LE(1, 6)) "}\n",
+	is_str(render(&maps[0], PIN_BY_CGROUP, 0, true),
+	       "{" T0 CGROUP("1") V10 "}\n"
+	       "{" T0 CGROUP("2") "\"calls\":6,\"peak\":2,\"lat\":" HIST(6, 60, LE(1, 6)) "}\n",
 	       "--by cgroup: a cgroup that does not resolve is cgroup:<id>");
-	is_str(steps(PIN_BY_CONTAINER, 0, PIN_FMT_JSON),
+	is_str(render(&maps[0], PIN_BY_CONTAINER, 0, true),
 	       "{" T0 "\"container\":null,\"calls\":13,\"peak\":9,\"lat\":"
 	       HIST(13, 130, LE(1, 6) "," LE(2, 3) "," LE(4, 0) "," LE(8, 4)) "}\n",
 	       "--by container: rows outside containers are one row, container null");
-	is_str(steps(PIN_BY_NONE, 2, PIN_FMT_JSON),
-	       "{" T0 "\"pid\":10,\"comm\":\"a\",\"cgroup_id\":900000000001,\"cgroup\":\"cgroup:900000000001\",\"container\":null,"
-	       "\"calls\":7,\"peak\":9,\"lat\":" HIST(7, 70, LE(1, 0) "," LE(2, 3) "," LE(4, 0) "," LE(8, 4)) "}\n"
-	       "{" T0 "\"pid\":20,\"comm\":\"b\",\"cgroup_id\":900000000002,\"cgroup\":\"cgroup:900000000002\",\"container\":null,"
-	       "\"calls\":5,\"peak\":2,\"lat\":" HIST(5, 50, LE(1, 5)) "}\n",
+	is_str(render(&maps[0], PIN_BY_NONE, 2, true), J10 J20,
 	       "--top 2: the two rows with most calls, most first, after merging");
 
-	s = table(&maps[0], PIN_BY_COMM, 1, &err);
-	ok(!err, "pin_stats_write_rows: %d", err);
-	is_str(s, "t stats\n"
-	       "COMM  CALLS  PEAK           LAT\n"
-	       "a         8     9  8 avg 10.0us\n"
-	       "\n"
-	       "lat comm=a\n"
-	       "               usecs : count      distribution\n"
-	       "              0 -> 1 : 1          |**********                              |\n"
-	       "              2 -> 2 : 3          |******************************          |\n"
-	       "              3 -> 4 : 0          |                                        |\n"
-	       "              5 -> 8 : 4          |****************************************|\n",
+	is_str(render(&maps[0], PIN_BY_COMM, 1, false),
+	       "t stats\n" HEAD ROW_A "\n" HIST_A,
 	       "pin_stats_write_rows --by comm --top 1: a table of 'a' alone");
-	s = table(&maps[1], PIN_BY_PID, 0, &err);
-	ok(!err, "pin_stats_write_rows: %d", err);
-	is_str(s, "t bycomm\n"
-	       "COMM  CALLS  PEAK           LAT\n"
-	       "a         8     9  8 avg 10.0us\n"
-	       "b         5     2  5 avg 10.0us\n"
-	       "\n"
-	       "lat comm=a\n"
-	       "               usecs : count      distribution\n"
-	       "              0 -> 1 : 1          |**********                              |\n"
-	       "              2 -> 2 : 3          |******************************          |\n"
-	       "              3 -> 4 : 0          |                                        |\n"
-	       "              5 -> 8 : 4          |****************************************|\n"
-	       "\n"
-	       "lat comm=b\n"
-	       "               usecs : count      distribution\n"
-	       "              0 -> 1 : 5          |****************************************|\n",
+	is_str(render(&maps[1], PIN_BY_PID, 0, false),
+	       "t bycomm\n" HEAD ROW_A ROW_B "\n" HIST_A "\n" HIST_B,
 	       "--by pid on a map without pid, when another map has one: written whole");
 	pin_set_print(keep_msg);
 	err = pin_stats_grouping(&one, &maps[1], PIN_BY_PID, &key, &eff);
