@@ -28,7 +28,6 @@ size_t pin_percpu_stride(size_t value_size)
 	return (value_size + 7) & ~(size_t)7;
 }
 
-/* Inlined into pin_value_combine(): it runs per CPU for every key read. */
 static inline __u64 field_get(const unsigned char *p, const struct pin_field *f)
 {
 	p += f->offset;
@@ -64,8 +63,9 @@ void pin_field_put(void *data, const struct pin_field *f, __u64 v)
 	field_put(data, f, v);
 }
 
-static inline void combine(const struct pin_map_desc *d, unsigned char *a,
-			   const unsigned char *b)
+/* Always inlined: pin_percpu_reduce() runs it per CPU for every key read. */
+static inline __attribute__((always_inline)) void
+combine(const struct pin_map_desc *d, unsigned char *a, const unsigned char *b)
 {
 	int i;
 

@@ -358,7 +358,7 @@ static void test_event(void)
 	static struct pin_event_row r;
 	struct ev e = { .h = { .cgroup_id = CG1, .type = 1, .pid = 7 },
 			.dst = CG2 };
-	const char *cg = NULL, *dst = NULL;
+	const char *cg = "", *dst = "";
 	int i;
 
 	ok(sizeof(r) < 32768, "an event row is small: %zu bytes", sizeof(r));
@@ -369,9 +369,9 @@ static void test_event(void)
 		if (!strcmp(r.cols[i].name, "dst_cgroup"))
 			dst = r.vals[i].str;
 	}
-	ok(cg && dst && !strcmp(cg, "cgroup:900000000001") &&
-	   !strcmp(dst, "cgroup:900000000002") && !r.has_container,
-	   "two cgroups of one event keep their own paths: %s %s", cg, dst);
+	is_str(cg, "cgroup:900000000001", "the event's cgroup keeps its path");
+	is_str(dst, "cgroup:900000000002", "and its dst_cgroup its own");
+	ok(!r.has_container, "no container");
 	e.h.type = 2;
 	ok(pin_event_decode(&d, &e, sizeof(e), 0, &r) == -EPROTO,
 	   "an unknown type: -EPROTO");
