@@ -9,9 +9,9 @@
 
 MODULES := proc oomkill seccomp tcpqueue udp tcp dns
 READERS := bpfpin-stat bpfpin-events bpfpin-ls
-PIN_OBJS := log paths registry obj percpu cgroup out records tool syscalls dns
+PIN_OBJS := log paths registry obj percpu cgroup out columns stats events flush tool syscalls dns
 LOADER_OBJS := bpfpin-load registry probe settings root tree stage lifecycle
-UNIT_TESTS := test_out test_cgroup test_percpu test_paths test_dns
+UNIT_TESTS := test_out test_cgroup test_percpu test_paths test_dns test_stats
 STRESS_TESTS := flush-stress
 TEST_HELPERS := memhog seccomp-deny tcp-fill udp-fill tcp-peer dns-peer set-comm
 
@@ -125,7 +125,7 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-PIN_HDRS := pin/pin.h bpf/desc.h bpf/bpfpin.h $(BUILD)/modules.h \
+PIN_HDRS := pin/pin.h pin/records.h bpf/desc.h bpf/bpfpin.h $(BUILD)/modules.h \
 	$(wildcard $(foreach m,$(MODULES),bpf/$(m).h scripts/bench/$(m).h))
 
 $(BUILD)/pin/%.o: pin/%.c $(PIN_HDRS) | $(BUILD)/.deps

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* obj.c: open pinned maps and modules, and verify them before anything is read */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <fcntl.h>
@@ -320,20 +321,22 @@ int pin_module__lock(const struct pin_module *m)
 
 int pin_module__drops(const struct pin_module *m, __u64 drops[DROP_NR])
 {
-	size_t stride = pin_percpu_stride(sizeof(__u64));
-	unsigned char buf[stride * pin_ncpus()];
+	unsigned char *buf = malloc(pin_percpu_stride(8) * pin_ncpus());
+	int err = 0;
 	__u32 i;
 
+	if (!buf)
+		return -ENOMEM;
 	for (i = 0; i < DROP_NR; i++) {
 		if (bpf_map_lookup_elem(m->drops_fd, &i, buf)) {
-			int err = -errno;
-
+			err = -errno;
 			pin_warn("map '%s/maps/drops': %s", m->dir, strerror(-err));
-			return err;
+			break;
 		}
 		pin_percpu_reduce(&drops_desc, buf, &drops[i]);
 	}
-	return 0;
+	free(buf);
+	return err;
 }
 
 bool pin_map_is_pinned(int fd, const char *path)
@@ -367,46 +370,52 @@ static int counter_read(const struct pin_module *m, const struct pin_map_desc *d
 	static const struct pin_map_desc sum = {
 		.value_size = 8, .values = &word, .nvalues = 1,
 	};
-	unsigned char buf[pin_percpu_stride(8) * pin_ncpus()];
+	unsigned char *buf;
 	char path[PATH_MAX];
 	__u32 zero = 0;
-	int fd;
+	int fd, err = 0;
 
 	pin_path(path, sizeof(path), "%s/maps/%s_%s", m->dir, d->name, suffix);
 	fd = pin_map_open(path, percpu ? BPF_MAP_TYPE_PERCPU_ARRAY :
 			  BPF_MAP_TYPE_ARRAY, 4, 8, 1, flags);
 	if (fd < 0)
 		return fd;
-	if (bpf_map_lookup_elem(fd, &zero, buf)) {
-		int err = -errno;
-
+	buf = malloc(pin_percpu_stride(8) * pin_ncpus());
+	if (!buf) {
+		err = -ENOMEM;
+	} else if (bpf_map_lookup_elem(fd, &zero, buf)) {
+		err = -errno;
 		pin_warn("map '%s': %s", path, strerror(-err));
-		close(fd);
-		return err;
-	}
-	if (percpu)
+	} else if (percpu) {
 		pin_percpu_reduce(&sum, buf, value);
-	else
+	} else {
 		memcpy(value, buf, 8);
-	if (fdp)
+	}
+	free(buf);
+	if (fdp && !err)
 		*fdp = fd;
 	else
 		close(fd);
-	return 0;
+	return err;
 }
 
-static int count_keys(int fd, __u32 key_size, __u64 *n)
+int pin_map_count_keys(int fd, __u32 key_size, __u64 *n)
 {
-	unsigned char keys[2][key_size];
-	int i = 0;
+	unsigned char *keys;
+	size_t size = key_size ? key_size : 1;
+	int err;
 
-	memset(keys, 0, sizeof(keys));
+	*n = 0;
+	keys = calloc(2, size);
+	if (!keys)
+		return -ENOMEM;
 	/* the key found is the next call's start: alternate two buffers */
-	while (bpf_map_get_next_key(fd, i ? keys[i & 1] : NULL, keys[(i + 1) & 1]) == 0) {
+	while (bpf_map_get_next_key(fd, *n ? keys + (*n & 1) * size : NULL,
+				    keys + ((*n + 1) & 1) * size) == 0)
 		(*n)++;
-		i++;
-	}
-	return errno == ENOENT ? 0 : -errno;
+	err = errno == ENOENT ? 0 : -errno;
+	free(keys);
+	return err;
 }
 
 /*
@@ -435,8 +444,12 @@ int pin_module__evicted(const struct pin_module *m, __u64 *evicted, bool *has)
 			err = pin_module__open_stats(m, d, PIN_RDONLY, &maps);
 		if (err)
 			return err;
-		for (h = 0; h < 2 && !err; h++)
-			err = count_keys(maps.half[h], d->key_size, &live);
+		for (h = 0; h < 2 && !err; h++) {
+			__u64 n;
+
+			err = pin_map_count_keys(maps.half[h], d->key_size, &n);
+			live += n;
+		}
 		pin_stats_maps__close(&maps);
 		if (err) {
 			pin_warn("map '%s/maps/%s': %s", m->dir, d->name, strerror(-err));

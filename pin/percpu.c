@@ -28,27 +28,74 @@ size_t pin_percpu_stride(size_t value_size)
 	return (value_size + 7) & ~(size_t)7;
 }
 
-static __u64 get_field(const unsigned char *p, const struct pin_field *f)
+static inline __u64 field_get(const unsigned char *p, const struct pin_field *f)
 {
-	__u64 v = 0;
-
+	p += f->offset;
 	switch (f->size) {
-	case 8: { __u64 x; memcpy(&x, p + f->offset, 8); v = x; break; }
-	case 4: { __u32 x; memcpy(&x, p + f->offset, 4); v = x; break; }
-	case 2: { __u16 x; memcpy(&x, p + f->offset, 2); v = x; break; }
-	case 1: v = p[f->offset]; break;
+	case 8: { __u64 x; memcpy(&x, p, 8); return x; }
+	case 4: { __u32 x; memcpy(&x, p, 4);
+		  return f->type == PIN_T_S32 ? (__u64)(__s64)(__s32)x : x; }
+	case 2: { __u16 x; memcpy(&x, p, 2); return x; }
+	case 1: return *p;
 	}
-	return v;
+	return 0;
 }
 
-static void put_field(unsigned char *p, const struct pin_field *f, __u64 v)
+static inline void field_put(unsigned char *p, const struct pin_field *f,
+			     __u64 v)
 {
+	p += f->offset;
 	switch (f->size) {
-	case 8: memcpy(p + f->offset, &v, 8); break;
-	case 4: { __u32 x = v; memcpy(p + f->offset, &x, 4); break; }
-	case 2: { __u16 x = v; memcpy(p + f->offset, &x, 2); break; }
-	case 1: p[f->offset] = v; break;
+	case 8: memcpy(p, &v, 8); break;
+	case 4: { __u32 x = v; memcpy(p, &x, 4); break; }
+	case 2: { __u16 x = v; memcpy(p, &x, 2); break; }
+	case 1: *p = v; break;
 	}
+}
+
+__u64 pin_field_get(const void *data, const struct pin_field *f)
+{
+	return field_get(data, f);
+}
+
+void pin_field_put(void *data, const struct pin_field *f, __u64 v)
+{
+	field_put(data, f, v);
+}
+
+/* Always inlined: pin_percpu_reduce() runs it per CPU for every key read. */
+static inline __attribute__((always_inline)) void
+combine(const struct pin_map_desc *d, unsigned char *a, const unsigned char *b)
+{
+	int i;
+
+	for (i = 0; i < d->nvalues; i++) {
+		const struct pin_field *f = &d->values[i];
+		__u64 x, y;
+		unsigned int w;
+
+		/* a histogram is a run of u64 sums */
+		if (f->type == PIN_T_HIST) {
+			for (w = f->offset; w + 8 <= f->offset + f->size; w += 8) {
+				memcpy(&x, a + w, 8);
+				memcpy(&y, b + w, 8);
+				x += y;
+				memcpy(a + w, &x, 8);
+			}
+			continue;
+		}
+		x = field_get(a, f);
+		y = field_get(b, f);
+		if (f->agg == PIN_AGG_MAX)
+			field_put(a, f, x > y ? x : y);
+		else
+			field_put(a, f, x + y);
+	}
+}
+
+void pin_value_combine(const struct pin_map_desc *d, void *acc, const void *v)
+{
+	combine(d, acc, v);
 }
 
 void pin_percpu_reduce(const struct pin_map_desc *d, const void *percpu,
@@ -56,33 +103,11 @@ void pin_percpu_reduce(const struct pin_map_desc *d, const void *percpu,
 {
 	size_t stride = pin_percpu_stride(d->value_size);
 	const unsigned char *p = percpu;
-	int cpu, i, ncpus = pin_ncpus();
+	int cpu, ncpus = pin_ncpus();
 
 	memset(out, 0, d->value_size);
-	for (i = 0; i < d->nvalues; i++) {
-		const struct pin_field *f = &d->values[i];
-		struct pin_field word = *f;
-		unsigned int w, words = 1;
-
-		/* a histogram is a run of u64 sums */
-		if (f->type == PIN_T_HIST) {
-			words = f->size / 8;
-			word.size = 8;
-		}
-		for (w = 0; w < words; w++, word.offset += 8) {
-			__u64 acc = 0;
-
-			for (cpu = 0; cpu < ncpus; cpu++) {
-				__u64 v = get_field(p + cpu * stride, &word);
-
-				if (f->agg == PIN_AGG_MAX)
-					acc = v > acc ? v : acc;
-				else
-					acc += v;
-			}
-			put_field(out, &word, acc);
-		}
-	}
+	for (cpu = 0; cpu < ncpus; cpu++)
+		combine(d, out, p + cpu * stride);
 }
 
 static int rows_reserve(struct pin_rows *rows, size_t more)

@@ -260,6 +260,12 @@ bool pin_map_is_lru(const struct pin_map_desc *d);
  * @has: set when the module has LRU maps at all
  */
 int pin_module__evicted(const struct pin_module *m, __u64 *evicted, bool *has);
+/**
+ * pin_map_count_keys() - how many keys the map behind @fd holds now
+ * @n: the count; the keys counted so far when an error stops it
+ * Return: 0 or a negative errno
+ */
+int pin_map_count_keys(int fd, __u32 key_size, __u64 *n);
 /** pin_module__drained_add() - a flush drained @n keys of LRU map @d */
 int pin_module__drained_add(const struct pin_module *m,
 			    const struct pin_map_desc *d, __u64 n);
@@ -275,12 +281,30 @@ int pin_ncpus(void);
 size_t pin_percpu_stride(size_t value_size);
 
 /**
+ * pin_field_get() - the number field @f holds in the struct at @data
+ * Sizes 1, 2, 4 and 8 bytes; PIN_T_S32 is sign-extended.
+ * Return: the value, 0 for any other size
+ */
+__u64 pin_field_get(const void *data, const struct pin_field *f);
+
+/** pin_field_put() - store @v into field @f of @data, cut to its size */
+void pin_field_put(void *data, const struct pin_field *f, __u64 v);
+
+/**
+ * pin_value_combine() - add value @v of map @d into @acc, field by field
+ * Counters sum, PIN_AGG_MAX fields keep the larger, histograms sum slot by
+ * slot. The only rule by which two values combine: per-CPU copies, and
+ * keys that merge (both halves of a stats map, one --by group).
+ */
+void pin_value_combine(const struct pin_map_desc *d, void *acc, const void *v);
+
+/**
  * pin_percpu_reduce() - combine the per-CPU copies of one value
  * @d: the map, whose value fields say sum or max
  * @percpu: pin_ncpus() copies, pin_percpu_stride() apart
  * @out: one value of d->value_size bytes
  *
- * The only place per-CPU values are combined.
+ * The only place per-CPU values are summed: pin_value_combine() per CPU.
  */
 void pin_percpu_reduce(const struct pin_map_desc *d, const void *percpu,
 		       void *out);
@@ -433,7 +457,29 @@ int pin_output_open(struct pin_output *o, const char *path);
 int pin_output_commit(struct pin_output *o);
 void pin_output_abort(struct pin_output *o);
 
-/* ---- reading a module into records (records.c) ---- */
+/* ---- DNS messages (dns.c) ---- */
+
+struct pin_dns_msg {
+	__u16 id;
+	bool response;
+	__u8 opcode;
+	__u8 rcode;
+	__u16 qdcount;
+	__u16 ancount;
+	char qname[1024];	/* dotted; odd bytes as \DDD; "." for the root */
+	__u16 qtype;
+	__u16 qclass;
+};
+
+/**
+ * pin_dns_parse() - the header and first question of a DNS message
+ * Compression pointers must point backwards (no loops), labels and names
+ * keep their RFC 1035 limits, nothing is read past @len.
+ * Return: 0, or -EPROTO for a malformed message
+ */
+int pin_dns_parse(const void *data, size_t len, struct pin_dns_msg *m);
+
+/* ---- reading a module into records (stats.c, events.c, flush.c) ---- */
 
 /** pin_clock_offset() - CLOCK_REALTIME minus CLOCK_BOOTTIME, in ns */
 __u64 pin_clock_offset(void);
@@ -461,6 +507,19 @@ int pin_stats_write(struct pin_writer *w, const struct pin_module *m,
 		    const struct pin_stat_opts *o);
 
 /**
+ * pin_stats_write_rows() - write the rows of one stats map @d of module @m
+ * @rows: entries read from the map (both halves, or one drained half);
+ *	  values of keys that merge are combined in place
+ *
+ * Groups by o->by, sorts, merges equal keys (pin_value_combine()), keeps
+ * the o->top heaviest, and writes every column the description gives.
+ * Return: 0 or a negative errno (-EINVAL: no map of @m has the --by key)
+ */
+int pin_stats_write_rows(struct pin_writer *w, const struct pin_module *m,
+			 const struct pin_map_desc *d, const struct pin_rows *rows,
+			 const struct pin_stat_opts *o);
+
+/**
  * pin_stats_flush() - swap each stats map and write what the old half held:
  * the exact counts since the previous flush. Cumulative totals restart.
  * Return: 0 or a negative errno
@@ -473,9 +532,41 @@ int pin_stats_flush(struct pin_writer *w, const struct pin_module *m,
  */
 int pin_drops_write(struct pin_writer *w, const struct pin_module *m);
 
+/*
+ * The last cgroup resolved, with its path and container: rows and events
+ * of one cgroup come in runs. A miss is not kept (the cgroup may be newer
+ * than the last scan). Zeroed: empty.
+ */
+struct pin_cgroup_cache {
+	__u64 id;
+	bool valid;
+	bool has_ctr;
+	char path[PATH_MAX];
+	char ctr[80];
+};
+
+/* Bytes of column strings one row or event holds (paths, names, text). */
+#define PIN_ROW_ARENA 16384
+
+/*
+ * What filling the columns of one row takes besides its bytes: the cgroup
+ * cache, the DNS question of the row (parsed once, whichever of its
+ * columns asks first) and the arena the row's strings are written into.
+ * Zero it before its first row.
+ */
+struct pin_fill_ctx {
+	struct pin_cgroup_cache cg;
+	const void *dns_of;	/* the capture dns was parsed from, this row */
+	bool dns_ok;
+	struct pin_dns_msg dns;
+	size_t used;
+	char arena[PIN_ROW_ARENA];
+};
+
 /* Event decoding for bpfpin-events: columns and values of one event. */
 #define PIN_EVENT_MAX_COLS 40
 
+/* Zero it before the first pin_event_decode(), then reuse it. */
 struct pin_event_row {
 	struct pin_col cols[PIN_EVENT_MAX_COLS];
 	struct pin_val vals[PIN_EVENT_MAX_COLS];
@@ -485,36 +576,15 @@ struct pin_event_row {
 	const char *container;
 	char time[40];
 	char comm[BPFPIN_COMM_LEN + 1];
-	char bufs[PIN_EVENT_MAX_COLS][PATH_MAX];	/* what vals point to */
+	struct pin_fill_ctx fill;	/* what vals point to */
 };
 
 /**
  * pin_event_decode() - turn a raw event of module @d into columns
+ * The strings @r points to stay valid until its next decode.
  * Return: 0, or -EPROTO for an unknown type or a short event
  */
 int pin_event_decode(const struct pin_module_desc *d, const void *data,
 		     size_t size, __u64 clock_offset, struct pin_event_row *r);
-
-/* ---- DNS messages (dns.c) ---- */
-
-struct pin_dns_msg {
-	__u16 id;
-	bool response;
-	__u8 opcode;
-	__u8 rcode;
-	__u16 qdcount;
-	__u16 ancount;
-	char qname[1024];	/* dotted; odd bytes as \DDD; "." for the root */
-	__u16 qtype;
-	__u16 qclass;
-};
-
-/**
- * pin_dns_parse() - the header and first question of a DNS message
- * Compression pointers must point backwards (no loops), labels and names
- * keep their RFC 1035 limits, nothing is read past @len.
- * Return: 0, or -EPROTO for a malformed message
- */
-int pin_dns_parse(const void *data, size_t len, struct pin_dns_msg *m);
 
 #endif /* __BPFPIN_PIN_H */

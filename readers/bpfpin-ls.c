@@ -90,19 +90,6 @@ static __u64 fd_memlock(int fd)
 	return v;
 }
 
-static __u64 count_keys(int fd, __u32 key_size)
-{
-	unsigned char key[2][key_size ? key_size : 1];
-	void *prev = NULL;
-	__u64 n = 0;
-
-	while (bpf_map_get_next_key(fd, prev, key[n & 1]) == 0) {
-		prev = key[n & 1];
-		n++;
-	}
-	return n;
-}
-
 struct module_state {
 	int programs;
 	int attached;
@@ -158,7 +145,8 @@ static int list_objects(struct pin_writer *w, const char *dir, const char *modul
 				v[OC_MEMLOCK].u = fd_memlock(fd);
 				if (info.type != BPF_MAP_TYPE_RINGBUF) {
 					v[OC_ENTRIES].null = false;
-					v[OC_ENTRIES].u = count_keys(fd, info.key_size);
+					pin_map_count_keys(fd, info.key_size,
+							   &v[OC_ENTRIES].u);
 				}
 			}
 		} else {
