@@ -135,6 +135,7 @@ $(BUILD)/pin/%.o: pin/%.c $(PIN_HDRS) | $(BUILD)/.deps
 
 $(PIN_LIB): $(patsubst %,$(BUILD)/pin/%.o,$(PIN_OBJS))
 	$(call msg,AR,$@)
+	$(Q)rm -f $@	# a fresh archive: an object gone from PIN_OBJS must not linger
 	$(Q)$(AR) rcs $@ $^
 
 $(BUILD)/loader/%.o: loader/%.c loader/loader.h $(PIN_HDRS) $(BUILD)/skels.h
