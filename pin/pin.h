@@ -501,7 +501,7 @@ struct pin_stat_opts {
 
 /**
  * pin_stats_write() - read the module's stats maps and drops, write them
- * Return: 0 or a negative errno (-EINVAL: the map lacks the --by key)
+ * Return: 0 or a negative errno (-PIN_EUSAGE: the map lacks the --by key)
  */
 int pin_stats_write(struct pin_writer *w, const struct pin_module *m,
 		    const struct pin_stat_opts *o);
@@ -513,7 +513,7 @@ int pin_stats_write(struct pin_writer *w, const struct pin_module *m,
  *
  * Groups by o->by, sorts, merges equal keys (pin_value_combine()), keeps
  * the o->top heaviest, and writes every column the description gives.
- * Return: 0 or a negative errno (-EINVAL: no map of @m has the --by key)
+ * Return: 0 or a negative errno (-PIN_EUSAGE: no map of @m has the --by key)
  */
 int pin_stats_write_rows(struct pin_writer *w, const struct pin_module *m,
 			 const struct pin_map_desc *d, const struct pin_rows *rows,

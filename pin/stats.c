@@ -58,9 +58,9 @@ int pin_stats_grouping(const struct pin_module *m, const struct pin_map_desc *d,
 		if (group_key_of(&m->desc->maps[k], by))
 			break;
 	if (k == m->desc->nmaps) {
-		pin_warn("map '%s/%s' has no key to group by %s", m->desc->name,
-			 d->name, by == PIN_BY_CONTAINER ? "cgroup" : group_names[by]);
-		return -EINVAL;
+		return pin_usage_error("map '%s/%s' has no key to group by %s",
+				       m->desc->name, d->name,
+				       by == PIN_BY_CONTAINER ? "cgroup" : group_names[by]);
 	}
 	*eff = PIN_BY_NONE;
 	return 0;

@@ -12,13 +12,13 @@
 int pin_usage_error(const char *fmt, ...)
 {
 	const char *prog = pin_tool_name();
+	char msg[1024];
 	va_list ap;
 
-	fprintf(stderr, "%s: ", prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, " (try '%s --help')\n", prog);
+	pin_warn("%s (try '%s --help')", msg, prog);
 	return -PIN_EUSAGE;
 }
 

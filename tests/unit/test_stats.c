@@ -212,8 +212,9 @@ static void test_stats(void)
 	pin_set_print(keep_msg);
 	err = pin_stats_grouping(&one, &maps[1], PIN_BY_PID, &key, &eff);
 	pin_set_print(NULL);
-	ok(err == -EINVAL, "--by pid when no map has a pid: -EINVAL");
-	is_str(msg, "map 'u/bycomm' has no key to group by pid", "and one message");
+	ok(err == -PIN_EUSAGE, "--by pid when no map has a pid: a usage error");
+	is_str(msg, "map 'u/bycomm' has no key to group by pid (try 'bpfpin --help')",
+	       "and one message");
 }
 
 static void test_fields(void)
