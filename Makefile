@@ -9,7 +9,7 @@
 
 MODULES := proc oomkill seccomp tcpqueue udp tcp dns
 READERS := bpfpin-stat bpfpin-events bpfpin-ls
-PIN_OBJS := log paths registry obj percpu cgroup out records tool syscalls dns
+PIN_OBJS := log paths registry obj percpu cgroup out records tool syscalls dns lock flush
 LOADER_OBJS := bpfpin-load registry probe pinning
 UNIT_TESTS := test_out test_cgroup test_percpu test_paths test_dns
 STRESS_TESTS := flush-stress

@@ -396,9 +396,10 @@ static void combine(const struct pin_map_desc *d, unsigned char *acc,
 	}
 }
 
-static int write_map(struct pin_writer *w, const struct pin_module *m,
-		     const struct pin_map_desc *d, const struct pin_rows *rows,
-		     const struct pin_stat_opts *o)
+int pin_stats_write_rows(struct pin_writer *w, const struct pin_module *m,
+			 const struct pin_map_desc *d,
+			 const struct pin_rows *rows,
+			 const struct pin_stat_opts *o)
 {
 	const struct pin_field *group_key = NULL, *cg_key;
 	struct colspec spec[MAX_COLS] = {};
@@ -603,13 +604,16 @@ int pin_drops_write(struct pin_writer *w, const struct pin_module *m)
 	return pin_writer__end(w);
 }
 
-/* Cumulative: both halves, whose keys merge by their aggregation rule. */
+/*
+ * Cumulative: both halves, whose keys merge by their aggregation rule,
+ * less a half a flush delivered and has not emptied yet.
+ */
 int pin_stats_write(struct pin_writer *w, const struct pin_module *m,
 		    const struct pin_stat_opts *o)
 {
 	struct pin_stats_maps maps;
 	struct pin_rows rows;
-	int i, h, err = 0;
+	int i, h, skip, err = 0;
 
 	for (i = 0; i < m->desc->nmaps && !err; i++) {
 		const struct pin_map_desc *d = &m->desc->maps[i];
@@ -618,58 +622,18 @@ int pin_stats_write(struct pin_writer *w, const struct pin_module *m,
 		if (err)
 			return err;
 		pin_rows_init(&rows, d);
+		skip = pin_flush_delivered_half(m, &maps);
 		for (h = 0; h < 2 && !err; h++)
-			err = pin_map_read(maps.half[h], d, &rows, false);
+			if (h != skip)
+				err = pin_map_read(maps.half[h], d, &rows, false);
 		pin_stats_maps__close(&maps);
 		if (err)
 			pin_warn("map '%s/maps/%s': %s", m->dir, d->name,
 				 strerror(-err));
 		else
-			err = write_map(w, m, d, &rows, o);
+			err = pin_stats_write_rows(w, m, d, &rows, o);
 		pin_rows_free(&rows);
 	}
-	return err;
-}
-
-int pin_stats_flush(struct pin_writer *w, const struct pin_module *m,
-		    const struct pin_stat_opts *o)
-{
-	struct pin_stats_maps maps;
-	struct pin_rows rows;
-	int i, old, lock, err = 0;
-
-	lock = pin_module__lock(m);
-	if (lock < 0) {
-		pin_warn("module '%s': lock '%s': %s", m->desc->name, m->dir,
-			 strerror(-lock));
-		return lock;
-	}
-	for (i = 0; i < m->desc->nmaps && !err; i++) {
-		const struct pin_map_desc *d = &m->desc->maps[i];
-
-		err = pin_module__open_stats(m, d, 0, &maps);
-		if (err)
-			break;
-		pin_rows_init(&rows, d);
-		old = pin_stats_maps__swap(&maps);
-		if (old < 0) {
-			err = old;
-			pin_warn("map '%s/maps/%s_slot': swap: %s", m->dir, d->name,
-				 strerror(-err));
-		} else {
-			err = pin_map_read(maps.half[old], d, &rows, true);
-			if (err)
-				pin_warn("map '%s/maps/%s_%c': drain: %s", m->dir,
-					 d->name, 'a' + old, strerror(-err));
-			else if (pin_map_is_lru(d))
-				err = pin_module__drained_add(m, d, rows.n);
-		}
-		pin_stats_maps__close(&maps);
-		if (!err)
-			err = write_map(w, m, d, &rows, o);
-		pin_rows_free(&rows);
-	}
-	close(lock);
 	return err;
 }
 
