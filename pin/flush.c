@@ -2,6 +2,7 @@
 /* flush.c: the flush transaction: swap, deliver, then empty, so that a flusher that dies or fails loses no count */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -51,6 +52,20 @@ struct pin_flush {
 	struct flush_mod mods[MAX_MODULES];
 	int n;
 };
+
+/*
+ * BPFPIN_FAULT=flush-<step> kills the flusher at that step, as the loader's
+ * steps do: the tests prove the next flush completes each one.
+ */
+static void fault_point(const char *step)
+{
+	const char *want = getenv("BPFPIN_FAULT");
+
+	if (want && !strncmp(want, "flush-", 6) && !strcmp(want + 6, step)) {
+		fflush(NULL);
+		kill(getpid(), SIGKILL);
+	}
+}
 
 static const char *const phase_names[] = {
 	[BPFPIN_FLUSH_IDLE] = "idle", [BPFPIN_FLUSH_SWAPPED] = "swapped",
@@ -218,6 +233,7 @@ static int finish(struct flush_mod *fm)
 	err = state_write(fm);
 	if (err)
 		return err;
+	fault_point("deleting");
 	for (i = 0; i < fm->m->desc->nmaps; i++) {
 		struct flush_map *fmap = &fm->maps[i];
 
@@ -291,6 +307,7 @@ static int swap(struct flush_mod *fm)
 			return old;
 		}
 		fmap->old = old;
+		fault_point("swapped");
 	}
 	return 0;
 }
@@ -436,7 +453,10 @@ int pin_flush__ready(struct pin_flush *f, const char *tmp, const char *dst)
 		err = state_write(fm);
 		if (err)
 			return err;
+		if (i < f->n - 1)
+			fault_point("ready-partial");
 	}
+	fault_point("ready");
 	return 0;
 }
 
@@ -444,6 +464,7 @@ int pin_flush__end(struct pin_flush *f)
 {
 	int i, err = 0;
 
+	fault_point("delivered");
 	for (i = 0; i < f->n; i++) {
 		int e = finish(&f->mods[i]);
 

@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* lock.c: exclusive locks in root-only directories, with a bounded, interruptible wait that names the holder */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,9 +54,62 @@ static int make_lock_dir(const char *path)
 	return make_dir(path);
 }
 
+/*
+ * A process with @st open: /proc/locks names the one that took a flock,
+ * which may be gone while a child that inherited the fd still holds it.
+ */
+static int find_opener(const struct stat *st)
+{
+	char path[600];
+	struct dirent *p, *e;
+	struct stat fst;
+	DIR *procs, *fds;
+	int pid = 0;
+
+	procs = opendir("/proc");
+	if (!procs)
+		return 0;
+	while (!pid && (p = readdir(procs))) {
+		if (p->d_name[0] < '1' || p->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/fd", p->d_name);
+		fds = opendir(path);
+		if (!fds)
+			continue;
+		while ((e = readdir(fds))) {
+			snprintf(path, sizeof(path), "/proc/%s/fd/%s", p->d_name,
+				 e->d_name);
+			if (e->d_name[0] != '.' && !stat(path, &fst) &&
+			    fst.st_dev == st->st_dev && fst.st_ino == st->st_ino &&
+			    atoi(p->d_name) != getpid()) {
+				pid = atoi(p->d_name);
+				break;
+			}
+		}
+		closedir(fds);
+	}
+	closedir(procs);
+	return pid;
+}
+
+static void read_comm(int pid, char *comm, size_t size)
+{
+	char file[64];
+	FILE *f;
+
+	snprintf(comm, size, "?");
+	snprintf(file, sizeof(file), "/proc/%d/comm", pid);
+	f = fopen(file, "re");
+	if (!f)
+		return;
+	if (fgets(comm, size, f))
+		comm[strcspn(comm, "\n")] = '\0';
+	fclose(f);
+}
+
 int pin_lock_holder(const char *path, int *pid, char *comm, size_t size)
 {
-	char line[256], file[64];
+	char line[256];
 	struct stat st;
 	FILE *f;
 	int found = -ENOENT;
@@ -88,13 +143,13 @@ int pin_lock_holder(const char *path, int *pid, char *comm, size_t size)
 	fclose(f);
 	if (found)
 		return found;
-	snprintf(file, sizeof(file), "/proc/%d/comm", *pid);
-	f = fopen(file, "re");
-	if (f) {
-		if (fgets(comm, size, f))
-			comm[strcspn(comm, "\n")] = '\0';
-		fclose(f);
+	if (kill(*pid, 0) && errno == ESRCH) {
+		int opener = find_opener(&st);
+
+		if (opener)
+			*pid = opener;
 	}
+	read_comm(*pid, comm, size);
 	return 0;
 }
 

@@ -23,6 +23,7 @@ teardown() {
 	local pid
 	if [ -f "$BATS_TEST_TMPDIR/pids" ]; then
 		while read -r pid; do
+			pkill -9 -P "$pid" 2>/dev/null || true
 			kill -9 "$pid" 2>/dev/null || true
 		done < "$BATS_TEST_TMPDIR/pids"
 	fi
@@ -261,7 +262,14 @@ sum_field() {
 	[ "$rc" -eq 1 ]
 	[ "$took" -lt 1000 ]
 	grep -q "interrupted while waiting for lock" "$BATS_TEST_TMPDIR/err"
+	# flock's command inherits the lock: the message names it once flock is gone
+	sleeper=$(pgrep -P "$holder" sleep)
 	kill "$holder"
+	run bpfpin-stat proc --flush --wait 0
+	[ "$status" -eq 6 ]
+	[[ "$output" == *"pid $sleeper (sleep) holds lock"* ]]
+	[[ "$output" != *"--wait SECONDS"* ]]
+	kill "$sleeper"
 
 	# a lock directory others could open is refused
 	chmod 750 "$BPFPIN_ROOT/proc/locks/flush"
@@ -286,4 +294,64 @@ sum_field() {
 	[ "${#lines[@]}" -eq 1 ]
 	[[ "$output" == *"ring '$BPFPIN_ROOT/proc/maps/events' is busy (one consumer per ring): pid $reader (bpfpin-events) holds lock"* ]]
 	kill "$reader"
+}
+
+@test "flush: two modules killed at every step of the transaction (BPFPIN_FAULT): each count delivered once, drained keys counted once" {
+	require_module tcp
+	bpfpin-load up tcp >/dev/null
+	new_cgroup steps
+	dir=$BATS_TEST_TMPDIR/out
+	mkdir "$dir"
+	bpfpin-stat proc tcp --flush --format json > /dev/null
+	caused=0 port=41000
+	for order in "proc tcp" "tcp proc"; do
+		for step in swapped ready-partial ready deleting delivered; do
+			exec_true 3
+			caused=$((caused + 3))
+			for i in 1 2; do
+				in_cgroup "$CG" "$BUILD/tests/tcp-peer" connect 127.0.0.1 $port 1 2>/dev/null || true
+				port=$((port + 1))
+			done
+			tag="${order% *}-$step"
+			run env BPFPIN_FAULT=flush-$step bpfpin-stat $order --flush --format json --output "$dir/f.$tag.1"
+			[ "$status" -eq 137 ]
+			case $step in
+			swapped|ready-partial) [ ! -e "$dir/f.$tag.1" ] ;;
+			deleting|delivered) [ -e "$dir/f.$tag.1" ] ;;
+			esac
+			exec_true 2
+			caused=$((caused + 2))
+			# each module alone completes its part of the dead flush
+			for m in $order; do
+				bpfpin-stat "$m" --flush --format json --output "$dir/f.$tag.$m"
+				[ "$(bpftool map dump pinned "$BPFPIN_ROOT/$m/maps/flush" -j | jq '.[0].formatted.value.phase')" = 0 ]
+			done
+			# a ready flush is delivered by whichever module completes
+			# it; one not ready everywhere is never delivered
+			[ "$step" != ready ] || [ -e "$dir/f.$tag.1" ]
+			[ "$step" != ready-partial ] || [ ! -e "$dir/f.$tag.1" ]
+		done
+	done
+	bpfpin-stat proc tcp --format json > "$dir/final"
+	execs=$(sum_field execs "$dir"/f.* "$dir/final")
+	evicted=$(jq -s 'map(select(.type == "drops" and .module == "tcp" and .reason == "evicted") | .drops) | last' "$dir/final")
+	echo "# $caused execs caused, $execs delivered or kept; tcp evicted $evicted" >&3
+	bpfpin-load down tcp >/dev/null
+	[ "$execs" -eq "$caused" ]
+	[ "$evicted" -eq 0 ]
+}
+
+@test "flush: killed after writing to stdout, the next flush delivers that interval again (at least once)" {
+	new_cgroup again
+	out=$BATS_TEST_TMPDIR
+	bpfpin-stat proc --flush --format json > /dev/null
+	exec_true 4
+	run sh -c "BPFPIN_FAULT=flush-delivered bpfpin-stat proc --flush --format json > $out/first"
+	[ "$status" -eq 137 ]
+	[ "$(sum_field execs "$out/first")" -eq 4 ]
+	exec_true 1
+	bpfpin-stat proc --flush --format json > "$out/second"
+	bpfpin-stat proc --format json > "$out/final"
+	[ "$(sum_field execs "$out/second")" -eq 4 ]
+	[ "$(sum_field execs "$out/final")" -eq 1 ]
 }
