@@ -269,6 +269,7 @@ int main(int argc, char **argv)
 	struct opts o = defaults;
 	enum pin_format fmt;
 	const char *root;
+	bool wait_set = false;
 	long top;
 	int c, err;
 
@@ -299,6 +300,7 @@ int main(int argc, char **argv)
 		case 'W':
 			if (parse_wait(optarg, &o.wait))
 				return 2;
+			wait_set = true;
 			break;
 		case 'r': o.pin_root = optarg; break;
 		case 'v': o.verbose++; break;
@@ -315,6 +317,8 @@ int main(int argc, char **argv)
 		return pin_usage_error("--format '%s': expected table, json or prom", o.format);
 	if (o.count > 0 && o.interval <= 0)
 		return pin_usage_error("--count goes with --interval");
+	if (wait_set && !o.flush)
+		return pin_usage_error("--wait goes with --flush");
 	/* a flush empties what it takes out: it must show all of it */
 	if (o.flush && o.stat.top)
 		return pin_usage_error("--top hides rows: not with --flush");
