@@ -11,7 +11,7 @@ MODULES := proc oomkill seccomp tcpqueue udp tcp dns
 READERS := bpfpin-stat bpfpin-events bpfpin-ls
 PIN_OBJS := log paths registry obj percpu cgroup out records tool syscalls dns lock flush
 LOADER_OBJS := bpfpin-load registry probe pinning
-UNIT_TESTS := test_out test_cgroup test_percpu test_paths test_dns
+UNIT_TESTS := test_out test_cgroup test_percpu test_paths test_dns test_lock
 STRESS_TESTS := flush-stress
 TEST_HELPERS := memhog seccomp-deny tcp-fill udp-fill tcp-peer dns-peer
 
