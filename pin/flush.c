@@ -377,7 +377,7 @@ err_close:
 	return err;
 }
 
-/* Once every module is locked: finish old flushes, swap, read the old halves. */
+/* With every module locked: finish old flushes, swap, read old halves. */
 static int prepare(struct flush_mod *fm)
 {
 	int err = recover(fm);

@@ -227,7 +227,8 @@ int pin_module__evicted(const struct pin_module *m, __u64 *evicted, bool *has);
  * pin_module__flush_state() - read the module's flush state (maps/flush)
  * Return: 0, or a negative errno after one message naming the pin
  */
-int pin_module__flush_state(const struct pin_module *m, struct bpfpin_flush *st);
+int pin_module__flush_state(const struct pin_module *m,
+			    struct bpfpin_flush *st);
 
 extern const char *const pin_drop_names[DROP_NR];
 
