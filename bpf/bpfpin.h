@@ -41,6 +41,38 @@ struct bpfpin_meta {
 #define DROP_RATE	3	/* refused by a rate limit */
 #define DROP_NR		4
 
+/*
+ * flush: ARRAY[1] of struct bpfpin_flush, the state of a module's flush
+ * transaction, written by `bpfpin-stat --flush` under the module's flush
+ * lock and never touched by programs. In IDLE the half of every stats map
+ * that the slot does not name is empty; a flush swaps (SWAPPED), writes
+ * its output (READY once an output file is synced: the rename delivers
+ * it), then empties the old halves (DELETING) and returns to IDLE. A
+ * flusher that dies leaves a phase the next flush completes.
+ */
+#define BPFPIN_FLUSH_IDLE	0
+#define BPFPIN_FLUSH_SWAPPED	1	/* old halves hold undelivered counts */
+#define BPFPIN_FLUSH_READY	2	/* tmp, synced, is renamed to dst */
+#define BPFPIN_FLUSH_DELETING	3	/* old halves delivered: empty them */
+
+#define BPFPIN_MAX_STATS_MAPS	8
+#define BPFPIN_FLUSH_PATH	1024
+#define BPFPIN_MODULE_NAME_LEN	16
+
+struct bpfpin_flush {
+	__u64 seq;		/* flushes completed */
+	__u32 phase;		/* BPFPIN_FLUSH_* */
+	__u32 nmaps;		/* stats maps of the module when it swapped */
+	/* keys drained from each LRU stats map (by its index in the module's
+	 * description), for counting evictions */
+	__u64 drained[BPFPIN_MAX_STATS_MAPS];
+	/* READY: the module whose READY decides a flush of several modules
+	 * (written last); the synced output and where its rename puts it */
+	char coord[BPFPIN_MODULE_NAME_LEN];
+	char tmp[BPFPIN_FLUSH_PATH];
+	char dst[BPFPIN_FLUSH_PATH];
+};
+
 /* Every event starts with this header; `type` selects the rest. */
 struct bpfpin_event_hdr {
 	__u64 ts_ns;		/* bpf_ktime_get_boot_ns() */

@@ -42,6 +42,14 @@ struct {
 	__type(value, __u64);
 } drops SEC(".maps");
 
+/* The module's flush state (bpfpin.h): only readers write it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bpfpin_flush);
+} flush SEC(".maps");
+
 /* One ring per module; its size is the module's BPFPIN_RING_BYTES. */
 #define BPFPIN_EVENTS_RING(bytes)				\
 	struct {						\
@@ -96,8 +104,8 @@ struct {
  * The same for keys that can grow without bound (remote endpoints): per-CPU
  * LRU hashes, so a new key always gets in and an old one goes. The
  * programs count every insert in NAME_inserts; readers count the entries
- * still there and those they drained into NAME_drained, and what is
- * neither was evicted.
+ * still there and those flushes drained (in `flush`), and what is neither
+ * was evicted.
  */
 #define BPFPIN_STATS_LRU(name, key_type, value_type, entries)		\
 	struct name##_inner {						\
@@ -112,13 +120,7 @@ struct {
 		__uint(max_entries, 1);					\
 		__type(key, __u32);					\
 		__type(value, __u64);					\
-	} name##_inserts SEC(".maps");					\
-	struct {							\
-		__uint(type, BPF_MAP_TYPE_ARRAY);			\
-		__uint(max_entries, 1);					\
-		__type(key, __u32);					\
-		__type(value, __u64);					\
-	} name##_drained SEC(".maps")
+	} name##_inserts SEC(".maps")
 
 /*
  * The gate, called once at the start of every program for its hook: true

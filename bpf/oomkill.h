@@ -5,7 +5,7 @@
 
 #include "bpfpin.h"
 
-#define OOMKILL_SCHEMA_VERSION	1
+#define OOMKILL_SCHEMA_VERSION	2
 #define OOMKILL_STATS_ENTRIES	4096
 #define OOMKILL_RING_BYTES	(64 * 1024)
 

@@ -5,7 +5,7 @@
 
 #include "bpfpin.h"
 
-#define PROC_SCHEMA_VERSION	1
+#define PROC_SCHEMA_VERSION	2
 #define PROC_STATS_ENTRIES	16384
 #define PROC_RING_BYTES		(1024 * 1024)
 #define PROC_FILENAME_LEN	128

@@ -5,7 +5,7 @@
 
 #include "bpfpin.h"
 
-#define SECCOMP_SCHEMA_VERSION	1
+#define SECCOMP_SCHEMA_VERSION	2
 #define SECCOMP_STATS_ENTRIES	4096
 #define SECCOMP_RING_BYTES	(256 * 1024)
 

@@ -5,7 +5,7 @@
 
 #include "bpfpin.h"
 
-#define TCP_SCHEMA_VERSION	1
+#define TCP_SCHEMA_VERSION	2
 #define TCP_SOCKS_ENTRIES	65536	/* connections followed at once */
 #define TCP_CGROUP_ENTRIES	4096
 #define TCP_REMOTE_ENTRIES	2048	/* LRU, per CPU: 336 B x CPUs x 2 halves each; tcp.remote_entries */

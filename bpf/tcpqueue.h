@@ -5,7 +5,7 @@
 
 #include "bpfpin.h"
 
-#define TCPQUEUE_SCHEMA_VERSION	1
+#define TCPQUEUE_SCHEMA_VERSION	2
 #define TCPQUEUE_STATS_ENTRIES	4096
 
 struct tcpqueue_key {

@@ -5,7 +5,7 @@
 
 #include "bpfpin.h"
 
-#define UDP_SCHEMA_VERSION	1
+#define UDP_SCHEMA_VERSION	2
 #define UDP_STATS_ENTRIES	16384
 
 /* IPv4 addresses are kept IPv4-mapped (::ffff:a.b.c.d) */

@@ -6,7 +6,6 @@
 #include <unistd.h>
 #include <fcntl.h>
 #include <stdio.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -284,7 +283,7 @@ static int map_id(int fd, __u32 *id)
 	return 0;
 }
 
-int pin_stats_maps__swap(const struct pin_stats_maps *s)
+int pin_stats_maps__active(const struct pin_stats_maps *s)
 {
 	__u32 zero = 0, active, ids[2] = {};
 	int i, err;
@@ -298,25 +297,20 @@ int pin_stats_maps__swap(const struct pin_stats_maps *s)
 	}
 	if (active != ids[0] && active != ids[1])
 		return -EPROTO;
-	i = active == ids[0] ? 0 : 1;
+	return active == ids[0] ? 0 : 1;
+}
+
+int pin_stats_maps__swap(const struct pin_stats_maps *s)
+{
+	__u32 zero = 0;
+	int i = pin_stats_maps__active(s);
+
+	if (i < 0)
+		return i;
 	/* returns once no program can still hold the old half (RCU) */
 	if (bpf_map_update_elem(s->slot, &zero, &s->half[!i], BPF_ANY))
 		return -errno;
 	return i;
-}
-
-int pin_module__lock(const struct pin_module *m)
-{
-	int fd = open(m->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), err;
-
-	if (fd < 0)
-		return -errno;
-	if (flock(fd, LOCK_EX)) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
 }
 
 int pin_module__drops(const struct pin_module *m, __u64 drops[DROP_NR])
@@ -359,10 +353,9 @@ bool pin_map_is_lru(const struct pin_map_desc *d)
 	       d->type == BPF_MAP_TYPE_LRU_HASH;
 }
 
-/* The u64 counter map NAME_SUFFIX of stats map @d, summed over CPUs. */
+/* The u64 per-CPU counter map NAME_SUFFIX of stats map @d, summed over CPUs. */
 static int counter_read(const struct pin_module *m, const struct pin_map_desc *d,
-			const char *suffix, bool percpu, int flags, int *fdp,
-			__u64 *value)
+			const char *suffix, __u64 *value)
 {
 	static const struct pin_field word = {
 		.name = "n", .size = 8, .type = PIN_T_U64, .agg = PIN_AGG_SUM,
@@ -376,8 +369,7 @@ static int counter_read(const struct pin_module *m, const struct pin_map_desc *d
 	int fd, err = 0;
 
 	pin_path(path, sizeof(path), "%s/maps/%s_%s", m->dir, d->name, suffix);
-	fd = pin_map_open(path, percpu ? BPF_MAP_TYPE_PERCPU_ARRAY :
-			  BPF_MAP_TYPE_ARRAY, 4, 8, 1, flags);
+	fd = pin_map_open(path, BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1, PIN_RDONLY);
 	if (fd < 0)
 		return fd;
 	buf = malloc(pin_percpu_stride(8) * pin_ncpus());
@@ -386,16 +378,30 @@ static int counter_read(const struct pin_module *m, const struct pin_map_desc *d
 	} else if (bpf_map_lookup_elem(fd, &zero, buf)) {
 		err = -errno;
 		pin_warn("map '%s': %s", path, strerror(-err));
-	} else if (percpu) {
-		pin_percpu_reduce(&sum, buf, value);
 	} else {
-		memcpy(value, buf, 8);
+		pin_percpu_reduce(&sum, buf, value);
 	}
 	free(buf);
-	if (fdp && !err)
-		*fdp = fd;
-	else
-		close(fd);
+	close(fd);
+	return err;
+}
+
+int pin_module__flush_state(const struct pin_module *m, struct bpfpin_flush *st)
+{
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	int fd, err = 0;
+
+	pin_path(path, sizeof(path), "%s/maps/flush", m->dir);
+	fd = pin_map_open(path, BPF_MAP_TYPE_ARRAY, sizeof(__u32), sizeof(*st),
+			  1, PIN_RDONLY);
+	if (fd < 0)
+		return fd;
+	if (bpf_map_lookup_elem(fd, &zero, st)) {
+		err = -errno;
+		pin_warn("map '%s': %s", path, strerror(-err));
+	}
+	close(fd);
 	return err;
 }
 
@@ -424,6 +430,7 @@ int pin_map_count_keys(int fd, __u32 key_size, __u64 *n)
  */
 int pin_module__evicted(const struct pin_module *m, __u64 *evicted, bool *has)
 {
+	struct bpfpin_flush st;
 	struct pin_stats_maps maps;
 	int i, h, err;
 
@@ -431,15 +438,12 @@ int pin_module__evicted(const struct pin_module *m, __u64 *evicted, bool *has)
 	*has = false;
 	for (i = 0; i < m->desc->nmaps; i++) {
 		const struct pin_map_desc *d = &m->desc->maps[i];
-		__u64 inserts = 0, drained = 0, live = 0;
+		__u64 inserts = 0, drained, live = 0;
 
 		if (!pin_map_is_lru(d))
 			continue;
 		*has = true;
-		err = counter_read(m, d, "inserts", true, PIN_RDONLY, NULL, &inserts);
-		if (!err)
-			err = counter_read(m, d, "drained", false, PIN_RDONLY, NULL,
-					   &drained);
+		err = counter_read(m, d, "inserts", &inserts);
 		if (!err)
 			err = pin_module__open_stats(m, d, PIN_RDONLY, &maps);
 		if (err)
@@ -455,28 +459,14 @@ int pin_module__evicted(const struct pin_module *m, __u64 *evicted, bool *has)
 			pin_warn("map '%s/maps/%s': %s", m->dir, d->name, strerror(-err));
 			return err;
 		}
+		/* read last: a flush adds to drained before it deletes the keys */
+		err = pin_module__flush_state(m, &st);
+		if (err)
+			return err;
+		drained = i < BPFPIN_MAX_STATS_MAPS ? st.drained[i] : 0;
 		/* inserts are read first: later ones can make this negative */
 		if (inserts > live + drained)
 			*evicted += inserts - live - drained;
 	}
 	return 0;
-}
-
-int pin_module__drained_add(const struct pin_module *m,
-			    const struct pin_map_desc *d, __u64 n)
-{
-	__u64 drained = 0;
-	__u32 zero = 0;
-	int fd = -1, err;
-
-	err = counter_read(m, d, "drained", false, 0, &fd, &drained);
-	if (err)
-		return err;
-	drained += n;
-	err = bpf_map_update_elem(fd, &zero, &drained, BPF_ANY) ? -errno : 0;
-	if (err)
-		pin_warn("map '%s/maps/%s_drained': %s", m->dir, d->name,
-			 strerror(-err));
-	close(fd);
-	return err;
 }

@@ -965,16 +965,24 @@ int pin_output_open(struct pin_output *o, const char *path)
 	return 0;
 }
 
-int pin_output_commit(struct pin_output *o)
+int pin_output_sync(struct pin_output *o)
 {
 	int err = 0;
 
-	if (fflush(o->f) || fsync(fileno(o->f)) ||
+	errno = 0;
+	if (fflush(o->f) || ferror(o->f) || fsync(fileno(o->f)) ||
 	    fchmod(fileno(o->f), 0644))
-		err = -errno;
+		err = errno ? -errno : -EIO;
 	if (fclose(o->f) && !err)
 		err = -errno;
 	o->f = NULL;
+	return err;
+}
+
+int pin_output_commit(struct pin_output *o)
+{
+	int err = pin_output_sync(o);
+
 	if (!err && output_still_ok(o->path)) {
 		unlink(o->tmp);
 		return -EINVAL;

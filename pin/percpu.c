@@ -279,6 +279,48 @@ out_free:
 	return err;
 }
 
+/* A hash without batch delete (older kernels): one key at a time. */
+static int delete_by_key(int fd, const unsigned char *keys, size_t key_size,
+			 __u32 count)
+{
+	__u32 i;
+
+	for (i = 0; i < count; i++)
+		if (bpf_map_delete_elem(fd, keys + i * key_size) && errno != ENOENT)
+			return -errno;
+	return 0;
+}
+
+int pin_map_delete_rows(int fd, const struct pin_map_desc *d,
+			const struct pin_rows *rows)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	size_t done = 0;
+	int err = 0;
+
+	while (done < rows->n && !err) {
+		const unsigned char *keys = rows->keys + done * d->key_size;
+		__u32 want = rows->n - done > BATCH_KEYS ? BATCH_KEYS :
+			     rows->n - done, count = want;
+
+		if (is_array(d)) {
+			err = zero_keys(fd, d, keys, count);
+		} else if (bpf_map_delete_batch(fd, keys, &count, &opts)) {
+			err = -errno;
+			/* a missing key stops the batch: skip it and go on */
+			if (err == -ENOENT) {
+				done += count + 1;
+				err = 0;
+				continue;
+			}
+			if (err == -EINVAL || err == -ENOTSUP || err == -EOPNOTSUPP)
+				err = delete_by_key(fd, keys, d->key_size, want);
+		}
+		done += want;
+	}
+	return err;
+}
+
 void pin_rows_free(struct pin_rows *rows)
 {
 	free(rows->keys);

@@ -240,10 +240,11 @@ void pin_stats_maps__close(struct pin_stats_maps *s);
 int pin_stats_maps__swap(const struct pin_stats_maps *s);
 
 /**
- * pin_module__lock() - take the module's flush lock (waits for another flusher)
- * Return: an fd to close to unlock, or a negative errno
+ * pin_stats_maps__active() - the index (0, 1) of the half the slot names,
+ * the one programs write
+ * Return: 0, 1, or a negative errno (-EPROTO: the slot names neither)
  */
-int pin_module__lock(const struct pin_module *m);
+int pin_stats_maps__active(const struct pin_stats_maps *s);
 
 /**
  * pin_map_is_pinned() - whether the map behind @fd is still the one pinned
@@ -266,9 +267,13 @@ int pin_module__evicted(const struct pin_module *m, __u64 *evicted, bool *has);
  * Return: 0 or a negative errno
  */
 int pin_map_count_keys(int fd, __u32 key_size, __u64 *n);
-/** pin_module__drained_add() - a flush drained @n keys of LRU map @d */
-int pin_module__drained_add(const struct pin_module *m,
-			    const struct pin_map_desc *d, __u64 n);
+
+/**
+ * pin_module__flush_state() - read the module's flush state (maps/flush)
+ * Return: 0, or a negative errno after one message naming the pin
+ */
+int pin_module__flush_state(const struct pin_module *m,
+			    struct bpfpin_flush *st);
 
 extern const char *const pin_drop_names[DROP_NR];
 
@@ -331,6 +336,13 @@ void pin_rows_init(struct pin_rows *rows, const struct pin_map_desc *d);
  */
 int pin_map_read(int fd, const struct pin_map_desc *d, struct pin_rows *rows,
 		 bool drain);
+/**
+ * pin_map_delete_rows() - delete the keys of @rows from a map no program
+ * writes any more (an array's slots are written with zeros)
+ * Return: 0 or a negative errno
+ */
+int pin_map_delete_rows(int fd, const struct pin_map_desc *d,
+			const struct pin_rows *rows);
 void pin_rows_free(struct pin_rows *rows);
 
 /* ---- cgroups and containers (cgroup.c) ---- */
@@ -453,6 +465,12 @@ int pin_output_check(const char *path, char *why, size_t size);
  * Return: 0; -EINVAL when pin_output_check() refuses @path (after a message)
  */
 int pin_output_open(struct pin_output *o, const char *path);
+/**
+ * pin_output_sync() - flush, sync and close the temporary file, which
+ * stays where it is (pin_output_commit() without the rename)
+ * Return: 0 or a negative errno; prints nothing
+ */
+int pin_output_sync(struct pin_output *o);
 /** pin_output_commit() - flush, sync and rename into place; closes */
 int pin_output_commit(struct pin_output *o);
 void pin_output_abort(struct pin_output *o);
@@ -519,13 +537,6 @@ int pin_stats_write_rows(struct pin_writer *w, const struct pin_module *m,
 			 const struct pin_map_desc *d, const struct pin_rows *rows,
 			 const struct pin_stat_opts *o);
 
-/**
- * pin_stats_flush() - swap each stats map and write what the old half held:
- * the exact counts since the previous flush. Cumulative totals restart.
- * Return: 0 or a negative errno
- */
-int pin_stats_flush(struct pin_writer *w, const struct pin_module *m,
-		    const struct pin_stat_opts *o);
 
 /**
  * pin_drops_write() - write the module's drop counters as a set of rows
@@ -586,5 +597,113 @@ struct pin_event_row {
  */
 int pin_event_decode(const struct pin_module_desc *d, const void *data,
 		     size_t size, __u64 clock_offset, struct pin_event_row *r);
+
+/* ---- flush transactions (flush.c) ---- */
+
+/*
+ * A flush of one or more modules, driven by the tool in steps so that the
+ * counts it takes out of the kernel are either delivered or kept:
+ *
+ *	f = pin_flush__new();
+ *	pin_flush__begin(f, m, wait)	per module: lock it, open its maps
+ *	pin_flush__write(f, w, o)	finish what a dead flusher left, swap,
+ *					read the old halves; write the rows
+ *					and drops
+ *	output file: pin_output_sync(), pin_flush__ready(f, tmp, dst),
+ *		rename (the commit); stdout: fflush without error
+ *	pin_flush__end(f)		empty the old halves: the flush is done
+ *	on a failed output: pin_flush__abort(f) (before removing tmp): the
+ *		counts stay for the next flush
+ *	pin_flush__free(f)		unlock
+ *
+ * The state lives in each module's `flush` map (struct bpfpin_flush).
+ */
+struct pin_flush;
+
+/** pin_flush__new() - an empty flush; NULL and errno on failure */
+struct pin_flush *pin_flush__new(void);
+
+/**
+ * pin_flush__begin() - add module @m (opened read-write, kept open until
+ * pin_flush__free()) to the flush
+ * @wait_s: how long to wait for another flusher's lock (0: not at all)
+ *
+ * Takes `<module>/locks/flush` and opens the module's flush state and
+ * stats maps; nothing changes before pin_flush__write().
+ * Return: 0; -EBUSY (lock held past @wait_s), -EINTR (SIGINT/SIGTERM while
+ * waiting), -E2BIG (too many modules or maps), or another negative errno,
+ * each after one message
+ */
+int pin_flush__begin(struct pin_flush *f, const struct pin_module *m,
+		     double wait_s);
+
+/**
+ * pin_flush__write() - per module, complete a flush its last flusher left
+ * (rename an output that was ready, or empty halves already delivered;
+ * halves not delivered are delivered by this flush instead of a swap), else
+ * swap every stats map; read the halves no program writes; then write every
+ * module's rows and drops to @w
+ * Return: 0 or a negative errno (after a message, except the writer's)
+ */
+int pin_flush__write(struct pin_flush *f, struct pin_writer *w,
+		     const struct pin_stat_opts *o);
+
+/**
+ * pin_flush__ready() - record in every module that the synced output @tmp
+ * is to be renamed to @dst: from here a flusher that dies has delivered,
+ * the next flush redoes the rename. Relative paths are made absolute.
+ * Return: 0 or a negative errno (-ENAMETOOLONG past BPFPIN_FLUSH_PATH)
+ */
+int pin_flush__ready(struct pin_flush *f, const char *tmp, const char *dst);
+
+/**
+ * pin_flush__end() - the output is delivered: empty the old halves, count
+ * the keys drained, and mark the flush done
+ * Return: 0 or a negative errno (the next flush finishes the emptying)
+ */
+int pin_flush__end(struct pin_flush *f);
+
+/**
+ * pin_flush__abort() - the output failed: undo pin_flush__ready() (call it
+ * before removing the temporary file) and keep the counts where the next
+ * flush, or a plain read, finds them
+ */
+void pin_flush__abort(struct pin_flush *f);
+
+/** pin_flush__free() - unlock and release; NULL is fine */
+void pin_flush__free(struct pin_flush *f);
+
+/**
+ * pin_flush_delivered_half() - the half of stats map @s that a cumulative
+ * read must skip: one a flush delivered and has not emptied yet
+ * Return: 0 or 1, or -1 when both halves count
+ */
+int pin_flush_delivered_half(const struct pin_module *m,
+			     const struct pin_stats_maps *s);
+
+/* ---- locks (lock.c) ---- */
+
+/**
+ * pin_lock() - take the exclusive lock @path: a directory only root can
+ * open (0700, root's), flocked, so that no member of group bpfpin can
+ * hold it. Created with its parent (0700) when missing, if euid is 0.
+ * @wait_s: how long to wait for a holder (0: not at all); SIGINT/SIGTERM
+ *	    (pin_catch_stop_signals()) end the wait
+ * @what: what the lock guards, for the message ("flush of module 'proc'")
+ *
+ * On -EBUSY one line names @what, the lock, the holder's pid and comm (from
+ * /proc/locks), and, when @wait_s > 0, the hint "(--wait SECONDS waits
+ * longer)".
+ * Return: an fd to close to unlock; -EBUSY, -EINTR, -EPROTO (a symlink, not
+ * a directory, or a directory others could open), -EACCES (not root), each
+ * after one message
+ */
+int pin_lock(const char *path, double wait_s, const char *what);
+
+/**
+ * pin_lock_holder() - the process holding the flock on @path, from /proc/locks
+ * Return: 0 and @pid, @comm ("?" when gone); -ENOENT when nobody holds it
+ */
+int pin_lock_holder(const char *path, int *pid, char *comm, size_t size);
 
 #endif /* __BPFPIN_PIN_H */

@@ -362,7 +362,7 @@ int pin_stats_write(struct pin_writer *w, const struct pin_module *m,
 {
 	struct pin_stats_maps maps;
 	struct pin_rows rows;
-	int i, h, err = 0;
+	int i, h, skip, err = 0;
 
 	for (i = 0; i < m->desc->nmaps && !err; i++) {
 		const struct pin_map_desc *d = &m->desc->maps[i];
@@ -371,8 +371,11 @@ int pin_stats_write(struct pin_writer *w, const struct pin_module *m,
 		if (err)
 			return err;
 		pin_rows_init(&rows, d);
+		/* a half a flush delivered and has not emptied yet */
+		skip = pin_flush_delivered_half(m, &maps);
 		for (h = 0; h < 2 && !err; h++)
-			err = pin_map_read(maps.half[h], d, &rows, false);
+			if (h != skip)
+				err = pin_map_read(maps.half[h], d, &rows, false);
 		pin_stats_maps__close(&maps);
 		if (err)
 			pin_warn("map '%s/maps/%s': %s", m->dir, d->name,

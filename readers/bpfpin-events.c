@@ -2,7 +2,6 @@
 /* bpfpin-events: stream the events of one or more modules' pinned ring buffers */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -10,7 +9,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/file.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -157,26 +155,20 @@ static bool stdout_closed(void)
 static int open_ring(struct ring *r, const char *root,
 		     const struct pin_module_desc *d)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], what[PATH_MAX + 64];
 	int err;
 
 	r->map_fd = r->lock_fd = -1;
 	err = pin_module__open(&r->mod, root, d, PIN_RDONLY);
 	if (err)
 		return err;
-	/* one consumer per ring: the lock is the module's maps directory */
-	pin_path(path, sizeof(path), "%s/maps", r->mod.dir);
-	r->lock_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (r->lock_fd < 0) {
-		err = -errno;
-		pin_warn("'%s': %s", path, strerror(errno));
-		return err;
-	}
-	if (flock(r->lock_fd, LOCK_EX | LOCK_NB)) {
-		pin_warn("ring '%s/events' is busy: another bpfpin-events reads it (one consumer per ring)",
-			 path);
-		return -EBUSY;
-	}
+	/* one consumer per ring: a lock only root can take (pin_lock) */
+	pin_path(path, sizeof(path), "%s/locks/events", r->mod.dir);
+	snprintf(what, sizeof(what), "ring '%s/maps/events' is busy (one consumer per ring)",
+		 r->mod.dir);
+	r->lock_fd = pin_lock(path, 0, what);
+	if (r->lock_fd < 0)
+		return r->lock_fd;
 	pin_path(path, sizeof(path), "%s/maps/events", r->mod.dir);
 	/* the consumer position is written by us: read-write */
 	r->map_fd = pin_map_open(path, BPF_MAP_TYPE_RINGBUF, 0, 0, 0, 0);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <bpf/libbpf.h>
 
 #include "pin.h"
@@ -20,10 +21,15 @@ struct opts {
 	const char *format;
 	const char *output;
 	double interval;
+	double wait;
 	long count;
 	bool flush;
 	int verbose;
 	struct pin_stat_opts stat;
+	enum pin_format fmt;
+	bool done;		/* --help or --version answered */
+	char **names;		/* the modules named on the command line */
+	int nnames;
 	const struct pin_module_desc *modules[MAX_MODULES];
 	int nmodules;
 };
@@ -31,6 +37,7 @@ struct opts {
 static const struct opts defaults = {
 	.format = "table",
 	.count = -1,
+	.wait = 10,
 };
 
 static void usage(FILE *f)
@@ -49,13 +56,15 @@ static void usage(FILE *f)
 		"  -o, --output FILE    write FILE atomically (temporary file, rename)\n"
 		"      --flush          print the exact counts since the previous flush and\n"
 		"                       start a new interval (root; cumulative totals restart)\n"
+		"      --wait SEC       --flush: wait up to SEC seconds for another flusher\n"
+		"                       (default 10; 0: do not wait)\n"
 		"  -r, --pin-root DIR   pin root (default $BPFPIN_ROOT or " PIN_DEFAULT_ROOT ")\n"
 		"  -v, --verbose        more messages\n"
 		"  -h, --help           this help\n"
 		"  -V, --version        versions of " PROG " and libbpf\n"
 		"\n"
 		"exit codes: 0 ok, 1 failure, 2 usage, 3 not loaded, 4 permission,\n"
-		"            5 schema mismatch\n");
+		"            5 schema mismatch, 6 busy (another flusher holds the lock)\n");
 }
 
 static int print_once(const struct opts *o, const char *root, FILE *out,
@@ -69,20 +78,116 @@ static int print_once(const struct opts *o, const char *root, FILE *out,
 	for (i = 0; i < o->nmodules && !err; i++) {
 		struct pin_module m;
 
-		/* a flush writes: it swaps and drains the maps */
-		err = pin_module__open(&m, root, o->modules[i],
-				       o->flush ? 0 : PIN_RDONLY);
+		err = pin_module__open(&m, root, o->modules[i], PIN_RDONLY);
 		if (err)
 			break;
-		if (o->flush)
-			err = pin_stats_flush(w, &m, &o->stat);
-		else
-			err = pin_stats_write(w, &m, &o->stat);
+		err = pin_stats_write(w, &m, &o->stat);
 		if (!err)
 			err = pin_drops_write(w, &m);
 		pin_module__close(&m);
 	}
 	pin_writer__free(w);
+	return err;
+}
+
+/* Write every flushed module's rows to @out. */
+static int flush_write(const struct opts *o, struct pin_flush *f, FILE *out,
+		       enum pin_format fmt)
+{
+	struct pin_writer *w = pin_writer__new(out, fmt);
+	int err;
+
+	if (!w)
+		return -ENOMEM;
+	err = pin_flush__write(f, w, &o->stat);
+	pin_writer__free(w);
+	return err;
+}
+
+/* stdout written out without error, and on disk when it is a file. */
+static int stdout_deliver(void)
+{
+	struct stat st;
+
+	errno = 0;
+	if (fflush(stdout) || ferror(stdout))
+		return errno ? -errno : -EIO;
+	if (!fstat(STDOUT_FILENO, &st) && S_ISREG(st.st_mode) &&
+	    fsync(STDOUT_FILENO))
+		return -errno;
+	return 0;
+}
+
+/*
+ * One flush of every module: lock them all, take out their counts, write
+ * them, and only once the output is complete (stdout flushed, or the file
+ * synced and renamed) empty what was taken out. A failed output leaves the
+ * counts for the next flush.
+ */
+static int flush_once(const struct opts *o, const char *root,
+		      enum pin_format fmt)
+{
+	struct pin_module *mods = calloc(o->nmodules, sizeof(*mods));
+	struct pin_flush *f = pin_flush__new();
+	struct pin_output out = {};
+	FILE *file = stdout;
+	bool failed_output = false;
+	int i, n = 0, err = 0;
+
+	if (!mods || !f) {
+		err = -ENOMEM;
+		goto out_free;
+	}
+	for (i = 0; i < o->nmodules && !err; i++) {
+		/* a flush writes: it swaps and empties the maps */
+		err = pin_module__open(&mods[i], root, o->modules[i], 0);
+		if (err)
+			break;
+		n++;
+		err = pin_flush__begin(f, &mods[i], o->wait);
+	}
+	if (!err && o->output) {
+		err = pin_output_open(&out, o->output);
+		file = out.f;
+	}
+	if (err)
+		goto out_free;
+	err = flush_write(o, f, file, fmt);
+	failed_output = err && ferror(file);
+	if (!err && o->output) {
+		err = pin_output_sync(&out);
+		failed_output = err;
+		if (!err)
+			err = pin_flush__ready(f, out.tmp, out.path);
+		if (!err && rename(out.tmp, out.path)) {
+			err = -errno;
+			failed_output = true;
+		}
+	} else if (!err) {
+		err = stdout_deliver();
+		failed_output = err;
+	}
+	if (err) {
+		pin_flush__abort(f);
+		if (o->output)
+			pin_output_abort(&out);
+		if (failed_output) {
+			if (o->output)
+				pin_warn("flush: output '%s' failed: %s; counts kept for the next flush",
+					 o->output, strerror(-err));
+			else
+				pin_warn("flush: output failed: %s; counts kept for the next flush",
+					 strerror(-err));
+			err = -EIO;	/* said: exit 1, whatever the cause */
+		}
+		goto out_free;
+	}
+	err = pin_flush__end(f);
+out_free:
+	pin_flush__free(f);
+	for (i = 0; i < n; i++)
+		pin_module__close(&mods[i]);
+	free(mods);
 	return err;
 }
 
@@ -104,7 +209,9 @@ static int run(struct opts *o, const char *root, enum pin_format fmt)
 			if (fmt == PIN_FMT_TABLE && !o->output)
 				putchar('\n');
 		}
-		if (o->output) {
+		if (o->flush) {
+			err = flush_once(o, root, fmt);
+		} else if (o->output) {
 			err = pin_output_open(&out, o->output);
 			if (err)
 				break;
@@ -132,7 +239,20 @@ static int run(struct opts *o, const char *root, enum pin_format fmt)
 	return err;
 }
 
-int main(int argc, char **argv)
+/* --wait: seconds from 0 (do not wait) to 86400. */
+static int parse_wait(const char *arg, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(arg, &end);
+	if (errno || *end || end == arg || !(*out >= 0) || *out > 86400)
+		return pin_usage_error("--wait '%s': expected seconds, from 0 to 86400",
+				       arg);
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option long_opts[] = {
 		{ "format", required_argument, NULL, 'f' },
@@ -142,6 +262,7 @@ int main(int argc, char **argv)
 		{ "count", required_argument, NULL, 'n' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "flush", no_argument, NULL, 'F' },
+		{ "wait", required_argument, NULL, 'W' },
 		{ "pin-root", required_argument, NULL, 'r' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -149,73 +270,85 @@ int main(int argc, char **argv)
 		{}
 	};
 	static const char optstring[] = "f:b:t:i:n:o:r:vhV";
-	struct opts o = defaults;
-	enum pin_format fmt;
-	const char *root;
+	bool wait_set = false;
 	char why[256];
 	long top;
-	int c, err;
+	int c, err = 0;
 
-	pin_tool_log_init(PROG, 0);
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, optstring, long_opts, NULL)) != -1) {
+	while (!err && (c = getopt_long(argc, argv, optstring, long_opts, NULL)) != -1) {
 		switch (c) {
-		case 'f': o.format = optarg; break;
+		case 'f': o->format = optarg; break;
 		case 'b':
-			if (pin_group_by_parse(optarg, &o.stat.by))
-				return pin_exit_code(pin_usage_error("--by '%s': expected pid, comm, cgroup or container", optarg));
+			if (pin_group_by_parse(optarg, &o->stat.by))
+				err = pin_usage_error("--by '%s': expected pid, comm, cgroup or container",
+						      optarg);
 			break;
 		case 't':
-			if (pin_parse_count("--top", optarg, &top))
-				return 2;
-			o.stat.top = top > 1000000 ? 1000000 : top;
+			err = pin_parse_count("--top", optarg, &top);
+			o->stat.top = top > 1000000 ? 1000000 : top;
 			break;
-		case 'i':
-			if (pin_parse_seconds("--interval", optarg, &o.interval))
-				return 2;
+		case 'i': err = pin_parse_seconds("--interval", optarg, &o->interval); break;
+		case 'n': err = pin_parse_count("--count", optarg, &o->count); break;
+		case 'o': o->output = optarg; break;
+		case 'F': o->flush = true; break;
+		case 'W':
+			err = parse_wait(optarg, &o->wait);
+			wait_set = true;
 			break;
-		case 'n':
-			if (pin_parse_count("--count", optarg, &o.count))
-				return 2;
-			break;
-		case 'o': o.output = optarg; break;
-		case 'F': o.flush = true; break;
-		case 'r': o.pin_root = optarg; break;
-		case 'v': o.verbose++; break;
-		case 'h': usage(stdout); return 0;
-		case 'V':
-			pin_print_version();
-			return 0;
-		default:
-			return pin_exit_code(pin_option_error(argv, optstring));
+		case 'r': o->pin_root = optarg; break;
+		case 'v': o->verbose++; break;
+		case 'h': usage(stdout); o->done = true; return 0;
+		case 'V': pin_print_version(); o->done = true; return 0;
+		default: return pin_option_error(argv, optstring);
 		}
 	}
-	if (o.output && pin_output_check(o.output, why, sizeof(why)))
-		return pin_exit_code(pin_usage_error("--output '%s': %s", o.output, why));
-	pin_tool_log_init(PROG, o.verbose);
-	if (pin_format_parse(o.format, &fmt))
-		return pin_exit_code(pin_usage_error("--format '%s': expected table, json or prom", o.format));
-	if (o.count > 0 && o.interval <= 0)
-		return pin_exit_code(pin_usage_error("--count goes with --interval"));
-	err = pin_root_resolve(o.pin_root, &root);
 	if (err)
-		return pin_exit_code(err);
-	o.nmodules = pin_select_modules(root, argv + optind, argc - optind,
-					o.modules, MAX_MODULES);
-	if (o.nmodules < 0)
-		return pin_exit_code(o.nmodules);
-	pin_catch_stop_signals();
+		return err;
+	pin_tool_log_init(PROG, o->verbose);
+	if (pin_format_parse(o->format, &o->fmt))
+		return pin_usage_error("--format '%s': expected table, json or prom", o->format);
+	if (o->count > 0 && o->interval <= 0)
+		return pin_usage_error("--count goes with --interval");
+	if (wait_set && !o->flush)
+		return pin_usage_error("--wait goes with --flush");
+	/* a flush empties what it takes out: it must show all of it */
+	if (o->flush && o->stat.top)
+		return pin_usage_error("--top hides rows: not with --flush");
+	/* before anything is read or flushed */
+	if (o->output && pin_output_check(o->output, why, sizeof(why)))
+		return pin_usage_error("--output '%s': %s", o->output, why);
+	o->names = argv + optind;
+	o->nnames = argc - optind;
+	return 0;
+}
 
-	err = run(&o, root, fmt);
-	if (err == -EPIPE)
-		return 0;	/* `| head` closed the pipe: a normal end */
-	if (!err && (fflush(stdout) || ferror(stdout))) {
-		if (errno == EPIPE)
-			return 0;
-		pin_warn("stdout: %s", strerror(errno));
-		return 1;
+int main(int argc, char **argv)
+{
+	struct opts o = defaults;
+	const char *root;
+	int err;
+
+	pin_tool_log_init(PROG, 0);
+	err = parse_args(argc, argv, &o);
+	if (err || o.done)
+		return pin_exit_code(err);
+	err = pin_root_resolve(o.pin_root, &root);
+	if (!err) {
+		o.nmodules = pin_select_modules(root, o.names, o.nnames,
+						o.modules, MAX_MODULES);
+		err = o.nmodules < 0 ? o.nmodules : 0;
 	}
-	if (err == -EINVAL)
-		return 2;
+	if (!err) {
+		pin_catch_stop_signals();
+		err = run(&o, root, o.fmt);
+	}
+	if (!err && (fflush(stdout) || ferror(stdout))) {
+		err = -errno;
+		if (err != -EPIPE)
+			pin_warn("stdout: %s", strerror(errno));
+	}
+	if (err == -EPIPE)
+		err = 0;	/* `| head` closed the pipe: a normal end */
 	return pin_exit_code(err);
 }

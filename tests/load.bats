@@ -27,7 +27,7 @@ prog_ids() {
 	run bpfpin-load up proc
 	[ "$status" -eq 0 ]
 	[[ "$output" == "proc: loaded (sched_process_exec=tp_btf "* ]]
-	[ "$(ls "$BPFPIN_ROOT/proc/maps" | tr '\n' ' ')" = "drops events handoff meta stats_a stats_b stats_slot " ]
+	[ "$(ls "$BPFPIN_ROOT/proc/maps" | tr '\n' ' ')" = "drops events flush handoff meta stats_a stats_b stats_slot " ]
 	[ "$(ls "$BPFPIN_ROOT/proc/links" | wc -l)" -eq 5 ]
 	[ "$(ls "$BPFPIN_ROOT/proc/progs" | wc -l)" -eq 5 ]
 	# nothing half-built is left beside it
@@ -218,7 +218,7 @@ prog_ids() {
 	bpftool map update pinned "$BPFPIN_ROOT/proc/maps/meta" key 0 0 0 0 value hex 63 00 00 00 $hex
 	run bpfpin-stat proc
 	[ "$status" -eq 5 ]
-	[[ "$output" == *"module 'proc': pinned schema 99"*"this reader knows 1"* ]]
+	[[ "$output" == *"module 'proc': pinned schema 99"*"this reader knows 2"* ]]
 	bpfpin-ls --format json 2>/dev/null | has_record '.type == "module" and .health == "broken"'
 }
 

@@ -174,7 +174,7 @@ teardown() {
 @test "proc: bpfpin-ls shows the module ok, its programs attached and its maps" {
 	run bpfpin-ls --format json
 	[ "$status" -eq 0 ]
-	has_record '.type == "module" and .module == "proc" and .health == "ok" and .programs == 5 and .attached == 5 and .schema == 1' <<< "$output"
+	has_record '.type == "module" and .module == "proc" and .health == "ok" and .programs == 5 and .attached == 5 and .schema == 2' <<< "$output"
 	[ "$(jq -s 'map(select(.kind == "prog" and .attached == "yes")) | length' <<< "$output")" -eq 5 ]
 	has_record '.kind == "map" and .name == "stats_a" and .bpf_type == "percpu_hash" and .max_entries == 16384 and .entries > 0' <<< "$output"
 	has_record '.kind == "map" and .name == "events" and .bpf_type == "ringbuf"' <<< "$output"

@@ -96,7 +96,7 @@ assert_healthy() {
 	bpftool map update pinned "$BPFPIN_ROOT/proc/maps/meta" key 0 0 0 0 value hex $hex
 	run bpfpin-load reload proc
 	[ "$status" -eq 5 ]
-	[[ "$output" == *"module 'proc': pinned schema 1 (abi deadbeef), this build has 1 (abi "*"refusing to reload"* ]]
+	[[ "$output" == *"module 'proc': pinned schema 2 (abi deadbeef), this build has 2 (abi "*"refusing to reload"* ]]
 	[ "$(stat_value "$CG_REL" true execs)" = "" ] || true
 	run bpfpin-load reload --reset proc
 	[ "$status" -eq 0 ]

@@ -5,7 +5,7 @@
 
 #include "bpfpin.h"
 
-#define BENCH_SCHEMA_VERSION	1
+#define BENCH_SCHEMA_VERSION	2
 #define BENCH_NR_SYSCALLS	512	/* the counter: one slot per syscall */
 #define BENCH_FILL_ENTRIES	131072	/* room for the 100k-key reader runs */
 #define BENCH_RING_BYTES	(4 * 1024 * 1024)
