@@ -27,18 +27,24 @@ static gid_t pin_gid(void)
 	return grp ? grp->gr_gid : 0;
 }
 
-/* A stage directory under the root, with the subdirectories it needs. */
-static int make_stage(const struct loader *l, const char *name, bool with_maps)
+/*
+ * A stage directory under the root, with the subdirectories it needs; a
+ * new module also gets its lock directories, root's alone (0700), so that
+ * no reader in group bpfpin can hold a lock root's tools wait for.
+ */
+static int make_stage(const struct loader *l, const char *name, bool whole)
 {
-	static const char *const subs[] = { "maps", "progs", "links" };
-	int fd, i, err = 0;
+	static const char *const subs[] = {
+		"progs", "links", "maps", "locks", "locks/flush", "locks/events",
+	};
+	int fd, i, n = whole ? PIN_LEN(subs) : 2, err = 0;
 
 	if (mkdirat(l->root_fd, name, 0700))
 		return -errno;
 	fd = openat(l->root_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	for (i = with_maps ? 0 : 1; i < PIN_LEN(subs) && !err; i++)
+	for (i = 0; i < n && !err; i++)
 		if (mkdirat(fd, subs[i], 0700))
 			err = -errno;
 	close(fd);

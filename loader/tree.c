@@ -177,6 +177,9 @@ int tree_set_modes(int dirfd, const char *name, const char *path, gid_t gid,
 		    fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW))
 			continue;
 		if (S_ISDIR(st.st_mode)) {
+			/* lock directories stay root's alone (0700) */
+			if (!strcmp(e->d_name, "locks"))
+				continue;
 			if (!pin_path(sub, sizeof(sub), "%s/%s", path, e->d_name))
 				keep_first(&err, tree_set_modes(fd, e->d_name, sub,
 								gid, d));
