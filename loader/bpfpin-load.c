@@ -25,6 +25,7 @@ struct opts {
 	const char *format;
 	int verbose;
 	bool reset;
+	double wait;
 	struct settings settings;
 	const struct pin_module_desc *modules[MAX_MODULES];
 	int nmodules;
@@ -32,6 +33,7 @@ struct opts {
 
 static const struct opts defaults = {
 	.format = "table",
+	.wait = 10,
 };
 
 static void usage(FILE *f)
@@ -51,6 +53,7 @@ static void usage(FILE *f)
 		"  -p, --profile P    modules of profile P (up)\n"
 		"  -c, --config FILE  read pin_root, profile and modules from FILE\n"
 		"      --reset        reload: recreate the maps (needed after a schema change)\n"
+		"  -w, --wait SEC     wait up to SEC seconds for another bpfpin-load (default 10)\n"
 		"  -r, --pin-root DIR pin root (default $BPFPIN_ROOT or " PIN_DEFAULT_ROOT ")\n"
 		"  -f, --format F     table or json (check, list)\n"
 		"  -v, --verbose      more messages; twice adds libbpf's\n"
@@ -178,7 +181,7 @@ static int begin(struct loader *l, const char *root, bool create)
 	l->root_fd = root_open(root, create);
 	if (l->root_fd < 0)
 		return l->root_fd;
-	lock = root_lock(root, l->root_fd);
+	lock = root_lock(root, l->wait_s);
 	if (lock < 0) {
 		close(l->root_fd);
 		return lock;
@@ -230,7 +233,7 @@ static int down_one(const struct loader *l, const struct pin_module_desc *d,
 
 static int do_up(struct opts *o, const char *root)
 {
-	struct loader l = { .settings = &o->settings };
+	struct loader l = { .settings = &o->settings, .wait_s = o->wait };
 	struct features f;
 	int lock, err;
 
@@ -267,7 +270,7 @@ static int default_to_loaded(struct opts *o, const char *root)
 
 static int do_reload(struct opts *o, const char *root)
 {
-	struct loader l = { .settings = &o->settings };
+	struct loader l = { .settings = &o->settings, .wait_s = o->wait };
 	struct features f;
 	int lock, err;
 
@@ -310,7 +313,7 @@ static void warn_unknown(const char *root)
 
 static int do_down(struct opts *o, const char *root)
 {
-	struct loader l = {};
+	struct loader l = { .wait_s = o->wait };
 	struct stat st;
 	int lock, err;
 
@@ -471,12 +474,13 @@ static int parse_args(int argc, char **argv, struct opts *o,
 		{ "pin-root", required_argument, NULL, 'r' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "reset", no_argument, NULL, 'R' },
+		{ "wait", required_argument, NULL, 'w' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{}
 	};
-	static const char optstring[] = "p:c:r:f:vhV";
+	static const char optstring[] = "p:c:r:f:w:vhV";
 	const char *name;
 	bool cli_mods = false;
 	int c, i, err;
@@ -489,6 +493,11 @@ static int parse_args(int argc, char **argv, struct opts *o,
 		case 'r': o->pin_root = optarg; break;
 		case 'f': o->format = optarg; break;
 		case 'R': o->reset = true; break;
+		case 'w':
+			err = pin_parse_wait("--wait", optarg, &o->wait);
+			if (err)
+				return err;
+			break;
 		case 'v': o->verbose++; break;
 		case 'h': usage(stdout); *cmd = NULL; return 0;
 		case 'V': pin_print_version(); *cmd = NULL; return 0;

@@ -82,8 +82,11 @@ int tree_check_module(int root_fd, const char *root,
  * bpfpin). Return: fd, or a negative errno after one message.
  */
 int root_open(const char *root, bool create);
-/* Serialise up, down and reload on @root; Return: fd to close, or -errno. */
-int root_lock(const char *root, int root_fd);
+/*
+ * Serialise up, down and reload on @root, waiting up to @wait_s seconds.
+ * Return: fd to close, or -EBUSY, -EINTR, ... after one message.
+ */
+int root_lock(const char *root, double wait_s);
 
 /* stage.c: one module's programs, loaded, attached and pinned */
 struct staged {
@@ -127,6 +130,7 @@ struct loader {
 	int root_fd;
 	const struct features *features;
 	const struct settings *settings;
+	double wait_s;
 	bool quiet;
 };
 

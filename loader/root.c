@@ -6,10 +6,10 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -122,22 +122,23 @@ int root_open(const char *root, bool create)
 	return fd;
 }
 
-/* Serialises up, down and reload: flock works on bpffs directories. */
-int root_lock(const char *root, int root_fd)
+/*
+ * Serialises up, down and reload: `<root>/_lock`, a directory only root
+ * can open, so no reader in group bpfpin can hold it. SIGINT and SIGTERM
+ * end the wait (and only the wait: a load, once begun, runs to its end).
+ */
+int root_lock(const char *root, double wait_s)
 {
-	int fd, err;
+	char path[PATH_MAX], what[PATH_MAX + 32];
+	int fd;
 
-	(void)root;
-	fd = fcntl(root_fd, F_DUPFD_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (flock(fd, LOCK_EX | LOCK_NB)) {
-		pin_info("waiting for another bpfpin-load on '%s'", root);
-		if (flock(fd, LOCK_EX)) {
-			err = -errno;
-			close(fd);
-			return err;
-		}
-	}
+	if (pin_path(path, sizeof(path), "%s/_lock", root))
+		return -ENAMETOOLONG;
+	snprintf(what, sizeof(what), "bpfpin-load on '%s'", root);
+	pin_stop = 0;
+	pin_catch_stop_signals();
+	fd = pin_lock(path, wait_s, what);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	return fd;
 }

@@ -77,6 +77,8 @@ void pin_catch_stop_signals(void);
 void pin_print_version(void);
 /** pin_parse_count() - a whole number >= 1; Return: 0, or -PIN_EUSAGE after a message */
 int pin_parse_count(const char *opt, const char *arg, long *out);
+/** pin_parse_wait() - seconds in [0, 86400]; Return: 0, or -PIN_EUSAGE after a message */
+int pin_parse_wait(const char *opt, const char *arg, double *out);
 /** pin_parse_seconds() - seconds in (0, 86400]; Return: 0, or -PIN_EUSAGE after a message */
 int pin_parse_seconds(const char *opt, const char *arg, double *out);
 

@@ -65,6 +65,18 @@ int pin_parse_seconds(const char *opt, const char *arg, double *out)
 	return 0;
 }
 
+int pin_parse_wait(const char *opt, const char *arg, double *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtod(arg, &end);
+	if (errno || *end || end == arg || !(*out >= 0) || *out > 86400)
+		return pin_usage_error("%s '%s': expected seconds, from 0 to 86400",
+				       opt, arg);
+	return 0;
+}
+
 int pin_select_modules(const char *root, char *const *names, int n,
 		       const struct pin_module_desc **out, int max)
 {

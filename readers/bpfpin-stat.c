@@ -239,19 +239,6 @@ static int run(struct opts *o, const char *root, enum pin_format fmt)
 	return err;
 }
 
-/* --wait: seconds from 0 (do not wait) to 86400. */
-static int parse_wait(const char *arg, double *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtod(arg, &end);
-	if (errno || *end || end == arg || !(*out >= 0) || *out > 86400)
-		return pin_usage_error("--wait '%s': expected seconds, from 0 to 86400",
-				       arg);
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option long_opts[] = {
@@ -293,7 +280,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'o': o->output = optarg; break;
 		case 'F': o->flush = true; break;
 		case 'W':
-			err = parse_wait(optarg, &o->wait);
+			err = pin_parse_wait("--wait", optarg, &o->wait);
 			wait_set = true;
 			break;
 		case 'r': o->pin_root = optarg; break;

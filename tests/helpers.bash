@@ -212,3 +212,8 @@ as_user() {
 	shift
 	setpriv --reuid "$u" --regid "$(id -g "$u")" --init-groups "$@"
 }
+
+# What is under the pin root, less bpfpin-load's lock directory (_lock).
+root_entries() {
+	ls -A "$BPFPIN_ROOT" 2>/dev/null | grep -vx _lock
+}

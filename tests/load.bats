@@ -31,7 +31,7 @@ prog_ids() {
 	[ "$(ls "$BPFPIN_ROOT/proc/links" | wc -l)" -eq 5 ]
 	[ "$(ls "$BPFPIN_ROOT/proc/progs" | wc -l)" -eq 5 ]
 	# nothing half-built is left beside it
-	[ "$(ls -A "$BPFPIN_ROOT")" = proc ]
+	[ "$(root_entries)" = proc ]
 	# ordinary stats: directories 0750, pins 0640, owned by root
 	[ "$(stat -c %a "$BPFPIN_ROOT/proc")" = 750 ]
 	[ "$(stat -c %a "$BPFPIN_ROOT/proc/maps/stats_a")" = 640 ]
@@ -60,7 +60,7 @@ prog_ids() {
 	for m in oomkill seccomp tcpqueue; do
 		grep -q "^$m: loaded (" <<< "$output"
 	done
-	[ "$(ls "$BPFPIN_ROOT" | tr '\n' ' ')" = "oomkill proc seccomp tcpqueue " ]
+	[ "$(root_entries | tr '\n' ' ')" = "oomkill proc seccomp tcpqueue " ]
 }
 
 @test "load: down removes every pin and detaches every link" {
@@ -70,7 +70,7 @@ prog_ids() {
 	run bpfpin-load down
 	[ "$status" -eq 0 ]
 	grep -qx "proc: unloaded" <<< "$output"
-	[ -z "$(ls -A "$BPFPIN_ROOT")" ]
+	[ -z "$(root_entries)" ]
 	# unpinned links are released from a kernel workqueue: allow it 2 s
 	for id in $ids; do
 		for i in $(seq 40); do
@@ -165,7 +165,7 @@ prog_ids() {
 	run bpfpin-load up --config "$conf"
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"unknown key 'nomodule.size'"* ]]
-	[ -z "$(ls -A "$BPFPIN_ROOT" 2>/dev/null)" ]
+	[ -z "$(root_entries)" ]
 	# the sample config, every line commented out, is valid
 	run bpfpin-load up --config "$BATS_TEST_DIRNAME/../systemd/bpfpin.conf" proc
 	[ "$status" -eq 0 ]
@@ -203,7 +203,7 @@ prog_ids() {
 	run bpfpin-load up proc
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"removing '$BPFPIN_ROOT/_staging-proc', left by an interrupted bpfpin-load"* ]]
-	[ "$(ls -A "$BPFPIN_ROOT")" = proc ]
+	[ "$(root_entries)" = proc ]
 	# readers never take a staging directory for a module
 	run bpfpin-stat --format json
 	[ "$status" -eq 0 ]
@@ -283,7 +283,7 @@ prog_ids() {
 	run env BPFPIN_NO_HOOK=sched_process_exec bpfpin-load up proc
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"module 'proc': cannot load on this kernel: exec_btf: disabled by BPFPIN_NO_HOOK"*"(required hook 'sched_process_exec')"* ]]
-	[ -z "$(ls -A "$BPFPIN_ROOT")" ]
+	[ -z "$(root_entries)" ]
 	run env BPFPIN_NO_HOOK=sched_process_exec bpfpin-load check --format json
 	has_record '.check == "module proc" and .ok == "no"' <<< "$output"
 }
@@ -295,6 +295,6 @@ prog_ids() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"'$BPFPIN_ROOT/futuremodule' is not a module of this build: left alone"* ]]
 	grep -qx "proc: unloaded" <<< "$output"
-	[ "$(ls -A "$BPFPIN_ROOT")" = futuremodule ]
+	[ "$(root_entries)" = futuremodule ]
 	rmdir "$BPFPIN_ROOT/futuremodule"
 }

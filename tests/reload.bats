@@ -34,7 +34,7 @@ assert_healthy() {
 	[ "$(jq -r .health <<< "$row")" = ok ]
 	[ "$(jq -r .attached <<< "$row")" = 5 ]
 	links_settle proc 5
-	[ "$(ls -A "$BPFPIN_ROOT")" = proc ]
+	[ "$(root_entries)" = proc ]
 	new_cgroup "healthy$RANDOM"
 	in_cgroup "$CG" sh -c '/bin/true; /bin/true; /bin/true; exit 0'
 	[ "$(stat_value "$CG_REL" true execs)" = 3 ]

@@ -139,3 +139,47 @@ refused() {
 	umount "$dir"
 	rmdir "$dir"
 }
+
+@test "locks: a member of group bpfpin cannot block bpfpin-load; root's holder makes --wait end with exit 6 naming it; SIGTERM ends the wait" {
+	ensure_bpfpin_group
+	make_user "bpfpin-w$$" bpfpin
+	chmod 755 "$BPFFS"
+	bpfpin-load up proc >/dev/null
+	[ "$(stat -c '%a %U' "$BPFPIN_ROOT/_lock")" = "700 root" ]
+	# what a member can open, it may flock: none of it is a lock of ours
+	as_user "bpfpin-w$$" flock "$BPFPIN_ROOT" sleep 30 &
+	as_user "bpfpin-w$$" flock "$BPFPIN_ROOT/proc" sleep 30 &
+	sleep 0.3
+	run as_user "bpfpin-w$$" flock -n "$BPFPIN_ROOT/_lock" true
+	[ "$status" -ne 0 ]
+	run timeout 5 bpfpin-load reload proc --wait 1
+	[ "$status" -eq 0 ]
+	# root holds the loader's lock: --wait 1 gives up after about a second
+	flock "$BPFPIN_ROOT/_lock" sleep 30 &
+	holder=$!
+	sleep 0.3
+	start=$(date +%s%N)
+	run bpfpin-load down proc --wait 1
+	elapsed=$((($(date +%s%N) - start) / 1000000))
+	refused 6 "bpfpin-load on '$BPFPIN_ROOT': pid"
+	[[ "$output" == *"holds lock '$BPFPIN_ROOT/_lock' (--wait SECONDS waits longer)"* ]]
+	[ "$elapsed" -ge 900 ] && [ "$elapsed" -lt 3000 ]
+	[ -d "$BPFPIN_ROOT/proc" ]
+	bpfpin-load up tcpqueue --wait 30 2> "$BATS_TEST_TMPDIR/err" &
+	waiter=$!
+	sleep 0.5
+	kill -TERM "$waiter"
+	start=$(date +%s%N)
+	rc=0
+	wait "$waiter" || rc=$?
+	[ $((($(date +%s%N) - start) / 1000000)) -lt 1000 ]
+	[ "$rc" -ne 0 ]
+	grep -q "interrupted while waiting for lock" "$BATS_TEST_TMPDIR/err"
+	[ ! -e "$BPFPIN_ROOT/tcpqueue" ]
+	pkill -P "$holder" sleep 2>/dev/null || true
+	kill "$holder" 2>/dev/null || true
+	pkill -u "bpfpin-w$$" 2>/dev/null || true
+	wait 2>/dev/null || true
+	run bpfpin-load down proc --wait 5
+	[ "$status" -eq 0 ]
+}
