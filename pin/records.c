@@ -171,7 +171,7 @@ static int expand_field(const struct pin_field *f, bool container,
 {
 	static const unsigned int hidden = PIN_COL_NO_TABLE | PIN_COL_NO_PROM;
 	enum pin_col_type t = f->type == PIN_T_STR ? PIN_COL_STR :
-			      f->type == PIN_T_S32 ? PIN_COL_S64 :
+			      f->type == PIN_T_S32 || f->type == PIN_T_S64 ? PIN_COL_S64 :
 			      f->type == PIN_T_HIST ? PIN_COL_HIST : PIN_COL_U64;
 	int n = 0;
 
@@ -187,6 +187,7 @@ static int expand_field(const struct pin_field *f, bool container,
 			    .view = PIN_V_CONTAINER);
 		break;
 	case PIN_V_SYSCALL:
+	case PIN_V_ERRNO:
 		ADD(D_RAW, f->name, PIN_COL_U64, .flags = hidden);
 		ADD(D_SYSCALL, f->label, PIN_COL_STR);
 		break;
@@ -296,7 +297,7 @@ static void fill_column(const struct colspec *sp, const unsigned char *data,
 			v->hist = (const struct bpfpin_hist *)(data + f->offset);
 		else if (f->type == PIN_T_STR)
 			field_str(data, f, buf, size);
-		else if (f->type == PIN_T_S32)
+		else if (f->type == PIN_T_S32 || f->type == PIN_T_S64)
 			v->s = (__s64)raw;
 		else
 			v->u = raw;
@@ -315,6 +316,10 @@ static void fill_column(const struct colspec *sp, const unsigned char *data,
 		v->null = !last_cg.has_ctr;
 		break;
 	case D_SYSCALL:
+		if (f->view == PIN_V_ERRNO) {
+			v->null = pin_errno_str(raw, buf, size) < 0;
+			break;
+		}
 		name = pin_syscall_name(raw);
 		if (name)
 			snprintf(buf, size, "%s", name);
