@@ -65,12 +65,12 @@ static __always_inline void emit(__u16 type, __u32 nr, long ret, __u32 err,
 }
 
 /*
- * At exit the syscall number is orig_ax (ax holds the return value). A
+ * At exit the syscall number @nr is orig_ax (ax holds the return value). A
  * call is counted here; its latency only when its enter was seen, which
  * excludes calls begun before the load and calls whose enter a seccomp
  * filter or a tracer skipped.
  */
-static __always_inline int on_exit(struct pt_regs *regs, long ret)
+static __always_inline int on_exit(long nr, long ret)
 {
 	struct syscalls_errno_key ek = {};
 	struct syscalls_key key = {};
@@ -78,9 +78,7 @@ static __always_inline int on_exit(struct pt_regs *regs, long ret)
 	struct syscalls_stats *s;
 	__u64 *ts, duration = 0;
 	bool seen = false, failed;
-	long nr;
 
-	nr = BPF_CORE_READ(regs, orig_ax);
 	if (nr < 0 || nr >= SYSCALLS_NR_MAX)
 		return 0;
 	ts = bpf_task_storage_get(&start, bpf_get_current_task_btf(), 0, 0);
@@ -115,6 +113,17 @@ static __always_inline int on_exit(struct pt_regs *regs, long ret)
 	return 0;
 }
 
-BPFPIN_HOOK(sys_exit, sys_exit, SYSCALLS_HOOK_EXIT,
-	    struct pt_regs *regs COMMA long ret,
-	    on_exit(regs, ret))
+/*
+ * BPFPIN_HOOK by hand: tp_btf reads orig_ax directly (a trusted pointer),
+ * raw_tp through bpf_probe_read_kernel.
+ */
+SEC("tp_btf/sys_exit") int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret)
+{
+	return bpfpin_active(SYSCALLS_HOOK_EXIT) ? on_exit(regs->orig_ax, ret) : 0;
+}
+
+SEC("raw_tp/sys_exit") int BPF_PROG(sys_exit_raw, struct pt_regs *regs, long ret)
+{
+	return bpfpin_active(SYSCALLS_HOOK_EXIT) ?
+	       on_exit(BPF_CORE_READ(regs, orig_ax), ret) : 0;
+}
