@@ -141,6 +141,16 @@ burst() {
 	[ "$status" -eq 0 ]
 }
 
+@test "syscalls: --flush gives both maps' rows once, then nothing for the cgroup" {
+	burst flush
+	STATS=$(bpfpin-stat syscalls --flush --format json)
+	[ "$(row calls getppid | jq .calls)" -eq "$N" ]
+	[ "$(row calls getppid | jq .latency.count)" -eq "$N" ]
+	[ "$(row errnos close EBADF | jq .errors)" -eq "$K" ]
+	STATS=$(bpfpin-stat syscalls --flush --format json)
+	[ -z "$(jq -c --arg cg "$CG_REL" 'select(.cgroup == $cg)' <<< "$STATS")" ]
+}
+
 @test "syscalls: in profile syscall, not in default" {
 	run bpfpin-load list --format json
 	[ "$status" -eq 0 ]
