@@ -33,6 +33,7 @@ static __always_inline int on_enter(void)
 	__u64 *ts = bpf_task_storage_get(&start, bpf_get_current_task_btf(), 0,
 					 BPF_LOCAL_STORAGE_GET_F_CREATE);
 
+	/* no storage (out of memory, or busy on this CPU): no latency */
 	if (ts)
 		*ts = bpf_ktime_get_ns();
 	else
