@@ -16,6 +16,7 @@ enum pin_type {
 	PIN_T_STR,	/* NUL-padded char array */
 	PIN_T_BYTES,	/* raw bytes (an address): compared as bytes */
 	PIN_T_HIST,	/* struct bpfpin_hist: summed slot by slot */
+	PIN_T_S64,
 };
 
 /* What a field is to the readers and the writers. */
@@ -45,6 +46,7 @@ enum pin_view {
 				 * in the v1 memory hierarchy where there is one */
 	PIN_V_IP,		/* 16 bytes, IPv6 or IPv4-mapped: shown as text */
 	PIN_V_DNS,		/* struct bpfpin_dns_capture: adds qname, qtype */
+	PIN_V_ERRNO,		/* errno number: adds its name (ENOENT) as `label` */
 };
 
 struct pin_field {
@@ -89,6 +91,16 @@ struct pin_hook {
 	bool optional;
 };
 
+/* What a setting's value is. */
+enum pin_setting_kind {
+	PIN_SET_NUMBER,		/* a number from min to max: a __u32 */
+	PIN_SET_SYSCALLS,	/* syscall names, comma-separated: a bitmap,
+				 * __u64[PIN_SYSCALL_WORDS], bit nr set */
+};
+
+/* Syscall numbers a PIN_SET_SYSCALLS bitmap holds: below 64 x this. */
+#define PIN_SYSCALL_WORDS 8
+
 /*
  * A number bpfpin.conf can set per module, as "<module>.<name> = value":
  * it sizes the maps whose entries_setting names it, and sets the BPF
@@ -100,6 +112,7 @@ struct pin_setting {
 	unsigned int def;
 	unsigned int min;
 	unsigned int max;
+	enum pin_setting_kind kind;
 };
 
 struct pin_module_desc {

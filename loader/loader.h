@@ -42,6 +42,7 @@ struct settings {
 	struct {
 		const struct pin_setting *s;
 		unsigned int value;
+		__u64 bits[PIN_SYSCALL_WORDS];	/* PIN_SET_SYSCALLS */
 	} v[MAX_SETTINGS];
 	int n;
 };
@@ -51,6 +52,8 @@ int settings_set(struct settings *st, const char *key, const char *value,
 		 char *why, size_t size);
 /* The value of @s: set by the config, else its default. */
 unsigned int settings_get(const struct settings *st, const struct pin_setting *s);
+/* The bitmap of PIN_SET_SYSCALLS setting @s, or NULL when not set (none). */
+const __u64 *settings_bits(const struct settings *st, const struct pin_setting *s);
 
 /* tree.c: the pin tree, walked without ever following a symlink */
 

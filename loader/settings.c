@@ -7,6 +7,45 @@
 
 #include "loader.h"
 
+/*
+ * A list of syscall names, separated by commas or spaces: a bitmap of
+ * their numbers. An empty list traces none.
+ */
+static int set_syscalls(struct settings *st, const struct pin_setting *s,
+			const char *key, const char *value, char *why, size_t size)
+{
+	__u64 bits[PIN_SYSCALL_WORDS] = {};
+	char name[64];
+	size_t n;
+	int i, nr;
+
+	while (*value) {
+		n = strcspn(value, ", \t");
+		if (n) {
+			snprintf(name, sizeof(name), "%.*s", (int)n, value);
+			nr = n < sizeof(name) ? pin_syscall_nr(name) : -ENOENT;
+			if (nr < 0 || nr >= 64 * PIN_SYSCALL_WORDS) {
+				snprintf(why, size, "'%s': unknown syscall '%.*s'",
+					 key, (int)n, value);
+				return -EINVAL;
+			}
+			bits[nr / 64] |= 1ull << (nr % 64);
+		}
+		value += n + (value[n] != '\0');
+	}
+	for (i = 0; i < st->n && st->v[i].s != s; i++)
+		;
+	if (i == MAX_SETTINGS) {
+		snprintf(why, size, "too many settings");
+		return -E2BIG;
+	}
+	st->v[i].s = s;
+	memcpy(st->v[i].bits, bits, sizeof(bits));
+	if (i == st->n)
+		st->n++;
+	return 0;
+}
+
 int settings_set(struct settings *st, const char *key, const char *value,
 		 char *why, size_t size)
 {
@@ -30,6 +69,8 @@ int settings_set(struct settings *st, const char *key, const char *value,
 		snprintf(why, size, "module '%s' has no setting '%s'", module, dot + 1);
 		return -EINVAL;
 	}
+	if (s->kind == PIN_SET_SYSCALLS)
+		return set_syscalls(st, s, key, value, why, size);
 	errno = 0;
 	v = strtoul(value, &end, 0);
 	if (errno || end == value || *end || *value == '-' || v < s->min ||
@@ -59,4 +100,14 @@ unsigned int settings_get(const struct settings *st, const struct pin_setting *s
 		if (st->v[i].s == s)
 			return st->v[i].value;
 	return s->def;
+}
+
+const __u64 *settings_bits(const struct settings *st, const struct pin_setting *s)
+{
+	int i;
+
+	for (i = 0; st && i < st->n; i++)
+		if (st->v[i].s == s)
+			return st->v[i].bits;
+	return NULL;
 }

@@ -52,7 +52,8 @@ void prog_kind(const struct bpf_program *prog, char *buf, size_t size)
 }
 
 /* Set a `const volatile` global of .rodata before load, found by BTF name. */
-static int set_rodata(struct bpf_object *obj, const char *var, __u32 value)
+static int set_rodata_bytes(struct bpf_object *obj, const char *var,
+			    const void *value, size_t len)
 {
 	struct btf *btf = bpf_object__btf(obj);
 	const struct btf_var_secinfo *vs;
@@ -84,18 +85,23 @@ static int set_rodata(struct bpf_object *obj, const char *var, __u32 value)
 		if (strcmp(btf__name_by_offset(btf, t->name_off), var))
 			continue;
 		init = bpf_map__initial_value(map, &size);
-		if (!init || vs->offset + sizeof(value) > size)
+		if (!init || vs->size != len || vs->offset + len > size)
 			return -EINVAL;
 		data = malloc(size);
 		if (!data)
 			return -ENOMEM;
 		memcpy(data, init, size);
-		memcpy((char *)data + vs->offset, &value, sizeof(value));
+		memcpy((char *)data + vs->offset, value, len);
 		err = bpf_map__set_initial_value(map, data, size);
 		free(data);
 		return err;
 	}
 	return -ENOENT;
+}
+
+static int set_rodata(struct bpf_object *obj, const char *var, __u32 value)
+{
+	return set_rodata_bytes(obj, var, &value, sizeof(value));
 }
 
 int module_pick(const struct features *f, struct bpf_object *obj,
@@ -209,6 +215,16 @@ static int apply_settings(struct bpf_object *obj, const struct settings *setting
 		unsigned int v = settings_get(settings, s), pinned;
 
 		snprintf(name, sizeof(name), "cfg_%s", s->name);
+		if (s->kind == PIN_SET_SYSCALLS) {
+			static const __u64 none[PIN_SYSCALL_WORDS];
+			const __u64 *bits = settings_bits(settings, s);
+
+			err = set_rodata_bytes(obj, name, bits ? bits : none,
+					       sizeof(none));
+			if (err)
+				return err;
+			continue;
+		}
 		err = set_rodata(obj, name, v);
 		if (err && err != -ENOENT)
 			return err;

@@ -16,7 +16,7 @@ int pin_col_expand(const struct pin_field *f, bool container,
 {
 	static const unsigned int hidden = PIN_COL_NO_TABLE | PIN_COL_NO_PROM;
 	enum pin_col_type t = f->type == PIN_T_STR ? PIN_COL_STR :
-			      f->type == PIN_T_S32 ? PIN_COL_S64 :
+			      f->type == PIN_T_S32 || f->type == PIN_T_S64 ? PIN_COL_S64 :
 			      f->type == PIN_T_HIST ? PIN_COL_HIST : PIN_COL_U64;
 	int n = 0;
 
@@ -32,6 +32,7 @@ int pin_col_expand(const struct pin_field *f, bool container,
 			    .view = PIN_V_CONTAINER);
 		break;
 	case PIN_V_SYSCALL:
+	case PIN_V_ERRNO:
 		ADD(PIN_D_RAW, f->name, PIN_COL_U64, .flags = hidden);
 		ADD(PIN_D_SYSCALL, f->label, PIN_COL_STR);
 		break;
@@ -154,7 +155,7 @@ static size_t fill(struct pin_fill_ctx *ctx, const struct pin_colspec *sp,
 			memcpy(buf, data + f->offset, n);
 			buf[n] = '\0';
 			return strlen(buf);
-		} else if (f->type == PIN_T_S32) {
+		} else if (f->type == PIN_T_S32 || f->type == PIN_T_S64) {
 			v->s = (__s64)raw;
 		} else {
 			v->u = raw;
@@ -174,6 +175,10 @@ static size_t fill(struct pin_fill_ctx *ctx, const struct pin_colspec *sp,
 		v->null = !cg->has_ctr;
 		return cg->has_ctr ? put(buf, size, cg->ctr) : 0;
 	case PIN_D_SYSCALL:
+		if (f->view == PIN_V_ERRNO) {
+			v->null = pin_errno_str(raw, buf, size) < 0;
+			return v->null ? 0 : strlen(buf);
+		}
 		name = pin_syscall_name(raw);
 		if (name) {
 			v->str = name;

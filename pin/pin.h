@@ -367,6 +367,16 @@ int pin_memcg_path(__u64 id, char *buf, size_t size);
 
 /** pin_syscall_name() - the name of syscall @nr on this architecture, or NULL */
 const char *pin_syscall_name(__u64 nr);
+/** pin_syscall_nr() - the number of syscall @name on this architecture, or -ENOENT */
+int pin_syscall_nr(const char *name);
+/** pin_errno_name() - the symbolic name of errno @nr ("ENOENT"), or NULL */
+const char *pin_errno_name(__u64 nr);
+/**
+ * pin_errno_str() - errno @nr as a column shows it: its name, else
+ * "errno_<nr>"
+ * Return: 0; -ENOENT for 0 (no error), @buf then empty
+ */
+int pin_errno_str(__u64 nr, char *buf, size_t size);
 
 /**
  * pin_container_id() - the container id in a cgroup path

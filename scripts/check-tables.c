@@ -235,6 +235,12 @@ static void check_settings(struct bpf_object *obj)
 
 		snprintf(var, sizeof(var), "cfg_%s", name);
 		size = rodata_size(obj, var);
+		if (cur->settings[i].kind == PIN_SET_SYSCALLS) {
+			if (size != PIN_SYSCALL_WORDS * sizeof(__u64))
+				problem("setting '%s': constant '%s' is %u bytes, the loader writes a %zu-byte syscall bitmap",
+					name, var, size, PIN_SYSCALL_WORDS * sizeof(__u64));
+			continue;
+		}
 		if (size && size != sizeof(__u32))
 			problem("setting '%s': constant '%s' is %u bytes, the loader writes a __u32",
 				name, var, size);

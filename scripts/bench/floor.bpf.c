@@ -24,6 +24,7 @@ static __always_inline int count(void)
 }
 
 SEC("raw_tp/sys_enter") int BPF_PROG(f_sys_enter) { return count(); }
+SEC("raw_tp/sys_exit") int BPF_PROG(f_sys_exit) { return count(); }
 SEC("tp_btf/sched_process_exec") int BPF_PROG(f_exec) { return count(); }
 SEC("tp_btf/sched_process_fork") int BPF_PROG(f_fork) { return count(); }
 SEC("tp_btf/sched_process_exit") int BPF_PROG(f_exit) { return count(); }
