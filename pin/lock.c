@@ -165,7 +165,7 @@ static int open_lock_dir(const char *path)
 		if (err) {
 			pin_warn("lock '%s': cannot create it: %s%s", path,
 				 strerror(-err), err == -EACCES ?
-				 " (only root takes bpfpin's locks)" : "");
+				 " (needs root: reading events, flushing and loading write to the pins)" : "");
 			return err;
 		}
 		fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -178,7 +178,7 @@ static int open_lock_dir(const char *path)
 			return -EPROTO;
 		}
 		pin_warn("lock '%s': %s%s", path, strerror(-err),
-			 err == -EACCES ? " (only root takes bpfpin's locks)" : "");
+			 err == -EACCES ? " (needs root: reading events, flushing and loading write to the pins)" : "");
 		return err;
 	}
 	if (fstat(fd, &st)) {

@@ -206,7 +206,18 @@ expect() {
 	expect 4 "Permission denied (readers need group 'bpfpin' or root)" as_user "bpfpin-n$$" bpfpin-stat proc
 	run as_user "bpfpin-m$$" bpfpin-stat proc --format json
 	[ "$status" -eq 0 ]
-	bpfpin-load down proc >/dev/null
+	# a member reads; what writes needs root, and is told so
+	expect 4 "Permission denied (writing to it needs root)" as_user "bpfpin-m$$" bpfpin-stat proc --flush
+	expect 4 "needs root" as_user "bpfpin-m$$" bpfpin-events proc --duration 0.1
+	# a root-only pin (dns's captured content) hides nothing else from bpfpin-ls
+	bpfpin-load up dns >/dev/null
+	run as_user "bpfpin-m$$" bpfpin-ls --format json
+	[ "$status" -eq 0 ]
+	has_record '.type == "object" and .module == "dns" and .name == "scratch" and .bpf_type == "(root-only)"' <<< "$output"
+	has_record '.type == "object" and .module == "dns" and .name == "cgroups_a" and .bpf_type == "percpu_hash"' <<< "$output"
+	has_record '.type == "module" and .module == "dns" and .health == "ok"' <<< "$output"
+	has_record '.type == "module" and .module == "proc" and .health == "ok"' <<< "$output"
+	bpfpin-load down dns proc >/dev/null
 }
 
 @test "bad input: --output that is not a regular file (exit 2)" {
