@@ -32,10 +32,12 @@ struct {
 
 /*
  * Per process (on its group leader): the mm last seen and the highest
- * multiple of the RSS step it has reached. A new mm (exec) starts again.
+ * multiple of the RSS step it has reached. A new mm (exec), or a reload
+ * with another step, starts again.
  */
 struct rss_state {
 	__u64 mm;
+	__u64 step;
 	__u64 max_step;
 };
 
@@ -167,9 +169,10 @@ static __always_inline int on_rss(struct mm_struct *mm, long anon, long file,
 		bpfpin_drop(DROP_MAP_FULL);
 		return 0;
 	}
-	if (st->mm != (__u64)mm) {
+	if (st->mm != (__u64)mm || st->step != step) {
 		/* first sight of this mm: where it stands is no step */
 		st->mm = (__u64)mm;
+		st->step = step;
 		st->max_step = now;
 		return 0;
 	}
