@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0
+/* file-rw: move into a cgroup, then create a file, write it exactly B bytes in three writes, read it back in odd-sized reads, open a missing path once; for fileio tests */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#define READ_CHUNK 4099
+
+static char buf[1 << 20];
+
+/* A whole number from 3 to sizeof(buf), or exit 2. */
+static long number(const char *s)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 3 || v > (long)sizeof(buf)) {
+		fprintf(stderr, "file-rw: '%s': expected a number from 3 to %zu\n",
+			s, sizeof(buf));
+		exit(2);
+	}
+	return v;
+}
+
+static int fail(const char *what, const char *path)
+{
+	fprintf(stderr, "file-rw: %s '%s': %s\n", what, path, strerror(errno));
+	return 1;
+}
+
+/*
+ * Everything after the move goes straight to the kernel (syscall()), so
+ * the cgroup sees exactly these calls: the write of our pid into
+ * cgroup.procs (it returns in the new cgroup), the file's I/O, the failed
+ * open, and the pid on stdout at the end. Every write is whole (a regular
+ * file, a pipe under PIPE_BUF): exactly B bytes written, B read.
+ */
+int main(int argc, char **argv)
+{
+	long b, sizes[3], done, r, i;
+	char path[4096], missing[4096], pid[32];
+	int fd, len;
+
+	if (argc != 4) {
+		fprintf(stderr, "usage: file-rw CGROUP_DIR FILE BYTES\n");
+		return 2;
+	}
+	b = number(argv[3]);
+	for (i = 0; i < b; i++)
+		buf[i] = 'a' + i % 26;
+	/* three odd sizes summing to b */
+	sizes[0] = b / 3 | 1;
+	sizes[1] = (b - sizes[0]) / 2 | 1;
+	sizes[2] = b - sizes[0] - sizes[1];
+	snprintf(missing, sizeof(missing), "%s.missing", argv[2]);
+	snprintf(path, sizeof(path), "%s/cgroup.procs", argv[1]);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail("open", path);
+	len = snprintf(pid, sizeof(pid), "%d\n", getpid());
+	if (syscall(SYS_write, fd, pid, len) != len)
+		return fail("write", path);
+
+	fd = syscall(SYS_openat, AT_FDCWD, argv[2],
+		     O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return fail("create", argv[2]);
+	for (i = 0, done = 0; i < 3; done += sizes[i++])
+		if (syscall(SYS_write, fd, buf + done, sizes[i]) != sizes[i])
+			return fail("write", argv[2]);
+	if (syscall(SYS_close, fd))
+		return fail("close", argv[2]);
+
+	fd = syscall(SYS_openat, AT_FDCWD, argv[2], O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail("open", argv[2]);
+	done = 0;
+	while ((r = syscall(SYS_read, fd, buf, READ_CHUNK)) > 0)
+		done += r;
+	if (r < 0 || done != b)
+		return fail("read", argv[2]);
+	if (syscall(SYS_close, fd))
+		return fail("close", argv[2]);
+
+	if (syscall(SYS_openat, AT_FDCWD, missing, O_RDONLY) != -1 || errno != ENOENT)
+		return fail("open of missing", missing);
+	if (syscall(SYS_write, 1, pid, len) != len)
+		return 1;
+	return 0;
+}
