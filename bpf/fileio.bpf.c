@@ -11,6 +11,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define O_WRONLY	01
 #define O_CREAT		0100
 #define O_TRUNC		01000
+#define __O_TMPFILE	020000000
 #define NAME_MAX	255
 
 /* Set by the loader: fileio.open_events. */
@@ -375,6 +376,9 @@ static __always_inline int on_open(struct trace_event_raw_sys_exit *ctx,
 		mode = sys_arg(2);
 		break;
 	}
+	/* the mode argument means something only when a file may be made */
+	if (!(flags & (O_CREAT | __O_TMPFILE)))
+		mode = 0;
 	c = cgroup_stats();
 	if (failed) {
 		bpfpin_add2(c, NULL, offsetof(struct fileio_stats, open_errors), 1);

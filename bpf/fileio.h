@@ -179,7 +179,7 @@ static const char *const fileio_cut[] = { "no", "yes" };
 	  .names = fileio_cut, .nnames = PIN_LEN(fileio_cut) }, \
 	PIN_EV(struct fileio_event, dfd, PIN_T_S32, PIN_V_PLAIN, "directory fd a relative path starts from (-100: the working directory)"), \
 	PIN_EV(struct fileio_event, flags, PIN_T_U32, PIN_V_PLAIN, "open flags (O_*)"), \
-	PIN_EV(struct fileio_event, mode, PIN_T_U32, PIN_V_PLAIN, "mode for a created file")
+	PIN_EV(struct fileio_event, mode, PIN_T_U32, PIN_V_PLAIN, "mode for a created file (0 without O_CREAT or O_TMPFILE)")
 
 static const struct pin_field fileio_open_fields[] = {
 	FILEIO_OPEN_COMMON_FIELDS,

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* file-rw: move into a cgroup, then create a file, write it exactly B bytes in three writes, read it back in odd-sized reads, open a missing path once; for fileio tests */
+/* file-rw: move into a cgroup, then create a file, write it exactly B bytes in three writes, read it back in odd-sized reads, open a missing path once; or open and read N small files; for fileio tests */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -42,14 +42,20 @@ static int fail(const char *what, const char *path)
  * open, and the pid on stdout at the end. Every write is whole (a regular
  * file, a pipe under PIPE_BUF): exactly B bytes written, B read.
  */
+static int many(int argc, char **argv);
+static int move_to(const char *cgroup, char *pid, size_t size, int *len);
+
 int main(int argc, char **argv)
 {
 	long b, sizes[3], done, r, i;
-	char path[4096], missing[4096], pid[32];
+	char missing[4096], pid[32];
 	int fd, len;
 
+	if (argc == 5 && !strcmp(argv[1], "--many"))
+		return many(argc, argv);
 	if (argc != 4) {
-		fprintf(stderr, "usage: file-rw CGROUP_DIR FILE BYTES\n");
+		fprintf(stderr, "usage: file-rw CGROUP_DIR FILE BYTES\n"
+			"       file-rw --many CGROUP_DIR DIR N\n");
 		return 2;
 	}
 	b = number(argv[3]);
@@ -60,13 +66,8 @@ int main(int argc, char **argv)
 	sizes[1] = (b - sizes[0]) / 2 | 1;
 	sizes[2] = b - sizes[0] - sizes[1];
 	snprintf(missing, sizeof(missing), "%s.missing", argv[2]);
-	snprintf(path, sizeof(path), "%s/cgroup.procs", argv[1]);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return fail("open", path);
-	len = snprintf(pid, sizeof(pid), "%d\n", getpid());
-	if (syscall(SYS_write, fd, pid, len) != len)
-		return fail("write", path);
+	if (move_to(argv[1], pid, sizeof(pid), &len))
+		return 1;
 
 	fd = syscall(SYS_openat, AT_FDCWD, argv[2],
 		     O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0640);
@@ -91,6 +92,51 @@ int main(int argc, char **argv)
 
 	if (syscall(SYS_openat, AT_FDCWD, missing, O_RDONLY) != -1 || errno != ENOENT)
 		return fail("open of missing", missing);
+	if (syscall(SYS_write, 1, pid, len) != len)
+		return 1;
+	return 0;
+}
+
+/* Move into the cgroup (our pid into @procs), the pid in @pid. */
+static int move_to(const char *cgroup, char *pid, size_t size, int *len)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cgroup);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return fail("open", path);
+	*len = snprintf(pid, size, "%d\n", getpid());
+	if (syscall(SYS_write, fd, pid, *len) != *len)
+		return fail("write", path);
+	return 0;
+}
+
+/*
+ * --many CGROUP_DIR DIR N: open DIR/f1 ... DIR/fN (the caller made them)
+ * and read each once: N opens, N reads, N distinct files.
+ */
+static int many(int argc, char **argv)
+{
+	char path[4096], pid[32], small[64];
+	long n, i;
+	int fd, len;
+
+	(void)argc;
+	n = number(argv[4]);
+	if (move_to(argv[2], pid, sizeof(pid), &len))
+		return 1;
+	for (i = 1; i <= n; i++) {
+		snprintf(path, sizeof(path), "%s/f%ld", argv[3], i);
+		fd = syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return fail("open", path);
+		if (syscall(SYS_read, fd, small, sizeof(small)) <= 0)
+			return fail("read", path);
+		if (syscall(SYS_close, fd))
+			return fail("close", path);
+	}
 	if (syscall(SYS_write, 1, pid, len) != len)
 		return 1;
 	return 0;
