@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* file-rw: move into a cgroup, then create a file, write it exactly B bytes in three writes, read it back in odd-sized reads, open a missing path once; or open and read N small files; for fileio tests */
+/* file-rw: move into a cgroup, then create a file, write it exactly B bytes in three writes, read it back in odd-sized reads, open a missing path once; or read N small files; or copy a file by sendfile and io_uring and read it mapped; for fileio tests */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
+#include <sys/sendfile.h>
 #include <sys/syscall.h>
+#include <linux/io_uring.h>
 
 #define READ_CHUNK 4099
 
@@ -43,6 +46,7 @@ static int fail(const char *what, const char *path)
  * file, a pipe under PIPE_BUF): exactly B bytes written, B read.
  */
 static int many(int argc, char **argv);
+static int other(int argc, char **argv);
 static int move_to(const char *cgroup, char *pid, size_t size, int *len);
 
 int main(int argc, char **argv)
@@ -53,9 +57,12 @@ int main(int argc, char **argv)
 
 	if (argc == 5 && !strcmp(argv[1], "--many"))
 		return many(argc, argv);
+	if (argc == 5 && !strcmp(argv[1], "--other"))
+		return other(argc, argv);
 	if (argc != 4) {
 		fprintf(stderr, "usage: file-rw CGROUP_DIR FILE BYTES\n"
-			"       file-rw --many CGROUP_DIR DIR N\n");
+			"       file-rw --many CGROUP_DIR DIR N\n"
+			"       file-rw --other CGROUP_DIR SRC DIR\n");
 		return 2;
 	}
 	b = number(argv[3]);
@@ -139,5 +146,109 @@ static int many(int argc, char **argv)
 	}
 	if (syscall(SYS_write, 1, pid, len) != len)
 		return 1;
+	return 0;
+}
+
+/* One io_uring request on @fd at offset 0 (IORING_OP_READ or _WRITE), waited for: its res. */
+static long uring_rw(int op, int fd, void *data, unsigned int len)
+{
+	struct io_uring_params p = { 0 };
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	unsigned int *tail, *array, *head;
+	void *sq, *cq;
+	long res;
+	int ring;
+
+	ring = syscall(SYS_io_uring_setup, 2, &p);
+	if (ring < 0)
+		return -errno;
+	sq = mmap(NULL, p.sq_off.array + p.sq_entries * sizeof(unsigned int),
+		  PROT_READ | PROT_WRITE, MAP_SHARED, ring, IORING_OFF_SQ_RING);
+	cq = mmap(NULL, p.cq_off.cqes + p.cq_entries * sizeof(*cqe),
+		  PROT_READ | PROT_WRITE, MAP_SHARED, ring, IORING_OFF_CQ_RING);
+	sqe = mmap(NULL, p.sq_entries * sizeof(*sqe), PROT_READ | PROT_WRITE,
+		   MAP_SHARED, ring, IORING_OFF_SQES);
+	if (sq == MAP_FAILED || cq == MAP_FAILED || sqe == MAP_FAILED)
+		return -errno;
+	memset(sqe, 0, sizeof(*sqe));
+	sqe->opcode = op;
+	sqe->fd = fd;
+	sqe->addr = (unsigned long)data;
+	sqe->len = len;
+	sqe->user_data = 1;
+	array = (unsigned int *)((char *)sq + p.sq_off.array);
+	tail = (unsigned int *)((char *)sq + p.sq_off.tail);
+	array[*tail & *(unsigned int *)((char *)sq + p.sq_off.ring_mask)] = 0;
+	__atomic_store_n(tail, *tail + 1, __ATOMIC_RELEASE);
+	if (syscall(SYS_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+		return -errno;
+	head = (unsigned int *)((char *)cq + p.cq_off.head);
+	cqe = (struct io_uring_cqe *)((char *)cq + p.cq_off.cqes) +
+	      (*head & *(unsigned int *)((char *)cq + p.cq_off.ring_mask));
+	res = cqe->res;
+	__atomic_store_n(head, *head + 1, __ATOMIC_RELEASE);
+	close(ring);
+	return res;
+}
+
+/*
+ * --other CGROUP_DIR SRC DIR: copy SRC (at most sizeof(buf)) to
+ * DIR/sendfile.out by sendfile, to DIR/uring.out by an io_uring read and
+ * write, then read SRC through a mapping, page by page, after dropping it
+ * from the page cache (MADV_RANDOM: no readahead to fault in for us).
+ */
+static int other(int argc, char **argv)
+{
+	char path[4096], pid[32];
+	long size, done, r, page = sysconf(_SC_PAGESIZE);
+	volatile char sum = 0;
+	int in, out, len;
+	char *map;
+
+	(void)argc;
+	if (move_to(argv[2], pid, sizeof(pid), &len))
+		return 1;
+	in = open(argv[3], O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return fail("open", argv[3]);
+	size = lseek(in, 0, SEEK_END);
+	if (size <= 0 || size > (long)sizeof(buf) || lseek(in, 0, SEEK_SET))
+		return fail("size of", argv[3]);
+	snprintf(path, sizeof(path), "%s/sendfile.out", argv[4]);
+	out = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0640);
+	if (out < 0)
+		return fail("create", path);
+	for (done = 0; done < size; done += r)
+		if ((r = sendfile(out, in, NULL, size - done)) <= 0)
+			return fail("sendfile to", path);
+	close(out);
+
+	snprintf(path, sizeof(path), "%s/uring.out", argv[4]);
+	out = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0640);
+	if (out < 0)
+		return fail("create", path);
+	if ((r = uring_rw(IORING_OP_READ, in, buf, size)) != size) {
+		errno = r < 0 ? -r : EIO;
+		return fail("io_uring read of", argv[3]);
+	}
+	if ((r = uring_rw(IORING_OP_WRITE, out, buf, size)) != size) {
+		errno = r < 0 ? -r : EIO;
+		return fail("io_uring write to", path);
+	}
+	close(out);
+
+	if (fdatasync(in) || posix_fadvise(in, 0, 0, POSIX_FADV_DONTNEED))
+		return fail("drop the cache of", argv[3]);
+	map = mmap(NULL, size, PROT_READ, MAP_SHARED, in, 0);
+	if (map == MAP_FAILED || madvise(map, size, MADV_RANDOM))
+		return fail("map", argv[3]);
+	for (done = 0; done < size; done += page)
+		sum += map[done];
+	munmap(map, size);
+	close(in);
+	if (syscall(SYS_write, 1, pid, len) != len)
+		return 1;
+	(void)sum;
 	return 0;
 }
