@@ -145,6 +145,20 @@ rows() {
 	[ "$status" -eq 0 ]
 }
 
+@test "fileio: --flush gives the cgroup, errno and file rows once, then none of them" {
+	new_cgroup flush
+	file="$(realpath "$BATS_TEST_TMPDIR")/flush.data"
+	run "$BUILD/tests/file-rw" "$CG" "$file" 5000
+	[ "$status" -eq 0 ]
+	sel=".cgroup == \"$CG_REL\" or .path == \"$file\""
+	STATS=$(bpfpin-stat fileio --flush --format json)
+	[ "$(rows cgroups "$sel" | jq .bytes_read)" -eq 5000 ]
+	[ "$(rows errnos "$sel" | jq .open_errors)" -eq 1 ]
+	[ "$(rows files "$sel" | jq -c '[.bytes_written, .bytes_read]')" = "[5000,5000]" ]
+	STATS=$(bpfpin-stat fileio --flush --format json)
+	[ -z "$(jq -c "select($sel)" <<< "$STATS")" ]
+}
+
 @test "fileio: in profile fileio, not in default" {
 	run bpfpin-load list --format json
 	[ "$status" -eq 0 ]
