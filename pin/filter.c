@@ -80,7 +80,7 @@ static int find_container(const char *mount, const char *id, char *rel,
 int pin_cgroup_find(const char *spec, struct bpfpin_cgroup_ref *ref,
 		       char *why, size_t size)
 {
-	const char *mount = pin_cgroup2_mount();
+	const char *mount = pin_cgroup2_mount(), *given = spec;
 	char rel[PATH_MAX], path[PATH_MAX];
 	size_t mlen;
 	struct stat st;
@@ -109,7 +109,7 @@ int pin_cgroup_find(const char *spec, struct bpfpin_cgroup_ref *ref,
 	if (strstr(rel, "/..") || pin_path(path, sizeof(path), "%s%s", mount, rel) ||
 	    stat(path, &st) || !S_ISDIR(st.st_mode)) {
 		snprintf(why, size, "cgroup '%s' does not exist (no directory %s)",
-			 spec, path);
+			 given, path);
 		return -ENOENT;
 	}
 	ref->id = st.st_ino;
