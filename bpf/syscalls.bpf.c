@@ -32,8 +32,17 @@ static __always_inline int on_enter(void)
 {
 	__u64 *ts;
 
-	if (!bpfpin_wanted_current())
+	/*
+	 * A task the filter leaves out gets no storage; one it had keeps no
+	 * time, so a filter changed twice within one call cannot pair this
+	 * exit with an older enter.
+	 */
+	if (!bpfpin_wanted_current()) {
+		ts = bpf_task_storage_get(&start, bpf_get_current_task_btf(), 0, 0);
+		if (ts)
+			*ts = 0;
 		return 0;
+	}
 	ts = bpf_task_storage_get(&start, bpf_get_current_task_btf(), 0,
 				  BPF_LOCAL_STORAGE_GET_F_CREATE);
 	/* no storage (out of memory, or busy on this CPU): no latency */
