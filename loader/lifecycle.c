@@ -175,8 +175,12 @@ int module_up(const struct loader *l, const struct pin_module_desc *d)
 	__u32 zero = 0;
 	int err;
 
-	if (is_loaded(l, d))
+	if (is_loaded(l, d)) {
+		if (settings_filter(l->settings, d))
+			pin_warn("module '%s': already loaded: its filter is left as it is ('bpfpin-load filter %s ...' changes it)",
+				 d->name, d->name);
 		return check_loaded(l, d);
+	}
 	snprintf(name, sizeof(name), STAGING "%s", d->name);
 	if (pin_path(stage, sizeof(stage), "%s/%s", l->root, name) ||
 	    pin_path(maps, sizeof(maps), "%s/maps", stage))
@@ -415,6 +419,9 @@ int module_reload(const struct loader *l, const struct pin_module_desc *d,
 	}
 	if (reset)
 		return reload_reset(l, d);
+	if (settings_filter(l->settings, d))
+		pin_warn("module '%s': a reload keeps the filter in force ('bpfpin-load filter %s ...' changes it, 'reload --reset' sets the configured one)",
+			 d->name, d->name);
 	gen = meta.generation + 1;
 	/* the gate compares one byte: skip 0, which means "nothing counts" */
 	if ((gen & 0xff) == 0)
