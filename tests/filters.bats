@@ -140,6 +140,13 @@ stop_reader() {
 	bpfpin-load filter proc --pid 1 >/dev/null
 	run_true "$CG"
 	[ "$(execs "$CG_REL")" -eq "$K" ]
+	# a reload keeps the filter in force, and says so when given another
+	run bpfpin-load reload proc --set proc.filter.comm=true
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"a reload keeps the filter in force"* ]]
+	[ "$(filter_of proc)" = "pid=1" ]
+	run_true "$CG"
+	[ "$(execs "$CG_REL")" -eq "$K" ]
 }
 
 @test "rate limit: 100000 failed close(-1) against 1000 events/s: events shown + rate_limited = 100000 exactly" {
@@ -233,4 +240,34 @@ expect() {
 	# not loaded: exit 3
 	run bpfpin-load filter syscalls --pid 1
 	[ "$status" -eq 3 ]
+}
+
+@test "filters: udp filters on the socket's cgroup: a client below the filtered cgroup is counted exactly, its sibling and the server not at all" {
+	require_module udp
+	new_cgroup udpf a
+	A=$CG A_REL=$CG_REL P_REL=${CG_REL%/a}
+	new_cgroup udpsib
+	B=$CG B_REL=$CG_REL
+	new_cgroup udpsrv
+	S=$CG S_REL=$CG_REL
+	bpfpin-load up udp --set "udp.filter.cgroup=$P_REL" >/dev/null
+	[ "$(filter_of udp)" = "cgroup=$P_REL" ]
+	in_cgroup "$S" "$BUILD/tests/udp-fill" server "$BATS_TEST_TMPDIR/port" 0 \
+		"$BATS_TEST_TMPDIR/go" > "$BATS_TEST_TMPDIR/read" &
+	server=$!
+	for i in $(seq 50); do [ -s "$BATS_TEST_TMPDIR/port" ] && break; sleep 0.1; done
+	port=$(cat "$BATS_TEST_TMPDIR/port")
+	in_cgroup "$A" "$BUILD/tests/udp-fill" client "$port" 100 512 >/dev/null
+	in_cgroup "$B" "$BUILD/tests/udp-fill" client "$port" 50 512 >/dev/null
+	touch "$BATS_TEST_TMPDIR/go"
+	wait "$server"
+	[ "$(cat "$BATS_TEST_TMPDIR/read")" -eq 150 ]
+	stats=$(bpfpin-stat udp --format json)
+	[ "$(jq -r --arg cg "$A_REL" --argjson p "$port" 'select(.type == "stats" and .cgroup == $cg and .rport == $p) | .packets_sent' <<< "$stats")" -eq 100 ]
+	[ "$(jq -r --arg cg "$A_REL" --argjson p "$port" 'select(.type == "stats" and .cgroup == $cg and .rport == $p) | .bytes_sent' <<< "$stats")" -eq 51200 ]
+	[ -z "$(jq -r --arg b "$B_REL" --arg s "$S_REL" 'select(.type == "stats" and (.cgroup == $b or .cgroup == $s))' <<< "$stats")" ]
+	# pid, comm and uid mean nothing to a socket: refused
+	run bpfpin-load filter udp --uid 0
+	[ "$status" -eq 2 ]
+	[ "$(filter_of udp)" = "cgroup=$P_REL" ]
 }
