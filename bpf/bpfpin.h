@@ -73,6 +73,59 @@ struct bpfpin_flush {
 	char dst[BPFPIN_FLUSH_PATH];
 };
 
+/*
+ * filter: HASH[1] (key 0) of struct bpfpin_filter, written by the loader
+ * (`up`, `filter`) in one update; no entry: no filter. A hash, not an
+ * array: an update swaps in a new element, so a program reads the old
+ * filter or the new one, never half of each. Programs apply it after the
+ * gate, where they decide to count (common.bpf.h, bpfpin_wanted_*()).
+ */
+#define BPFPIN_FILTER_CGROUPS	8
+#define BPFPIN_FILTER_PIDS	8
+#define BPFPIN_FILTER_SYSTEM	2
+
+#define BPFPIN_F_CGROUP		(1u << 0)	/* in cgroups[] or below */
+#define BPFPIN_F_PID		(1u << 1)	/* process (tgid) in pids[] */
+#define BPFPIN_F_COMM		(1u << 2)
+#define BPFPIN_F_UID		(1u << 3)
+#define BPFPIN_F_NO_SYSTEM	(1u << 4)	/* see bpfpin_wanted_task() */
+/* the filters that need a task: modules without one refuse them */
+#define BPFPIN_F_TASK		(BPFPIN_F_PID | BPFPIN_F_COMM | BPFPIN_F_UID)
+
+/* A cgroup v2 group: its id (the directory's inode) and depth (root 0). */
+struct bpfpin_cgroup_ref {
+	__u64 id;
+	__u32 level;
+	__u32 pad;
+};
+
+struct bpfpin_filter {
+	__u32 flags;		/* BPFPIN_F_*: the tests in force, all must pass */
+	__u32 ncgroups;
+	struct bpfpin_cgroup_ref cgroups[BPFPIN_FILTER_CGROUPS];
+	/* no_system: /init.scope and /system.slice where they exist (id 0:
+	 * none), resolved when the filter was written */
+	struct bpfpin_cgroup_ref system[BPFPIN_FILTER_SYSTEM];
+	__u32 pids[BPFPIN_FILTER_PIDS];
+	__u32 npids;
+	__u32 uid;
+	char comm[BPFPIN_COMM_LEN];
+	__u64 events_off;	/* bit t: events of type t are not emitted */
+	__u32 max_events_per_s;	/* per CPU; 0: no limit */
+	__u32 pad;
+};
+
+/*
+ * ratelimit: PERCPU_ARRAY[1] of struct bpfpin_bucket, the token bucket of
+ * the module's events on each CPU, kept in nanoseconds of credit: an event
+ * costs 10^9 / max_events_per_s, the credit grows with time up to one
+ * second's worth (the burst is one second of budget).
+ */
+struct bpfpin_bucket {
+	__u64 credit_ns;
+	__u64 last_ns;
+};
+
 /* Every event starts with this header; `type` selects the rest. */
 struct bpfpin_event_hdr {
 	__u64 ts_ns;		/* bpf_ktime_get_boot_ns() */

@@ -50,6 +50,23 @@ struct {
 	__type(value, struct bpfpin_flush);
 } flush SEC(".maps");
 
+/* The module's filter (bpfpin.h): written by the loader, read here. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct bpfpin_filter);
+} filter SEC(".maps");
+
+/* The events' token bucket on each CPU (bpfpin.h): programs only. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bpfpin_bucket);
+} ratelimit SEC(".maps");
+
 /* One ring per module; its size is the module's BPFPIN_RING_BYTES. */
 #define BPFPIN_EVENTS_RING(bytes)				\
 	struct {						\
@@ -229,6 +246,226 @@ static __always_inline void bpfpin_hist_add(struct bpfpin_hist *h, __u64 us)
 	h->sum += us;
 }
 
+/*
+ * Filters. Each program calls one of bpfpin_wanted_*() after the gate,
+ * where it decides to count, and counts and emits nothing for a task or
+ * socket the filter leaves out (that is no drop). With no filter entry
+ * the cost is one hash lookup. The cgroup tests take descendants: group
+ * (id, level) matches when the ancestor at that level has that id.
+ */
+static __always_inline const struct bpfpin_filter *bpfpin_filter_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&filter, &zero);
+}
+
+/* Where the cgroup to test comes from: known when inlined. */
+enum bpfpin_cg_src { BPFPIN_CG_CURRENT, BPFPIN_CG_PTR, BPFPIN_CG_SKB };
+
+static __always_inline __u64 bpfpin_ancestor(enum bpfpin_cg_src src,
+					     struct cgroup *cg, void *skb,
+					     __u32 level)
+{
+	struct cgroup *a = NULL;
+
+	if (src == BPFPIN_CG_CURRENT)
+		return bpf_get_current_ancestor_cgroup_id(level);
+	if (src == BPFPIN_CG_SKB)
+		return bpf_skb_ancestor_cgroup_id(skb, level);
+	if (!cg || level > (__u32)BPF_CORE_READ(cg, level))
+		return 0;
+	bpf_core_read(&a, sizeof(a), &cg->ancestors[level & 0xff]);
+	return a ? BPF_CORE_READ(a, kn, id) : 0;
+}
+
+/* Whether the cgroup is one of @refs (@n of them, id 0 ends) or below. */
+static __always_inline bool bpfpin_cg_in(enum bpfpin_cg_src src,
+					 struct cgroup *cg, void *skb,
+					 const struct bpfpin_cgroup_ref *refs,
+					 __u32 n, __u32 max)
+{
+	__u32 i;
+
+	for (i = 0; i < max; i++) {
+		if (i >= n || !refs[i].id)
+			break;
+		if (bpfpin_ancestor(src, cg, skb, refs[i].level) == refs[i].id)
+			return true;
+	}
+	return false;
+}
+
+/* The cgroup tests: F_CGROUP, and the cgroup half of F_NO_SYSTEM. */
+static __always_inline bool bpfpin_cg_wanted(const struct bpfpin_filter *f,
+					     enum bpfpin_cg_src src,
+					     struct cgroup *cg, void *skb)
+{
+	if ((f->flags & BPFPIN_F_CGROUP) &&
+	    !bpfpin_cg_in(src, cg, skb, f->cgroups, f->ncgroups,
+			  BPFPIN_FILTER_CGROUPS))
+		return false;
+	if ((f->flags & BPFPIN_F_NO_SYSTEM) &&
+	    bpfpin_cg_in(src, cg, skb, f->system, BPFPIN_FILTER_SYSTEM,
+			 BPFPIN_FILTER_SYSTEM))
+		return false;
+	return true;
+}
+
+/* @comm: 16 bytes, NUL-padded, as two words (aligned on the stack) */
+static __always_inline bool bpfpin_comm_is(const struct bpfpin_filter *f,
+					   const __u64 *comm)
+{
+	const __u64 *b = (const __u64 *)f->comm;
+
+	return comm[0] == b[0] && comm[1] == b[1];
+}
+
+static __always_inline bool bpfpin_pid_in(const struct bpfpin_filter *f,
+					  __u32 tgid)
+{
+	__u32 i;
+
+	for (i = 0; i < BPFPIN_FILTER_PIDS; i++) {
+		if (i >= f->npids)
+			break;
+		if (f->pids[i] == tgid)
+			return true;
+	}
+	return false;
+}
+
+#define BPFPIN_PF_KTHREAD 0x00200000
+
+/*
+ * The task tests. "System" (F_NO_SYSTEM) is a kernel thread (PF_KTHREAD),
+ * pid 1, or a task in /init.scope or /system.slice or below: pid 1's own
+ * cgroup and its services' on a systemd host.
+ */
+static __always_inline bool bpfpin_task_wanted(const struct bpfpin_filter *f,
+					       __u32 tgid, __u32 uid,
+					       const __u64 *comm, __u32 pflags)
+{
+	if ((f->flags & BPFPIN_F_PID) && !bpfpin_pid_in(f, tgid))
+		return false;
+	if ((f->flags & BPFPIN_F_UID) && uid != f->uid)
+		return false;
+	if ((f->flags & BPFPIN_F_COMM) && !bpfpin_comm_is(f, comm))
+		return false;
+	if ((f->flags & BPFPIN_F_NO_SYSTEM) &&
+	    ((pflags & BPFPIN_PF_KTHREAD) || tgid == 1))
+		return false;
+	return true;
+}
+
+/* For a hook running in the task it is about. */
+static __always_inline bool bpfpin_wanted_current(void)
+{
+	const struct bpfpin_filter *f = bpfpin_filter_get();
+	struct task_struct *t;
+	__u64 comm[2] = {};
+	__u32 pflags = 0;
+
+	if (!f || !f->flags)
+		return true;
+	if (f->flags & BPFPIN_F_COMM)
+		bpf_get_current_comm(comm, sizeof(comm));
+	if (f->flags & BPFPIN_F_NO_SYSTEM) {
+		t = (struct task_struct *)bpf_get_current_task();
+		pflags = BPF_CORE_READ(t, flags);
+	}
+	return bpfpin_task_wanted(f, bpf_get_current_pid_tgid() >> 32,
+				  (__u32)bpf_get_current_uid_gid(), comm,
+				  pflags) &&
+	       bpfpin_cg_wanted(f, BPFPIN_CG_CURRENT, NULL, NULL);
+}
+
+/* For a hook about another task @t (an OOM victim). */
+static __always_inline bool bpfpin_wanted_task(struct task_struct *t)
+{
+	const struct bpfpin_filter *f = bpfpin_filter_get();
+	__u64 comm[2] = {};
+
+	if (!f || !f->flags)
+		return true;
+	if (f->flags & BPFPIN_F_COMM)
+		bpf_probe_read_kernel(comm, sizeof(comm), &t->comm);
+	return bpfpin_task_wanted(f, BPF_CORE_READ(t, tgid),
+				  BPF_CORE_READ(t, cred, uid.val), comm,
+				  BPF_CORE_READ(t, flags)) &&
+	       bpfpin_cg_wanted(f, BPFPIN_CG_PTR,
+				BPF_CORE_READ(t, cgroups, dfl_cgrp), NULL);
+}
+
+/*
+ * For a hook with no task of its own (softirq, a socket's traffic): the
+ * socket's cgroup @cg alone. The loader refuses pid, comm and uid filters
+ * for such modules (pin_module_desc.filter_task false).
+ */
+static __always_inline bool bpfpin_wanted_cgroup(struct cgroup *cg)
+{
+	const struct bpfpin_filter *f = bpfpin_filter_get();
+
+	return !f || !f->flags || bpfpin_cg_wanted(f, BPFPIN_CG_PTR, cg, NULL);
+}
+
+/* bpfpin_wanted_cgroup() for a socket. */
+#define bpfpin_wanted_sock(sk) \
+	bpfpin_wanted_cgroup(BPF_CORE_READ((sk), sk_cgrp_data.cgroup))
+
+/* bpfpin_wanted_cgroup() in a cgroup_skb program: the socket's cgroup. */
+static __always_inline bool bpfpin_wanted_skb(struct __sk_buff *skb)
+{
+	const struct bpfpin_filter *f = bpfpin_filter_get();
+
+	return !f || !f->flags || bpfpin_cg_wanted(f, BPFPIN_CG_SKB, NULL, skb);
+}
+
+/* With no socket or task at all (cgroup 0): wanted only unfiltered. */
+static __always_inline bool bpfpin_wanted_nobody(void)
+{
+	const struct bpfpin_filter *f = bpfpin_filter_get();
+
+	return !f || !(f->flags & BPFPIN_F_CGROUP);
+}
+
+/*
+ * Whether an event of @type may be reserved: its type is selected, and the
+ * CPU's token bucket has a token (else DROP_RATE). Stats never come here.
+ * The bucket is per CPU, without a lock: max_events_per_s is each CPU's
+ * budget, with a burst of one second's worth.
+ */
+static __always_inline bool bpfpin_event_allowed(__u16 type)
+{
+	const struct bpfpin_filter *f = bpfpin_filter_get();
+	struct bpfpin_bucket *b;
+	__u64 now, cost, credit;
+	__u32 zero = 0;
+
+	if (!f)
+		return true;
+	if (f->events_off & (1ull << (type & 63)))
+		return false;
+	if (!f->max_events_per_s)
+		return true;
+	b = bpf_map_lookup_elem(&ratelimit, &zero);
+	if (!b)
+		return true;
+	now = bpf_ktime_get_ns();
+	cost = 1000000000ull / f->max_events_per_s;
+	credit = b->last_ns ? b->credit_ns + (now - b->last_ns) : 1000000000ull;
+	if (credit > 1000000000ull)
+		credit = 1000000000ull;
+	b->last_ns = now;
+	if (credit < cost) {
+		b->credit_ns = credit;
+		bpfpin_drop(DROP_RATE);
+		return false;
+	}
+	b->credit_ns = credit - cost;
+	return true;
+}
+
 static __always_inline void bpfpin_owner_current(struct bpfpin_owner *o)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -239,13 +476,20 @@ static __always_inline void bpfpin_owner_current(struct bpfpin_owner *o)
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
 }
 
-/* Reserve an event whose header names @o rather than the current task. */
+/*
+ * Reserve an event whose header names @o rather than the current task.
+ * Both reserve helpers apply the event selection and the rate limit
+ * (bpfpin_event_allowed()) first: NULL then, as for a full ring.
+ */
 static __always_inline void *bpfpin_event_reserve_as(void *ring, __u32 size,
 						     __u16 type,
 						     const struct bpfpin_owner *o)
 {
-	struct bpfpin_event_hdr *h = bpf_ringbuf_reserve(ring, size, 0);
+	struct bpfpin_event_hdr *h;
 
+	if (!bpfpin_event_allowed(type))
+		return NULL;
+	h = bpf_ringbuf_reserve(ring, size, 0);
 	if (!h) {
 		bpfpin_drop(DROP_RINGBUF);
 		return NULL;
@@ -265,9 +509,12 @@ static __always_inline void *bpfpin_event_reserve_as(void *ring, __u32 size,
 static __always_inline void *bpfpin_event_reserve(void *ring, __u32 size,
 						  __u16 type)
 {
-	struct bpfpin_event_hdr *h = bpf_ringbuf_reserve(ring, size, 0);
+	struct bpfpin_event_hdr *h;
 	__u64 id;
 
+	if (!bpfpin_event_allowed(type))
+		return NULL;
+	h = bpf_ringbuf_reserve(ring, size, 0);
 	if (!h) {
 		bpfpin_drop(DROP_RINGBUF);
 		return NULL;

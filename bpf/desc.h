@@ -121,6 +121,10 @@ struct pin_module_desc {
 	unsigned int schema_version;
 	const char *profiles;		/* space-separated, e.g. "default process" */
 	const char *notes;		/* limits worth knowing; 'check' prints them */
+	bool filter_task;		/* hooks run in (or name) a task: pid,
+					 * comm and uid filters apply; else
+					 * only cgroup and no_system do, on the
+					 * socket's cgroup */
 	bool captures_content;		/* events hold content: the ring and
 					 * content_maps are root-only (0600) */
 	const char *content_maps;	/* space-separated map names */

@@ -236,7 +236,8 @@ static __always_inline void on_packet(struct __sk_buff *skb, bool egress)
 	struct udp_dgram d;
 	bool response;
 
-	if (udp_dgram_parse(skb, egress, &d) || d.rport != DNS_PORT)
+	if (udp_dgram_parse(skb, egress, &d) || d.rport != DNS_PORT ||
+	    !bpfpin_wanted_skb(skb))
 		return;
 	if (d.len < DNS_HEADER_LEN ||
 	    bpf_skb_load_bytes(skb, d.off, &h, sizeof(h)) || !h.qdcount) {

@@ -293,7 +293,7 @@ static __always_inline long sys_arg(int n)
  */
 static __always_inline int on_rw(long ret, bool write)
 {
-	if (ret <= 0)
+	if (ret <= 0 || !bpfpin_wanted_current())
 		return 0;
 	count_rw(ret, fd_file(sys_arg(1)), write);
 	return 0;
@@ -318,7 +318,7 @@ RW_EXIT(pwritev, FILEIO_HOOK_PWRITEV, true)
 /* sendfile(out_fd, in_fd, ...): read from in_fd, written to out_fd. */
 static __always_inline int on_sendfile(long ret)
 {
-	if (ret <= 0)
+	if (ret <= 0 || !bpfpin_wanted_current())
 		return 0;
 	count_rw(ret, fd_file(sys_arg(2)), false);
 	count_rw(ret, fd_file(sys_arg(1)), true);
@@ -351,6 +351,8 @@ static __always_inline int on_open(struct trace_event_raw_sys_exit *ctx,
 	struct file *file;
 	long n;
 
+	if (!bpfpin_wanted_current())
+		return 0;
 	switch (kind) {
 	case K_OPENAT:
 		dfd = sys_arg(1);
@@ -449,7 +451,7 @@ static __always_inline int on_uring(void *req, struct io_uring_cqe *cqe)
 	__s32 res;
 	bool write;
 
-	if (!r)
+	if (!r || !bpfpin_wanted_current())
 		return 0;
 	switch (BPF_CORE_READ(r, opcode)) {
 	case IORING_OP_READV:
@@ -483,10 +485,13 @@ BPFPIN_HOOK(io_uring_complete, uring_complete, FILEIO_HOOK_URING_COMPLETE,
  */
 static __always_inline int on_fault(struct address_space *mapping)
 {
-	struct fileio_stats *c = cgroup_stats(), *f = NULL;
+	struct fileio_stats *c, *f = NULL;
 	struct fileio_file_key *k;
 	struct file_id id;
 
+	if (!bpfpin_wanted_current())
+		return 0;
+	c = cgroup_stats();
 	if (inode_id(BPF_CORE_READ(mapping, host), &id)) {
 		k = file_key(NULL, &id, false);
 		if (k)

@@ -240,6 +240,7 @@ static const struct pin_setting fileio_settings[] = {
 
 static const struct pin_module_desc fileio_module = {
 	.name = "fileio",
+	.filter_task = true,
 	.summary = "opens with path, flags and fd or errno; failed opens by errno; bytes read and written per cgroup and per regular file (device, inode, path)",
 	.schema_version = FILEIO_SCHEMA_VERSION,
 	.profiles = "fileio",

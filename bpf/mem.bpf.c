@@ -79,8 +79,11 @@ static __always_inline struct mem_stats *stats_current(void)
 
 static __always_inline int on_fault(bool user)
 {
-	struct mem_stats *s = stats_current();
+	struct mem_stats *s;
 
+	if (!bpfpin_wanted_current())
+		return 0;
+	s = stats_current();
 	if (s) {
 		if (user)
 			s->faults_user++;
@@ -111,8 +114,11 @@ static __always_inline bool fault_item(int item)
 
 static __always_inline int on_memcg_event(__u64 memcg_id, int item, __u64 n)
 {
-	struct mem_stats *s = stats_for(memcg_id);
+	struct mem_stats *s;
 
+	if (!bpfpin_wanted_current())
+		return 0;
+	s = stats_for(memcg_id);
 	if (!s)
 		return 0;
 	if (item == bpf_core_enum_value(enum vm_event_item, PGFAULT))
@@ -159,7 +165,7 @@ static __always_inline int on_rss(struct mm_struct *mm, long anon, long file,
 	struct mem_rss_event *e;
 	struct rss_state *st;
 
-	if (t->mm != mm || (t->flags & PF_KTHREAD))
+	if (t->mm != mm || (t->flags & PF_KTHREAD) || !bpfpin_wanted_current())
 		return 0;
 	rss = (positive(anon) + positive(file) + positive(shmem)) * cfg_page_size;
 	now = rss / step;
@@ -220,6 +226,8 @@ static __always_inline int on_reclaim_begin(bool limit)
 {
 	struct reclaim_start *r;
 
+	if (!bpfpin_wanted_current())
+		return 0;
 	r = bpf_task_storage_get(&reclaim, bpf_get_current_task_btf(), 0,
 				 BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (!r) {
@@ -243,6 +251,8 @@ static __always_inline int on_reclaim_end(bool limit, __u64 pages)
 	struct mem_stats *s;
 	__u64 begin, us = 0;
 
+	if (!bpfpin_wanted_current())
+		return 0;
 	r = bpf_task_storage_get(&reclaim, bpf_get_current_task_btf(), 0, 0);
 	begin = r ? (limit ? r->limit_ns : r->direct_ns) : 0;
 	if (begin) {
@@ -287,7 +297,7 @@ static __always_inline int on_kmalloc(const void *ptr, __u64 bytes)
 {
 	struct mem_stats *s;
 
-	if (!ptr || bytes < cfg_large_alloc_bytes)
+	if (!ptr || bytes < cfg_large_alloc_bytes || !bpfpin_wanted_current())
 		return 0;
 	s = stats_current();
 	if (s) {
@@ -308,7 +318,7 @@ static __always_inline int on_page_alloc(struct page *page, unsigned int order)
 	struct mem_stats *s;
 
 	/* a failed allocation reports no page */
-	if (!page || bytes < cfg_large_alloc_bytes)
+	if (!page || bytes < cfg_large_alloc_bytes || !bpfpin_wanted_current())
 		return 0;
 	s = stats_current();
 	if (s) {

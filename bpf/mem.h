@@ -167,6 +167,7 @@ static const struct pin_setting mem_settings[] = {
 
 static const struct pin_module_desc mem_module = {
 	.name = "mem",
+	.filter_task = true,
 	.summary = "page faults (user/kernel, major), direct and memory cgroup limit reclaim stalls, large allocations per cgroup and memory cgroup; RSS steps as events",
 	.schema_version = MEM_SCHEMA_VERSION,
 	.profiles = "memory",

@@ -43,6 +43,8 @@ static __always_inline int on_victim(struct task_struct *victim)
 	struct mm_struct *mm;
 	__u64 page = cfg_page_size, max, usage;
 
+	if (!bpfpin_wanted_task(victim))	/* the victim, not the trigger */
+		return 0;
 	key.cgroup_id = BPF_CORE_READ(victim, cgroups, dfl_cgrp, kn, id);
 	s = bpfpin_stats_slot(&stats_slot, &key, &zero_stats);
 	if (s)

@@ -107,6 +107,7 @@ static const struct pin_module_desc oomkill_module = {
 	.summary = "OOM kills: victim, trigger, cgroup and container, memory figures",
 	.schema_version = OOMKILL_SCHEMA_VERSION,
 	.profiles = "default memory",
+	.filter_task = true,
 	.notes = "constraint is inferred: memcg when the victim's memory cgroup sits at its limit",
 	.maps = oomkill_maps, .nmaps = PIN_LEN(oomkill_maps),
 	.events = oomkill_events, .nevents = PIN_LEN(oomkill_events),

@@ -23,6 +23,8 @@ static __always_inline int on_exec(struct task_struct *p, struct linux_binprm *b
 	struct proc_exec_event *e;
 	struct proc_stats *s;
 
+	if (!bpfpin_wanted_current())
+		return 0;
 	s = stats_of(bpf_get_current_cgroup_id());
 	if (s)
 		s->execs++;
@@ -48,7 +50,7 @@ static __always_inline int on_fork(struct task_struct *parent, struct task_struc
 	__u32 child_pid;
 
 	child_pid = BPF_CORE_READ(child, pid);
-	if (child_pid != BPF_CORE_READ(child, tgid))
+	if (child_pid != BPF_CORE_READ(child, tgid) || !bpfpin_wanted_current())
 		return 0;
 	s = stats_of(bpf_get_current_cgroup_id());
 	if (s)
@@ -73,7 +75,7 @@ static __always_inline int on_exit(struct task_struct *p, bool group_dead)
 	struct proc_stats *s;
 	__u32 code;
 
-	if (!group_dead)
+	if (!group_dead || !bpfpin_wanted_current())
 		return 0;
 	code = BPF_CORE_READ(p, exit_code);
 	s = stats_of(bpf_get_current_cgroup_id());
@@ -101,7 +103,7 @@ static __always_inline int on_rename(struct task_struct *p, const char *comm)
 	struct proc_rename_event *e;
 	struct proc_stats *s;
 
-	if (BPF_CORE_READ_BITFIELD_PROBED(p, in_execve))
+	if (BPF_CORE_READ_BITFIELD_PROBED(p, in_execve) || !bpfpin_wanted_current())
 		return 0;
 	s = stats_of(bpf_get_current_cgroup_id());
 	if (s)
@@ -130,7 +132,8 @@ static __always_inline int on_cgroup_move(struct cgroup *dst, struct task_struct
 	struct proc_stats *s;
 	__u64 dst_id;
 
-	if (BPF_CORE_READ(dst, root, hierarchy_id) != 0)
+	/* the moved task, already in @dst: counted there */
+	if (BPF_CORE_READ(dst, root, hierarchy_id) != 0 || !bpfpin_wanted_task(p))
 		return 0;
 	dst_id = BPF_CORE_READ(dst, kn, id);
 	s = stats_of(dst_id);

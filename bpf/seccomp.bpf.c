@@ -28,7 +28,8 @@ static __always_inline int on_signal(int sig, struct kernel_siginfo *info,
 	struct seccomp_stats *s;
 	unsigned long flags;
 
-	if (sig != SIGSYS || BPF_CORE_READ(info, si_code) != SYS_SECCOMP)
+	if (sig != SIGSYS || BPF_CORE_READ(info, si_code) != SYS_SECCOMP ||
+	    !bpfpin_wanted_task(task))
 		return 0;
 	flags = BPF_CORE_READ(task, sighand, action[SIGSYS - 1].sa.sa_flags);
 	key.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);

@@ -30,9 +30,21 @@ static const struct syscalls_errno_stats zero_errno;
 
 static __always_inline int on_enter(void)
 {
-	__u64 *ts = bpf_task_storage_get(&start, bpf_get_current_task_btf(), 0,
-					 BPF_LOCAL_STORAGE_GET_F_CREATE);
+	__u64 *ts;
 
+	/*
+	 * A task the filter leaves out gets no storage; one it had keeps no
+	 * time, so a filter changed twice within one call cannot pair this
+	 * exit with an older enter.
+	 */
+	if (!bpfpin_wanted_current()) {
+		ts = bpf_task_storage_get(&start, bpf_get_current_task_btf(), 0, 0);
+		if (ts)
+			*ts = 0;
+		return 0;
+	}
+	ts = bpf_task_storage_get(&start, bpf_get_current_task_btf(), 0,
+				  BPF_LOCAL_STORAGE_GET_F_CREATE);
 	/* no storage (out of memory, or busy on this CPU): no latency */
 	if (ts)
 		*ts = bpf_ktime_get_ns();
@@ -80,7 +92,7 @@ static __always_inline int on_exit(long nr, long ret)
 	__u64 *ts, duration = 0;
 	bool seen = false, failed;
 
-	if (nr < 0 || nr >= SYSCALLS_NR_MAX)
+	if (nr < 0 || nr >= SYSCALLS_NR_MAX || !bpfpin_wanted_current())
 		return 0;
 	ts = bpf_task_storage_get(&start, bpf_get_current_task_btf(), 0, 0);
 	if (ts && *ts) {

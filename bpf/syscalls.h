@@ -141,6 +141,7 @@ static const struct pin_module_desc syscalls_module = {
 	.summary = "syscall calls, errors by errno and latency histograms per cgroup and syscall; slow and failed calls as events where asked",
 	.schema_version = SYSCALLS_SCHEMA_VERSION,
 	.profiles = "syscall",
+	.filter_task = true,
 	.notes = "runs on every syscall of the host (not in the default profile); a call is counted when it returns, its latency only if its enter was seen after the load; syscall numbers are this architecture's native ones (32-bit compat calls are counted under their own numbers)",
 	.maps = syscalls_maps, .nmaps = PIN_LEN(syscalls_maps),
 	.events = syscalls_events, .nevents = PIN_LEN(syscalls_events),

@@ -254,7 +254,7 @@ static __always_inline int on_state(const struct sock *sk, int old, int new)
 	struct conn fresh = { .open = OPEN_CONNECT, .owned = 1 };
 	__u64 key = (__u64)sk;
 
-	if (!is_tcp(sk))
+	if (!is_tcp(sk) || !bpfpin_wanted_sock(sk))
 		return 0;
 	switch (new) {
 	case TCP_SYN_SENT:
@@ -299,7 +299,7 @@ static __always_inline int on_accept(long fd)
 	sk = BPF_CORE_READ(sock, sk);
 	key = (__u64)sk;
 	c = bpf_map_lookup_elem(&conns, &key);
-	if (!c || c->open != OPEN_ACCEPT || c->owned)
+	if (!c || c->open != OPEN_ACCEPT || c->owned || !bpfpin_wanted_sock(sk))
 		return 0;
 	bpfpin_owner_current(&c->owner);
 	c->owned = 1;
@@ -330,7 +330,7 @@ static __always_inline int on_retransmit(const struct sock *sk, int err)
 	struct tcp_event *e;
 	struct ends t;
 
-	if (err || !is_tcp(sk))
+	if (err || !is_tcp(sk) || !bpfpin_wanted_sock(sk))
 		return 0;
 	cgroup_id = sock_cgroup(sk);
 	read_ends(sk, &t);
@@ -388,7 +388,7 @@ static __always_inline int on_send_reset(const struct sock *sk,
 	__u8 state = TCP_CLOSE;
 
 	if (sk) {
-		if (!is_tcp(sk))
+		if (!is_tcp(sk) || !bpfpin_wanted_sock(sk))
 			return 0;
 		c = bpf_map_lookup_elem(&conns, &key);
 		cgroup_id = sock_cgroup(sk);
@@ -396,6 +396,8 @@ static __always_inline int on_send_reset(const struct sock *sk,
 		read_ends(sk, &t);
 	} else if (skb) {
 		/* sent by the kernel for no socket: cgroup 0, nobody's */
+		if (!bpfpin_wanted_nobody())
+			return 0;
 		ends_from_skb(skb, &t);
 	} else {
 		return 0;
@@ -419,7 +421,7 @@ static __always_inline int on_receive_reset(struct sock *sk)
 	struct tcp_event *e;
 	struct ends t;
 
-	if (!is_tcp(sk))
+	if (!is_tcp(sk) || !bpfpin_wanted_sock(sk))
 		return 0;
 	if (c)
 		c->reset = 1;
@@ -446,7 +448,7 @@ static __always_inline int on_probe(struct sock *sk)
 	__u8 raddr[16];
 	__u16 rport;
 
-	if (!srtt_us)
+	if (!srtt_us || !bpfpin_wanted_sock(sk))
 		return 0;
 	/* per segment: only what the keys need */
 	read_remote(sk, BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET,

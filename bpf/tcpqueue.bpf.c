@@ -29,7 +29,7 @@ static __always_inline int record(struct sock *sk)
 	struct tcpqueue_stats *s;
 	__s32 rq, wq;
 
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP || !bpfpin_wanted_sock(sk))
 		return 0;
 	rq = BPF_CORE_READ(tp, rcv_nxt) - BPF_CORE_READ(tp, copied_seq);
 	/* a FIN received takes a sequence number but holds no byte */

@@ -16,7 +16,7 @@ static __always_inline void count(struct __sk_buff *skb, bool egress)
 	struct udp_stats *s;
 	struct udp_dgram d;
 
-	if (udp_dgram_parse(skb, egress, &d))
+	if (udp_dgram_parse(skb, egress, &d) || !bpfpin_wanted_skb(skb))
 		return;
 	__builtin_memcpy(key.raddr, d.raddr, 16);
 	key.rport = d.rport;
@@ -54,6 +54,8 @@ static __always_inline int on_drop(struct sock *sk)
 	struct udp_key key = {};
 	struct udp_stats *s;
 
+	if (!bpfpin_wanted_sock(sk))
+		return 0;
 	key.cgroup_id = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
 	s = bpfpin_stats_slot(&stats_slot, &key, &zero_stats);
 	if (s)

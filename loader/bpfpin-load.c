@@ -17,6 +17,13 @@
 
 #define PROG "bpfpin-load"
 #define MAX_MODULES 64
+#define MAX_SETS 64
+
+/* A filter option of 'filter' (--cgroup ...), or a --set KEY=VALUE. */
+struct kv {
+	const char *key;
+	const char *value;
+};
 
 struct opts {
 	const char *pin_root;
@@ -29,6 +36,11 @@ struct opts {
 	struct settings settings;
 	const struct pin_module_desc *modules[MAX_MODULES];
 	int nmodules;
+	struct kv sets[MAX_SETS];	/* --set, after the config file */
+	int nsets;
+	struct kv filters[MAX_SETS];	/* filter's options, in order */
+	int nfilters;
+	bool clear;
 };
 
 static const struct opts defaults = {
@@ -48,11 +60,22 @@ static void usage(FILE *f)
 		"                     their counts (default: every loaded module)\n"
 		"  check              what this kernel offers and which modules can load\n"
 		"  list               the modules and profiles of this build\n"
+		"  filter MODULE      replace the filter of a loaded module, at once\n"
 		"\n"
 		"options:\n"
 		"  -p, --profile P    modules of profile P (up)\n"
 		"  -c, --config FILE  read pin_root, profile and modules from FILE\n"
+		"  -s, --set K=V      a bpfpin.conf setting, e.g. proc.filter.cgroup=/a (up,\n"
+		"                     reload; wins over the config file)\n"
 		"      --reset        reload: recreate the maps (needed after a schema change)\n"
+		"      --cgroup P     filter: cgroups P[,P] (paths or container ids) and below\n"
+		"      --pid N        filter: processes N[,N]\n"
+		"      --comm C       filter: command name C\n"
+		"      --uid N        filter: user id N\n"
+		"      --no-system    filter: no kernel threads, pid 1, init.scope, system.slice\n"
+		"      --events E     filter: emit events E[,E] only (names, all or none)\n"
+		"      --max-events-per-s N  filter: at most N events a second per CPU\n"
+		"      --clear        filter: no filter, every event, no limit\n"
 		"  -w, --wait SEC     wait up to SEC seconds for another bpfpin-load (default 10)\n"
 		"  -r, --pin-root DIR pin root (default $BPFPIN_ROOT or " PIN_DEFAULT_ROOT ")\n"
 		"  -f, --format F     table or json (check, list)\n"
@@ -80,10 +103,12 @@ static int add_module(struct opts *o, const char *name)
 	return 0;
 }
 
+/* A profile's modules, and its settings (which later ones override). */
 static int add_profile(struct opts *o, const char *profile)
 {
 	const struct pin_module_desc *mods[MAX_MODULES];
 	int i, n = pin_profile_modules(profile, mods, MAX_MODULES), err;
+	char words[256], why[512], *tok, *save, *eq;
 
 	if (n < 0)
 		return pin_usage_error("unknown profile '%s' (see '" PROG " list')",
@@ -95,6 +120,15 @@ static int add_profile(struct opts *o, const char *profile)
 		err = add_module(o, mods[i]->name);
 		if (err)
 			return err;
+	}
+	snprintf(words, sizeof(words), "%s", pin_profile_settings(profile));
+	for (tok = strtok_r(words, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+		eq = strchr(tok, '=');
+		if (!eq)
+			continue;
+		*eq = '\0';
+		if (settings_set(&o->settings, tok, eq + 1, why, sizeof(why)))
+			return pin_usage_error("profile '%s': %s", profile, why);
 	}
 	return 0;
 }
@@ -414,6 +448,12 @@ static int do_check(struct opts *o, const char *root)
 	return err;
 }
 
+static const struct pin_col profile_cols[] = {
+	{ "profile", PIN_COL_STR },
+	{ "modules", PIN_COL_STR },
+	{ "settings", PIN_COL_STR },
+};
+
 static int do_list(struct opts *o, const char *root)
 {
 	static const struct pin_col cols[] = {
@@ -449,7 +489,61 @@ static int do_list(struct opts *o, const char *root)
 		pin_writer__row(w, v);
 	}
 	err = pin_writer__end(w);
+	/* then each profile: its modules, and what it sets */
+	if (!err)
+		err = pin_writer__begin(w, "profiles", NULL, profile_cols,
+					PIN_LEN(profile_cols));
+	for (i = 0; !err && pin_profiles[i]; i++) {
+		const struct pin_module_desc *mods[MAX_MODULES];
+		char names[512] = "";
+		size_t len = 0;
+		int n = pin_profile_modules(pin_profiles[i], mods, MAX_MODULES);
+
+		for (j = 0; j < n && len < sizeof(names); j++)
+			len += snprintf(names + len, sizeof(names) - len, "%s%s",
+					j ? " " : "", mods[j]->name);
+		struct pin_val v[3] = { { .str = pin_profiles[i] }, { .str = names },
+					{ .str = pin_profile_settings(pin_profiles[i]) } };
+		err = pin_writer__row(w, v);
+	}
+	if (!err)
+		err = pin_writer__end(w);
 	pin_writer__free(w);
+	return err;
+}
+
+/*
+ * filter MODULE [options]: the new filter is what the options say (not
+ * added to the old one); every option is checked, cgroups resolved,
+ * before anything is opened.
+ */
+static int do_filter(struct opts *o, const char *root)
+{
+	struct loader l = { .settings = &o->settings, .wait_s = o->wait };
+	const struct pin_module_desc *d;
+	struct bpfpin_filter f = {};
+	char why[512];
+	int i, lock, err;
+
+	if (o->nmodules != 1)
+		return pin_usage_error("filter: name one module");
+	d = o->modules[0];
+	if (o->clear && o->nfilters)
+		return pin_usage_error("filter: --clear goes alone");
+	if (!o->clear && !o->nfilters)
+		return pin_usage_error("filter: nothing to set (--cgroup, --pid, --comm, --uid, --no-system, --events, --max-events-per-s or --clear)");
+	for (i = 0; i < o->nfilters; i++)
+		if (pin_filter_set(d, &f, o->filters[i].key, o->filters[i].value,
+				   why, sizeof(why)))
+			return pin_usage_error("filter %s: %s", d->name, why);
+	err = need_root("filter");
+	if (err)
+		return err;
+	lock = begin(&l, root, false);
+	if (lock < 0)
+		return lock;
+	err = module_filter(&l, d, o->clear ? NULL : &f);
+	end(&l, lock);
 	return err;
 }
 
@@ -463,6 +557,7 @@ static const struct command {
 	{ "reload", do_reload, true },
 	{ "check", do_check, false },
 	{ "list", do_list, false },
+	{ "filter", do_filter, true },
 };
 
 static int parse_args(int argc, char **argv, struct opts *o,
@@ -474,14 +569,24 @@ static int parse_args(int argc, char **argv, struct opts *o,
 		{ "pin-root", required_argument, NULL, 'r' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "reset", no_argument, NULL, 'R' },
+		{ "set", required_argument, NULL, 's' },
+		{ "cgroup", required_argument, NULL, 'G' },
+		{ "pid", required_argument, NULL, 'P' },
+		{ "comm", required_argument, NULL, 'C' },
+		{ "uid", required_argument, NULL, 'U' },
+		{ "no-system", no_argument, NULL, 'N' },
+		{ "events", required_argument, NULL, 'E' },
+		{ "max-events-per-s", required_argument, NULL, 'M' },
+		{ "clear", no_argument, NULL, 'X' },
 		{ "wait", required_argument, NULL, 'w' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{}
 	};
-	static const char optstring[] = "p:c:r:f:w:vhV";
-	const char *name;
+	static const char optstring[] = "p:c:r:f:w:s:vhV";
+	const char *name, *fkey;
+	char why[512];
 	bool cli_mods = false;
 	int c, i, err;
 
@@ -493,6 +598,22 @@ static int parse_args(int argc, char **argv, struct opts *o,
 		case 'r': o->pin_root = optarg; break;
 		case 'f': o->format = optarg; break;
 		case 'R': o->reset = true; break;
+		case 's':
+			if (o->nsets == MAX_SETS)
+				return pin_usage_error("too many --set");
+			o->sets[o->nsets].key = optarg;
+			o->sets[o->nsets++].value = "";
+			break;
+		case 'G': case 'P': case 'C': case 'U': case 'N': case 'E': case 'M':
+			fkey = c == 'G' ? "cgroup" : c == 'P' ? "pid" : c == 'C' ? "comm" :
+			       c == 'U' ? "uid" : c == 'N' ? "no_system" :
+			       c == 'E' ? "events" : "max_events_per_s";
+			if (o->nfilters == MAX_SETS)
+				return pin_usage_error("too many filter options");
+			o->filters[o->nfilters].key = fkey;
+			o->filters[o->nfilters++].value = c == 'N' ? "1" : optarg;
+			break;
+		case 'X': o->clear = true; break;
 		case 'w':
 			err = pin_parse_wait("--wait", optarg, &o->wait);
 			if (err)
@@ -516,6 +637,10 @@ static int parse_args(int argc, char **argv, struct opts *o,
 		return pin_usage_error("unknown command '%s'", name);
 	if (o->reset && strcmp(name, "reload"))
 		return pin_usage_error("--reset goes with 'reload'");
+	if ((o->nfilters || o->clear) && strcmp(name, "filter"))
+		return pin_usage_error("filter options (--cgroup ... --clear) go with 'filter'");
+	if (o->nsets && strcmp(name, "up") && strcmp(name, "reload"))
+		return pin_usage_error("--set goes with 'up' or 'reload'");
 	for (i = optind; i < argc; i++) {
 		if (!(*cmd)->takes_modules)
 			return pin_usage_error("%s takes no module", name);
@@ -532,9 +657,24 @@ static int parse_args(int argc, char **argv, struct opts *o,
 			return err;
 		cli_mods = true;
 	}
-	if (o->config)
-		return read_config(o, o->pin_root != NULL,
-				   cli_mods || strcmp(name, "up"));
+	if (o->config) {
+		err = read_config(o, o->pin_root != NULL,
+				  cli_mods || strcmp(name, "up"));
+		if (err)
+			return err;
+	}
+	/* the command line wins over the file */
+	for (i = 0; i < o->nsets; i++) {
+		char kv[1024], *eq;
+
+		snprintf(kv, sizeof(kv), "%s", o->sets[i].key);
+		eq = strchr(kv, '=');
+		if (!eq)
+			return pin_usage_error("--set '%s': expected KEY=VALUE", kv);
+		*eq = '\0';
+		if (settings_set(&o->settings, trim(kv), trim(eq + 1), why, sizeof(why)))
+			return pin_usage_error("--set: %s", why);
+	}
 	return 0;
 }
 

@@ -107,6 +107,66 @@ static int check_loaded(const struct loader *l, const struct pin_module_desc *d)
 	return err;
 }
 
+/* The filter the settings give, before the gate opens: the first event counted is filtered. */
+static int write_filter(const struct loader *l, const struct pin_module_desc *d,
+			struct bpf_object *obj)
+{
+	const struct bpfpin_filter *f = settings_filter(l->settings, d);
+	__u32 zero = 0;
+	int err;
+
+	if (!f)
+		return 0;
+	err = bpf_map__update_elem(bpf_object__find_map_by_name(obj, "filter"),
+				   &zero, sizeof(zero), f, sizeof(*f), BPF_ANY);
+	if (err)
+		pin_warn("module '%s': write filter: %s", d->name, strerror(-err));
+	return err;
+}
+
+int module_filter(const struct loader *l, const struct pin_module_desc *d,
+		  const struct bpfpin_filter *f)
+{
+	char path[PATH_MAX], text[1024];
+	struct bpfpin_meta meta;
+	__u32 zero = 0;
+	int fd, err;
+
+	if (!is_loaded(l, d)) {
+		pin_warn("module '%s' is not loaded under '%s' (try 'bpfpin-load up %s')",
+			 d->name, l->root, d->name);
+		return -ENOENT;
+	}
+	err = tree_check_module(l->root_fd, l->root, d, &meta);
+	if (err)
+		return err;
+	pin_path(path, sizeof(path), "%s/%s/maps/filter", l->root, d->name);
+	if (access(path, F_OK) && errno == ENOENT) {
+		pin_warn("module '%s' has no filter map (loaded by an older bpfpin-load: 'reload %s' adds it)",
+			 d->name, d->name);
+		return -EPROTO;
+	}
+	fd = pin_map_open(path, BPF_MAP_TYPE_HASH, sizeof(__u32),
+			  sizeof(struct bpfpin_filter), 1, 0);
+	if (fd < 0)
+		return fd;
+	/* one update: programs see the old filter or the new one */
+	if (f && !pin_filter_is_empty(f))
+		err = bpf_map_update_elem(fd, &zero, f, BPF_ANY) ? -errno : 0;
+	else
+		err = bpf_map_delete_elem(fd, &zero) && errno != ENOENT ? -errno : 0;
+	close(fd);
+	if (err) {
+		pin_warn("module '%s': write filter '%s': %s", d->name, path,
+			 strerror(-err));
+		return err;
+	}
+	pin_filter_format(d, f, text, sizeof(text));
+	if (!l->quiet)
+		printf("%s: filter %s\n", d->name, text);
+	return 0;
+}
+
 int module_up(const struct loader *l, const struct pin_module_desc *d)
 {
 	char name[NAME_MAX], stage[PATH_MAX], maps[PATH_MAX];
@@ -115,8 +175,12 @@ int module_up(const struct loader *l, const struct pin_module_desc *d)
 	__u32 zero = 0;
 	int err;
 
-	if (is_loaded(l, d))
+	if (is_loaded(l, d)) {
+		if (settings_filter(l->settings, d))
+			pin_warn("module '%s': already loaded: its filter is left as it is ('bpfpin-load filter %s ...' changes it)",
+				 d->name, d->name);
 		return check_loaded(l, d);
+	}
 	snprintf(name, sizeof(name), STAGING "%s", d->name);
 	if (pin_path(stage, sizeof(stage), "%s/%s", l->root, name) ||
 	    pin_path(maps, sizeof(maps), "%s/maps", stage))
@@ -128,6 +192,8 @@ int module_up(const struct loader *l, const struct pin_module_desc *d)
 		goto err_unpin;
 	}
 	err = stage_module(l->features, l->settings, d, 1, maps, stage, &st);
+	if (!err)
+		err = write_filter(l, d, st.obj);
 	if (err)
 		goto err_unpin;
 	fill_meta(&meta, d, 1, st.hooks_missing);
@@ -353,6 +419,9 @@ int module_reload(const struct loader *l, const struct pin_module_desc *d,
 	}
 	if (reset)
 		return reload_reset(l, d);
+	if (settings_filter(l->settings, d))
+		pin_warn("module '%s': a reload keeps the filter in force ('bpfpin-load filter %s ...' changes it, 'reload --reset' sets the configured one)",
+			 d->name, d->name);
 	gen = meta.generation + 1;
 	/* the gate compares one byte: skip 0, which means "nothing counts" */
 	if ((gen & 0xff) == 0)

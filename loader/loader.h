@@ -45,11 +45,21 @@ struct settings {
 		__u64 bits[PIN_SYSCALL_WORDS];	/* PIN_SET_SYSCALLS */
 	} v[MAX_SETTINGS];
 	int n;
+	/* filters, events and budgets: "<module>.filter.<key>",
+	 * "<module>.events", "<module>.max_events_per_s" */
+	struct {
+		const struct pin_module_desc *d;
+		struct bpfpin_filter f;
+	} filters[MAX_SETTINGS];
+	int nfilters;
 };
 
 /* Set "<module>.<setting>" to @value; -EINVAL with the cause in @why. */
 int settings_set(struct settings *st, const char *key, const char *value,
 		 char *why, size_t size);
+/* The filter the settings give module @d, or NULL for none. */
+const struct bpfpin_filter *settings_filter(const struct settings *st,
+					    const struct pin_module_desc *d);
 /* The value of @s: set by the config, else its default. */
 unsigned int settings_get(const struct settings *st, const struct pin_setting *s);
 /* The bitmap of PIN_SET_SYSCALLS setting @s, or NULL when not set (none). */
@@ -143,5 +153,11 @@ int module_down(const struct loader *l, const struct pin_module_desc *d);
 int module_reload(const struct loader *l, const struct pin_module_desc *d,
 		  bool reset);
 int clean_stale(const struct loader *l);
+/*
+ * Replace the filter of loaded module @d with @f (NULL or empty: none) in
+ * one map update, and say what is in force.
+ */
+int module_filter(const struct loader *l, const struct pin_module_desc *d,
+		  const struct bpfpin_filter *f);
 
 #endif /* __BPFPIN_LOADER_H */

@@ -46,6 +46,43 @@ static int set_syscalls(struct settings *st, const struct pin_setting *s,
 	return 0;
 }
 
+/* "<module>.filter.<key>", "<module>.events", "<module>.max_events_per_s" */
+static int set_filter(struct settings *st, const struct pin_module_desc *d,
+		      const char *key, const char *name, const char *value,
+		      char *why, size_t size)
+{
+	char cause[512];
+	int i, err;
+
+	for (i = 0; i < st->nfilters && st->filters[i].d != d; i++)
+		;
+	if (i == MAX_SETTINGS) {
+		snprintf(why, size, "too many settings");
+		return -E2BIG;
+	}
+	if (i == st->nfilters) {
+		memset(&st->filters[i], 0, sizeof(st->filters[i]));
+		st->filters[i].d = d;
+		st->nfilters++;
+	}
+	err = pin_filter_set(d, &st->filters[i].f, name, value, cause,
+			     sizeof(cause));
+	if (err)
+		snprintf(why, size, "'%s': %s", key, cause);
+	return err;
+}
+
+const struct bpfpin_filter *settings_filter(const struct settings *st,
+					    const struct pin_module_desc *d)
+{
+	int i;
+
+	for (i = 0; st && i < st->nfilters; i++)
+		if (st->filters[i].d == d && !pin_filter_is_empty(&st->filters[i].f))
+			return &st->filters[i].f;
+	return NULL;
+}
+
 int settings_set(struct settings *st, const char *key, const char *value,
 		 char *why, size_t size)
 {
@@ -62,6 +99,11 @@ int settings_set(struct settings *st, const char *key, const char *value,
 		snprintf(why, size, "unknown key '%s'", key);
 		return -EINVAL;
 	}
+	/* common to every module */
+	if (!strncmp(dot + 1, "filter.", 7))
+		return set_filter(st, d, key, dot + 8, value, why, size);
+	if (!strcmp(dot + 1, "events") || !strcmp(dot + 1, "max_events_per_s"))
+		return set_filter(st, d, key, dot + 1, value, why, size);
 	for (i = 0; i < d->nsettings; i++)
 		if (!strcmp(d->settings[i].name, dot + 1))
 			s = &d->settings[i];

@@ -159,6 +159,12 @@ bool pin_list_has(const char *list, const char *word);
 const struct pin_module_desc *pin_module_find(const char *name);
 
 /**
+ * pin_profile_settings() - the settings profile @profile brings, as
+ * "key=value" words ("" for none): minimal's "proc.events=none"
+ */
+const char *pin_profile_settings(const char *profile);
+
+/**
  * pin_profile_modules() - the modules of profile @profile
  * Return: how many, -EINVAL for an unknown profile
  */
@@ -348,6 +354,40 @@ int pin_map_delete_rows(int fd, const struct pin_map_desc *d,
 void pin_rows_free(struct pin_rows *rows);
 
 /* ---- cgroups and containers (cgroup.c) ---- */
+
+/* ---- filters (filter.c) ---- */
+
+/**
+ * pin_cgroup_find() - a cgroup v2 group named by a path (under the
+ * mount, "/a/b", or with the mount in front) or a container id (12 to 64
+ * hex digits): its id and level
+ * Return: 0; -ENOENT (no such cgroup) or -EINVAL, with the cause in @why
+ */
+int pin_cgroup_find(const char *spec, struct bpfpin_cgroup_ref *ref,
+		       char *why, size_t size);
+/**
+ * pin_filter_set() - set one filter key of module @d in @f: cgroup, pid,
+ * comm, uid (comma lists where several make sense), no_system (0 or 1),
+ * events (names, "all" or "none"), max_events_per_s (1 to 10^9)
+ * Return: 0, or -EINVAL/-ENOENT with the cause in @why (nothing else done)
+ */
+int pin_filter_set(const struct pin_module_desc *d, struct bpfpin_filter *f,
+		   const char *key, const char *value, char *why, size_t size);
+/** pin_filter_is_empty() - whether @f filters, selects or limits nothing */
+bool pin_filter_is_empty(const struct bpfpin_filter *f);
+/**
+ * pin_filter_format() - @f as text: "cgroup=/a,/b comm=x events=exec
+ * rate=1000/s", or "none"
+ */
+void pin_filter_format(const struct pin_module_desc *d,
+		       const struct bpfpin_filter *f, char *buf, size_t size);
+/**
+ * pin_module__filter() - the filter in force in module @m (*@set false and
+ * @f zeroed when there is none)
+ * Return: 0; -ENOENT (no filter map: loaded by an older bpfpin), ...
+ */
+int pin_module__filter(const struct pin_module *m, struct bpfpin_filter *f,
+		       bool *set);
 
 /** pin_cgroup2_mount() - where the cgroup v2 hierarchy is mounted, or NULL */
 const char *pin_cgroup2_mount(void);

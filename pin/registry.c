@@ -13,9 +13,27 @@ const int pin_nmodules = PIN_LEN(pin_modules);
 
 /* The profile names; a module lists the ones it belongs to. */
 const char *const pin_profiles[] = {
-	"default", "process", "network", "syscall", "fileio", "memory",
-	"capture", NULL,
+	"default", "minimal", "process", "network", "syscall", "fileio",
+	"memory", "capture", NULL,
 };
+
+/* What a profile sets besides its modules; settings given explicitly win. */
+static const struct {
+	const char *profile;
+	const char *settings;
+} profile_settings[] = {
+	{ "minimal", "proc.events=none" },
+};
+
+const char *pin_profile_settings(const char *profile)
+{
+	int i;
+
+	for (i = 0; i < PIN_LEN(profile_settings); i++)
+		if (!strcmp(profile_settings[i].profile, profile))
+			return profile_settings[i].settings;
+	return "";
+}
 
 const struct pin_module_desc *pin_module_find(const char *name)
 {

@@ -29,11 +29,13 @@ static const struct pin_col module_cols[] = {
 	{ "programs", PIN_COL_U64 },
 	{ "attached", PIN_COL_U64 },
 	{ "drops", PIN_COL_U64 },
+	{ "filter", PIN_COL_STR },
 	{ "detail", PIN_COL_STR },
 };
 
 enum { MC_MODULE, MC_TYPE, MC_HEALTH, MC_SCHEMA, MC_GENERATION, MC_LOADED,
-       MC_VERSION, MC_PROGRAMS, MC_ATTACHED, MC_DROPS, MC_DETAIL, MC_N };
+       MC_VERSION, MC_PROGRAMS, MC_ATTACHED, MC_DROPS, MC_FILTER, MC_DETAIL,
+       MC_N };
 _Static_assert(PIN_LEN(module_cols) == MC_N, "module_cols and MC_* differ");
 
 static const struct pin_col object_cols[] = {
@@ -262,6 +264,7 @@ struct module_row {
 	struct pin_val v[MC_N];
 	char loaded[40];
 	char version[BPFPIN_VERSION_LEN + 1];
+	char filter[1024];
 	char detail[512];
 };
 
@@ -272,7 +275,9 @@ static int list_module(struct pin_writer *w, const char *root,
 	char *detail = mr->detail;
 	size_t size = sizeof(mr->detail);
 	struct module_state ms = {};
+	struct bpfpin_filter f;
 	struct pin_module m;
+	bool has_filter;
 	__u64 drops[DROP_NR] = {}, evicted = 0;
 	bool has_lru;
 	int i, err;
@@ -282,7 +287,7 @@ static int list_module(struct pin_writer *w, const char *root,
 	err = pin_module__open(&m, root, d, PIN_RDONLY);
 	if (err) {
 		row[MC_HEALTH].str = "broken";
-		for (i = MC_SCHEMA; i <= MC_DROPS; i++)
+		for (i = MC_SCHEMA; i <= MC_FILTER; i++)
 			row[i].null = true;
 		snprintf(detail, size, "%s", strerror(-err));
 		row[MC_DETAIL].str = detail;
@@ -308,6 +313,13 @@ static int list_module(struct pin_writer *w, const char *root,
 		row[MC_DROPS].u += drops[i];
 	if (!err && !pin_module__evicted(&m, &evicted, &has_lru))
 		row[MC_DROPS].u += evicted;	/* LRU evictions are records lost too */
+	/* the filter in force; "-" for a module loaded without filters */
+	if (!pin_module__filter(&m, &f, &has_filter))
+		pin_filter_format(d, has_filter ? &f : NULL, mr->filter,
+				  sizeof(mr->filter));
+	else
+		snprintf(mr->filter, sizeof(mr->filter), "-");
+	row[MC_FILTER].str = mr->filter;
 	row[MC_DETAIL].str = detail;
 	if (!err)
 		err = pin_writer__end(w);

@@ -116,8 +116,10 @@ sandboxed() {
 		echo "${COMPREPLY[*]}"
 	}
 	[ "$(complete_words bpfpin-load r)" = reload ]
-	[ "$(complete_words bpfpin-load '')" = "up down reload check list" ]
-	[ "$(complete_words bpfpin-load up '')" = "$(bpfpin-load list | awk 'NR > 1 { print $1 }' | tr '\n' ' ' | sed 's/ $//')" ]
+	[ "$(complete_words bpfpin-load '')" = "up down reload check list filter" ]
+	[ "$(complete_words bpfpin-load up '')" = "$(bpfpin-load list | awk 'NR > 1 && !NF { exit } NR > 1 { print $1 }' | tr '\n' ' ' | sed 's/ $//')" ]
+	[ "$(complete_words bpfpin-load up --profile m)" = "minimal memory" ]
+	[ "$(complete_words bpfpin-load filter pro)" = proc ]
 	[ "$(complete_words bpfpin-load -v up pro)" = proc ]
 	[ "$(complete_words bpfpin-load up --profile def)" = default ]
 	[ "$(complete_words bpfpin-stat --fl)" = --flush ]

@@ -27,7 +27,7 @@ prog_ids() {
 	run bpfpin-load up proc
 	[ "$status" -eq 0 ]
 	[[ "$output" == "proc: loaded (sched_process_exec=tp_btf "* ]]
-	[ "$(ls "$BPFPIN_ROOT/proc/maps" | tr '\n' ' ')" = "drops events flush handoff meta stats_a stats_b stats_slot " ]
+	[ "$(ls "$BPFPIN_ROOT/proc/maps" | tr '\n' ' ')" = "drops events filter flush handoff meta ratelimit stats_a stats_b stats_slot " ]
 	[ "$(ls "$BPFPIN_ROOT/proc/links" | wc -l)" -eq 5 ]
 	[ "$(ls "$BPFPIN_ROOT/proc/progs" | wc -l)" -eq 5 ]
 	# nothing half-built is left beside it
