@@ -531,17 +531,27 @@ static __always_inline void *bpfpin_event_reserve(void *ring, __u32 size,
 	return h;
 }
 
+/* The reader's position when it was last woken, plus one (0: never). */
+__u64 bpfpin_woken_at;
+
 /*
  * Submit without waking the reader unless enough data waits: a wake-up per
  * event costs ~0.9 us here, batched ~0.18 us. Readers poll with a timeout,
- * so a quiet ring is still drained.
+ * so a quiet ring is still drained. Once woken, a reader is not woken again
+ * until it has read something: with no reader, or a slow one, every event
+ * over the mark would otherwise pay a wake-up (~6 us measured).
  */
 static __always_inline void bpfpin_event_submit(void *ring, void *e)
 {
-	__u64 flags = BPF_RB_NO_WAKEUP;
+	__u64 flags = BPF_RB_NO_WAKEUP, pos;
 
-	if (bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes)
-		flags = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes) {
+		pos = bpf_ringbuf_query(ring, BPF_RB_CONS_POS) + 1;
+		if (READ_ONCE(bpfpin_woken_at) != pos) {
+			bpfpin_woken_at = pos;
+			flags = BPF_RB_FORCE_WAKEUP;
+		}
+	}
 	bpf_ringbuf_submit(e, flags);
 }
 
