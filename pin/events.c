@@ -51,8 +51,9 @@ int pin_event_decode(const struct pin_module_desc *d, const void *data,
 	r->comm[BPFPIN_COMM_LEN] = '\0';
 	r->pid = h->pid;
 
-	memset(r->vals, 0, sizeof(r->vals));
-#define COL(...) (r->cols[n] = (struct pin_col){ __VA_ARGS__ }, &r->vals[n++])
+	/* each value is zeroed as its column is made: not all 40 per event */
+#define COL(...) (r->cols[n] = (struct pin_col){ __VA_ARGS__ }, \
+		  r->vals[n] = (struct pin_val){ 0 }, &r->vals[n++])
 	COL("time", PIN_COL_STR, .flags = PIN_COL_BARE)->str = r->time;
 	COL("module", PIN_COL_STR, .flags = PIN_COL_BARE)->str = d->name;
 	COL("type", PIN_COL_STR, .flags = PIN_COL_BARE)->str = e->name;

@@ -33,6 +33,14 @@ struct pin_writer {
 	size_t nrows;
 	size_t cap;
 	int sets;
+	/*
+	 * A table measured first (pin_writer__measure) is written row by row:
+	 * widths[] come from the first pass, and nothing is held.
+	 */
+	int *widths;
+	int last;		/* the last column a table shows */
+	bool measured;		/* widths hold the set's rows */
+	bool streaming;		/* the heading is out: rows go straight out */
 };
 
 int pin_format_parse(const char *s, enum pin_format *fmt)
@@ -75,6 +83,51 @@ void pin_format_rfc3339(__u64 ns, char *buf, size_t size)
 	buf[base_len + 10] = '\0';
 }
 
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
+/*
+ * @v in decimal at the end of @end's buffer, two digits per division.
+ * Return: where the digits start (they end at @end)
+ */
+static char *u64_digits(char *end, __u64 v)
+{
+	char *p = end;
+
+	while (v >= 100) {
+		unsigned int i = (v % 100) * 2;
+
+		v /= 100;
+		p -= 2;
+		p[0] = digit_pairs[i];
+		p[1] = digit_pairs[i + 1];
+	}
+	if (v >= 10) {
+		p -= 2;
+		p[0] = digit_pairs[v * 2];
+		p[1] = digit_pairs[v * 2 + 1];
+	} else {
+		*--p = '0' + v;
+	}
+	return p;
+}
+
+/* snprintf(buf, size, "%llu%s", v, suffix) without printf: a table's cells */
+static void u64_text(char *buf, size_t size, __u64 v, const char *suffix)
+{
+	char digits[20], *p = u64_digits(digits + sizeof(digits), v);
+	size_t n = digits + sizeof(digits) - p, k = strlen(suffix);
+
+	if (n + k >= size) {
+		snprintf(buf, size, "%llu%s", (unsigned long long)v, suffix);
+		return;
+	}
+	memcpy(buf, p, n);
+	memcpy(buf + n, suffix, k + 1);
+}
+
 void pin_format_human(__u64 v, enum pin_view view, char *buf, size_t size)
 {
 	static const char *const bytes[] = { "B", "KiB", "MiB", "GiB", "TiB" };
@@ -84,7 +137,7 @@ void pin_format_human(__u64 v, enum pin_view view, char *buf, size_t size)
 	switch (view) {
 	case PIN_V_BYTES:
 		if (v < 1024) {
-			snprintf(buf, size, "%llu B", (unsigned long long)v);
+			u64_text(buf, size, v, " B");
 			return;
 		}
 		while (d >= 1024 && i < 4)
@@ -102,7 +155,7 @@ void pin_format_human(__u64 v, enum pin_view view, char *buf, size_t size)
 			snprintf(buf, size, "%.2fs", d / 1e9);
 		return;
 	default:
-		snprintf(buf, size, "%llu", (unsigned long long)v);
+		u64_text(buf, size, v, "");
 	}
 }
 
@@ -128,6 +181,9 @@ static void free_rows(struct pin_writer *w)
 	free(w->rows);
 	w->rows = NULL;
 	w->nrows = w->cap = 0;
+	free(w->widths);
+	w->widths = NULL;
+	w->measured = w->streaming = false;
 }
 
 void pin_writer__free(struct pin_writer *w)
@@ -177,15 +233,15 @@ static inline void line_putc(struct line *l, char c)
 		line_grow(l, &c, 1);
 }
 
-/* printf's %llu, without printf: numbers are most of a stats line */
+
+/*
+ * printf's %llu, without printf: numbers are most of a stats line and of an
+ * event. Two digits per division, written straight into the line.
+ */
 static void line_u64(struct line *l, __u64 v)
 {
-	char buf[20], *p = buf + sizeof(buf);
+	char buf[20], *p = u64_digits(buf + sizeof(buf), v);
 
-	do {
-		*--p = '0' + v % 10;
-		v /= 10;
-	} while (v);
 	line_put(l, p, buf + sizeof(buf) - p);
 }
 
@@ -375,7 +431,8 @@ static int json_object(struct pin_writer *w, const struct pin_col *cols,
 	line_put(l, "}\n", 2);
 	if (l->failed)
 		return -ENOMEM;
-	if (fwrite(l->p, 1, l->len, w->out) != l->len)
+	/* one writer per stream: stdio's lock buys nothing here */
+	if (fwrite_unlocked(l->p, 1, l->len, w->out) != l->len)
 		return errno ? -errno : -EIO;
 	return 0;
 }
@@ -446,13 +503,68 @@ static int cell_text(const struct pin_col *c, const struct pin_val *v,
 int pin_writer__begin(struct pin_writer *w, const char *module,
 		      const char *title, const struct pin_col *cols, int ncols)
 {
+	int i;
+
 	free_rows(w);
 	w->module = module;
 	w->title = title;
 	w->cols = cols;
 	w->ncols = ncols;
+	if (w->fmt != PIN_FMT_TABLE)
+		return 0;
+	w->widths = calloc(ncols ? ncols : 1, sizeof(*w->widths));
+	if (!w->widths)
+		return -ENOMEM;
+	w->last = -1;
+	for (i = 0; i < ncols; i++) {
+		w->widths[i] = strlen(cols[i].name);
+		if (!(cols[i].flags & PIN_COL_NO_TABLE))
+			w->last = i;
+	}
 	return 0;
 }
+
+/* A histogram's bars follow the table: such a set is held, not streamed. */
+static bool has_hist(const struct pin_writer *w)
+{
+	int i;
+
+	for (i = 0; i < w->ncols; i++)
+		if (w->cols[i].type == PIN_COL_HIST)
+			return true;
+	return false;
+}
+
+bool pin_writer__measures(const struct pin_writer *w)
+{
+	return w->fmt == PIN_FMT_TABLE && w->widths && !has_hist(w);
+}
+
+static void widen(struct pin_writer *w, const struct pin_val *row)
+{
+	char cell[PATH_MAX];
+	int i, len;
+
+	for (i = 0; i < w->ncols; i++) {
+		if (w->cols[i].flags & PIN_COL_NO_TABLE)
+			continue;	/* not shown: no width */
+		len = cell_text(&w->cols[i], &row[i], cell, sizeof(cell));
+		if (len > w->widths[i])
+			w->widths[i] = len;
+	}
+}
+
+int pin_writer__measure(struct pin_writer *w, const struct pin_val *vals)
+{
+	if (!pin_writer__measures(w))
+		return 0;
+	widen(w, vals);
+	w->measured = true;
+	return 0;
+}
+
+static int table_head(struct pin_writer *w);
+static int table_row(struct pin_writer *w, const struct pin_val *row);
 
 int pin_writer__row(struct pin_writer *w, const struct pin_val *vals)
 {
@@ -461,6 +573,16 @@ int pin_writer__row(struct pin_writer *w, const struct pin_val *vals)
 
 	if (w->fmt == PIN_FMT_JSON)
 		return json_object(w, w->cols, vals, w->ncols);
+	if (w->measured) {
+		if (!w->streaming) {
+			int err = table_head(w);
+
+			if (err)
+				return err;
+			w->streaming = true;
+		}
+		return table_row(w, vals);
+	}
 	if (w->nrows == w->cap) {
 		size_t cap = w->cap ? w->cap * 2 : 64;
 
@@ -564,75 +686,102 @@ static void table_hists(struct pin_writer *w)
 	}
 }
 
-static void pad(FILE *f, int n)
+static void line_pad(struct line *l, int n)
 {
-	if (n > 0)
-		fprintf(f, "%*s", n, "");
+	while (n-- > 0)
+		line_putc(l, ' ');
 }
 
-/* Widths in code points, so a cell of multi-byte UTF-8 still aligns. */
-static int table_end(struct pin_writer *w)
+static int line_out(struct pin_writer *w)
 {
-	char cell[PATH_MAX];
-	int *widths;
-	size_t r;
-	int i, len, last = -1;
+	struct line *l = &w->line;
+	size_t n = l->len;
 
-	widths = calloc(w->ncols ? w->ncols : 1, sizeof(*widths));
-	if (!widths)
+	l->len = 0;
+	if (l->failed)
 		return -ENOMEM;
-	for (i = 0; i < w->ncols; i++) {
-		widths[i] = strlen(w->cols[i].name);
-		if (!(w->cols[i].flags & PIN_COL_NO_TABLE))
-			last = i;
-	}
-	for (r = 0; r < w->nrows; r++)
-		for (i = 0; i < w->ncols; i++) {
-			len = cell_text(&w->cols[i], &w->rows[r * w->ncols + i],
-					cell, sizeof(cell));
-			if (len > widths[i])
-				widths[i] = len;
-		}
+	if (fwrite_unlocked(l->p, 1, n, w->out) != n)
+		return errno ? -errno : -EIO;
+	return 0;
+}
+
+/* The title and the column names, aligned to widths[]. */
+static int table_head(struct pin_writer *w)
+{
+	struct line *l = &w->line;
+	int i, j, gap;
+
+	l->len = 0;
 	if (w->sets++)
-		fputc('\n', w->out);
-	if (w->title)
-		fprintf(w->out, "%s\n", w->title);
+		line_putc(l, '\n');
+	if (w->title) {
+		line_put(l, w->title, strlen(w->title));
+		line_putc(l, '\n');
+	}
 	for (i = 0; i < w->ncols; i++) {
 		const char *n = w->cols[i].name;
-		int j, gap;
 
 		if (w->cols[i].flags & PIN_COL_NO_TABLE)
 			continue;
-		gap = widths[i] - (int)strlen(n);
+		gap = w->widths[i] - (int)strlen(n);
 		if (w->cols[i].type != PIN_COL_STR)
-			pad(w->out, gap);
+			line_pad(l, gap);
 		for (j = 0; n[j]; j++)
-			fputc(toupper((unsigned char)n[j]), w->out);
-		if (i != last && w->cols[i].type == PIN_COL_STR)
-			pad(w->out, gap + 2);
-		else if (i != last)
-			pad(w->out, 2);
+			line_putc(l, toupper((unsigned char)n[j]));
+		if (i != w->last && w->cols[i].type == PIN_COL_STR)
+			line_pad(l, gap + 2);
+		else if (i != w->last)
+			line_pad(l, 2);
 	}
-	fputc('\n', w->out);
-	for (r = 0; r < w->nrows; r++) {
-		for (i = 0; i < w->ncols; i++) {
-			bool str = w->cols[i].type == PIN_COL_STR;
+	line_putc(l, '\n');
+	return line_out(w);
+}
 
-			if (w->cols[i].flags & PIN_COL_NO_TABLE)
-				continue;
-			len = cell_text(&w->cols[i], &w->rows[r * w->ncols + i],
-					cell, sizeof(cell));
-			if (!str)
-				pad(w->out, widths[i] - len);
-			fputs(cell, w->out);
-			if (i != last)
-				pad(w->out, (str ? widths[i] - len : 0) + 2);
-		}
-		fputc('\n', w->out);
+/* One row, formatted into one buffer and written at once. */
+static int table_row(struct pin_writer *w, const struct pin_val *row)
+{
+	struct line *l = &w->line;
+	char cell[PATH_MAX];
+	int i, len;
+
+	l->len = 0;
+	for (i = 0; i < w->ncols; i++) {
+		bool str = w->cols[i].type == PIN_COL_STR;
+
+		if (w->cols[i].flags & PIN_COL_NO_TABLE)
+			continue;
+		len = cell_text(&w->cols[i], &row[i], cell, sizeof(cell));
+		if (!str)
+			line_pad(l, w->widths[i] - len);
+		line_put(l, cell, strlen(cell));
+		if (i != w->last)
+			line_pad(l, (str ? w->widths[i] - len : 0) + 2);
 	}
-	free(widths);
-	table_hists(w);
-	return 0;
+	line_putc(l, '\n');
+	return line_out(w);
+}
+
+/*
+ * Widths in code points, so a cell of multi-byte UTF-8 still aligns. A set
+ * measured first went out row by row; one held is measured and written here.
+ */
+static int table_end(struct pin_writer *w)
+{
+	size_t r;
+	int err;
+
+	if (w->streaming)
+		return 0;
+	if (!w->widths)
+		return -ENOMEM;	/* pin_writer__begin() failed */
+	for (r = 0; r < w->nrows; r++)
+		widen(w, &w->rows[r * w->ncols]);
+	err = table_head(w);
+	for (r = 0; r < w->nrows && !err; r++)
+		err = table_row(w, &w->rows[r * w->ncols]);
+	if (!err)
+		table_hists(w);
+	return err;
 }
 
 /* Prometheus: bpfpin_<module>_<name>[_<unit>][_total] */

@@ -479,6 +479,15 @@ void pin_writer__free(struct pin_writer *w);
 int pin_writer__begin(struct pin_writer *w, const char *module,
 		      const char *title, const struct pin_col *cols, int ncols);
 int pin_writer__row(struct pin_writer *w, const struct pin_val *vals);
+/**
+ * pin_writer__measures() - whether this set is a table that can be written
+ * row by row: then the caller may pass every row to pin_writer__measure()
+ * first, and pin_writer__row() writes each row at once instead of holding
+ * them all. A set with histograms (their bars follow the table) is held.
+ */
+bool pin_writer__measures(const struct pin_writer *w);
+/** pin_writer__measure() - the first pass: widen the columns to fit @vals */
+int pin_writer__measure(struct pin_writer *w, const struct pin_val *vals);
 /** pin_writer__end() - write what the set buffered (table, prom) */
 int pin_writer__end(struct pin_writer *w);
 

@@ -287,7 +287,7 @@ int pin_stat_table__write(const struct pin_stat_table *t, struct pin_writer *w,
 	struct pin_val vals[MAX_COLS];
 	char now[40], title[80], prefix[80];
 	bool first_map = d == m->desc->maps;
-	int c, ncols, err = 0;
+	int c, ncols, pass, err = 0;
 	size_t i;
 
 	ncols = stat_columns(d, by, key, cols, spec);
@@ -297,27 +297,34 @@ int pin_stat_table__write(const struct pin_stat_table *t, struct pin_writer *w,
 	 * bpfpin_<module>_<map>_<field> for others, which share fields */
 	snprintf(prefix, sizeof(prefix), "%s%s%s", m->desc->name,
 		 first_map ? "" : "_", first_map ? "" : d->name);
-	pin_writer__begin(w, prefix, title, cols, ncols);
-	for (i = 0; i < t->n && !err; i++) {
-		const struct pin_stat_row *r = &t->r[i];
+	err = pin_writer__begin(w, prefix, title, cols, ncols);
+	/*
+	 * A table is measured in a first pass over the rows, which are here
+	 * as raw values, then written row by row: no formatted cell is held.
+	 */
+	for (pass = pin_writer__measures(w) ? 0 : 1; pass < 2 && !err; pass++) {
+		for (i = 0; i < t->n && !err; i++) {
+			const struct pin_stat_row *r = &t->r[i];
 
-		memset(vals, 0, sizeof(vals));
-		vals[0].str = m->desc->name;
-		vals[1].str = d->name;
-		vals[2].str = now;
-		vals[3].u = now_ns;
-		pin_fill_ctx_row(ctx);
-		for (c = 4; c < ncols; c++) {
-			if (spec[c].how == PIN_D_GROUP) {
-				vals[c].null = !r->group[0];
-				vals[c].str = r->group;
-			} else {
-				pin_col_fill(ctx, &spec[c],
-					     spec[c].f->role == PIN_ROLE_LABEL ?
-					     r->key : r->value, &vals[c]);
+			memset(vals, 0, sizeof(vals));
+			vals[0].str = m->desc->name;
+			vals[1].str = d->name;
+			vals[2].str = now;
+			vals[3].u = now_ns;
+			pin_fill_ctx_row(ctx);
+			for (c = 4; c < ncols; c++) {
+				if (spec[c].how == PIN_D_GROUP) {
+					vals[c].null = !r->group[0];
+					vals[c].str = r->group;
+				} else {
+					pin_col_fill(ctx, &spec[c],
+						     spec[c].f->role == PIN_ROLE_LABEL ?
+						     r->key : r->value, &vals[c]);
+				}
 			}
+			err = pass ? pin_writer__row(w, vals) :
+			      pin_writer__measure(w, vals);
 		}
-		err = pin_writer__row(w, vals);
 	}
 	return err ? err : pin_writer__end(w);
 }

@@ -209,7 +209,12 @@ static void test_strings(void)
 }
 
 /* Widths count code points: what a terminal shows, not bytes. */
-static void test_align(void)
+/*
+ * @measure: the way bpfpin-stat writes a table, widths from a first pass,
+ * then each row at once; the same text as a table held whole. Two sets, so
+ * the blank line between them is checked too.
+ */
+static void test_align(bool measure)
 {
 	static const struct pin_col cols[] = {
 		{ "name", PIN_COL_STR },
@@ -219,32 +224,69 @@ static void test_align(void)
 	const char *names[] = { "caf\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac",
 				"\xff(", "abcde" };
 	__u64 ns[] = { 1, 22, 333, 4 };
-	struct pin_val row[3] = {};
-	struct pin_writer *w;
-	char *buf = NULL;
-	size_t len, i;
-	FILE *f;
-
-	f = open_memstream(&buf, &len);
-	w = pin_writer__new(f, PIN_FMT_TABLE);
-	pin_writer__begin(w, "t", NULL, cols, PIN_LEN(cols));
-	for (i = 0; i < PIN_LEN(ns); i++) {
-		row[0].str = names[i];
-		row[1].u = ns[i];
-		row[2].str = names[PIN_LEN(ns) - 1 - i];
-		pin_writer__row(w, row);
-	}
-	pin_writer__end(w);
-	pin_writer__free(w);
-	fclose(f);
-	is_str(buf,
+	const char *table =
 	       "NAME     N  WHERE\n"
 	       "caf\xc3\xa9     1  abcde\n"
 	       "\xe6\x97\xa5\xe6\x9c\xac      22  " FFFD "(\n"
 	       FFFD "(     333  \xe6\x97\xa5\xe6\x9c\xac\n"
-	       "abcde    4  caf\xc3\xa9\n",
+	       "abcde    4  caf\xc3\xa9\n";
+	struct pin_val row[3] = {};
+	struct pin_writer *w;
+	char *buf = NULL, *want;
+	size_t len, i;
+	int set, pass;
+	FILE *f;
+
+	f = open_memstream(&buf, &len);
+	w = pin_writer__new(f, PIN_FMT_TABLE);
+	for (set = 0; set < 2; set++) {
+		pin_writer__begin(w, "t", NULL, cols, PIN_LEN(cols));
+		if (measure)
+			ok(pin_writer__measures(w), "table: a set without histograms can be measured first");
+		for (pass = measure ? 0 : 1; pass < 2; pass++) {
+			for (i = 0; i < PIN_LEN(ns); i++) {
+				row[0].str = names[i];
+				row[1].u = ns[i];
+				row[2].str = names[PIN_LEN(ns) - 1 - i];
+				if (pass)
+					pin_writer__row(w, row);
+				else
+					pin_writer__measure(w, row);
+			}
+		}
+		pin_writer__end(w);
+	}
+	pin_writer__free(w);
+	fclose(f);
+	if (asprintf(&want, "%s\n%s", table, table) < 0)
+		abort();
+	is_str(buf, want, measure ?
+	       "table measured first, then streamed: multi-byte cells align by code points" :
 	       "table: multi-byte cells align by code points");
+	free(want);
 	free(buf);
+}
+
+/* Sets that are not tables, or hold histograms, take no first pass. */
+static void test_measures(void)
+{
+	static const struct pin_col plain[] = { { "n", PIN_COL_U64 } };
+	struct pin_writer *w;
+	FILE *f = fopen("/dev/null", "w");
+
+	w = pin_writer__new(f, PIN_FMT_JSON);
+	pin_writer__begin(w, "t", NULL, plain, PIN_LEN(plain));
+	ok(!pin_writer__measures(w), "json: no first pass");
+	pin_writer__free(w);
+	w = pin_writer__new(f, PIN_FMT_PROM);
+	pin_writer__begin(w, "t", NULL, plain, PIN_LEN(plain));
+	ok(!pin_writer__measures(w), "prom: no first pass (held to group families)");
+	pin_writer__free(w);
+	w = pin_writer__new(f, PIN_FMT_TABLE);
+	pin_writer__begin(w, "t", NULL, hist_cols, PIN_LEN(hist_cols));
+	ok(!pin_writer__measures(w), "table with a histogram: held, its bars follow it");
+	pin_writer__free(w);
+	fclose(f);
 }
 
 static void test_output_check(void)
@@ -307,7 +349,9 @@ int main(void)
 	ok(pin_format_parse("yaml", &fmt) == -EINVAL, "unknown format refused");
 	test_hist();
 	test_strings();
-	test_align();
+	test_align(false);
+	test_align(true);
+	test_measures();
 	test_output_check();
 	return tap_done();
 }
