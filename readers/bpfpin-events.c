@@ -28,6 +28,10 @@ struct opts {
 	double duration;
 	long count;
 	int verbose;
+	enum pin_format fmt;
+	bool done;		/* --help or --version answered */
+	char **names;		/* the modules named on the command line */
+	int nnames;
 	const struct pin_module_desc *modules[MAX_MODULES];
 	int nmodules;
 };
@@ -211,7 +215,7 @@ static void report_drops(struct stream *s, struct ring *rings, int n,
 		pin_warn("%ld malformed events skipped", s->malformed);
 }
 
-int main(int argc, char **argv)
+static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option long_opts[] = {
 		{ "format", required_argument, NULL, 'f' },
@@ -227,80 +231,77 @@ int main(int argc, char **argv)
 		{}
 	};
 	static const char optstring[] = "f:p:c:C:d:n:r:vhV";
+	int c, err = 0;
+
+	opterr = 0;
+	while (!err && (c = getopt_long(argc, argv, optstring, long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': o->format = optarg; break;
+		case 'p': err = pin_parse_count("--pid", optarg, &o->pid); break;
+		case 'c': o->comm = optarg; break;
+		case 'C': o->container = optarg; break;
+		case 'd': err = pin_parse_seconds("--duration", optarg, &o->duration); break;
+		case 'n': err = pin_parse_count("--count", optarg, &o->count); break;
+		case 'r': o->pin_root = optarg; break;
+		case 'v': o->verbose++; break;
+		case 'h': usage(stdout); o->done = true; return 0;
+		case 'V': pin_print_version(); o->done = true; return 0;
+		default: return pin_option_error(argv, optstring);
+		}
+	}
+	if (err)
+		return err;
+	pin_tool_log_init(PROG, o->verbose);
+	if (pin_format_parse(o->format, &o->fmt) || o->fmt == PIN_FMT_PROM)
+		return pin_usage_error("--format '%s': expected text or json", o->format);
+	o->names = argv + optind;
+	o->nnames = argc - optind;
+	return 0;
+}
+
+/* The modules to read: those named, or every loaded one that has events. */
+static int select_rings(struct opts *o, const char *root)
+{
+	int i, n = 0;
+
+	o->nmodules = pin_select_modules(root, o->names, o->nnames, o->modules,
+					 MAX_MODULES);
+	if (o->nmodules < 0)
+		return o->nmodules;
+	/* stats-only modules have no ring: refuse when named, skip otherwise */
+	for (i = 0; i < o->nmodules; i++) {
+		if (o->modules[i]->nevents)
+			o->modules[n++] = o->modules[i];
+		else if (o->nnames)
+			return pin_usage_error("module '%s' has no events (its figures are stats: 'bpfpin-stat %s')",
+					       o->modules[i]->name, o->modules[i]->name);
+	}
+	o->nmodules = n;
+	if (!n) {
+		pin_warn("no loaded module has events under '%s'", root);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int read_rings(struct opts *o, const char *root)
+{
 	struct ring rings[MAX_MODULES];
 	struct ring_ctx ctxs[MAX_MODULES];
 	struct ring_buffer *rb = NULL;
 	struct stream s = {};
-	struct opts o = defaults;
 	struct timespec start, now;
-	enum pin_format fmt;
-	const char *root;
-	int c, i, nrings = 0, polls = 0, err = 0;
+	int i, nrings = 0, polls = 0, err = 0;
 
-	pin_tool_log_init(PROG, 0);
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, optstring, long_opts, NULL)) != -1) {
-		switch (c) {
-		case 'f': o.format = optarg; break;
-		case 'p':
-			if (pin_parse_count("--pid", optarg, &o.pid))
-				return 2;
-			break;
-		case 'c': o.comm = optarg; break;
-		case 'C': o.container = optarg; break;
-		case 'd':
-			if (pin_parse_seconds("--duration", optarg, &o.duration))
-				return 2;
-			break;
-		case 'n':
-			if (pin_parse_count("--count", optarg, &o.count))
-				return 2;
-			break;
-		case 'r': o.pin_root = optarg; break;
-		case 'v': o.verbose++; break;
-		case 'h': usage(stdout); return 0;
-		case 'V':
-			pin_print_version();
-			return 0;
-		default:
-			return pin_exit_code(pin_option_error(argv, optstring));
-		}
-	}
-	pin_tool_log_init(PROG, o.verbose);
-	if (pin_format_parse(o.format, &fmt) || fmt == PIN_FMT_PROM)
-		return pin_exit_code(pin_usage_error("--format '%s': expected text or json", o.format));
-	err = pin_root_resolve(o.pin_root, &root);
-	if (err)
-		return pin_exit_code(err);
-	o.nmodules = pin_select_modules(root, argv + optind, argc - optind,
-					o.modules, MAX_MODULES);
-	if (o.nmodules < 0)
-		return pin_exit_code(o.nmodules);
-	/* stats-only modules have no ring: refuse when named, skip otherwise */
-	for (i = 0, c = 0; i < o.nmodules; i++) {
-		if (o.modules[i]->nevents) {
-			o.modules[c++] = o.modules[i];
-		} else if (optind < argc) {
-			return pin_exit_code(pin_usage_error("module '%s' has no events (its figures are stats: 'bpfpin-stat %s')",
-					       o.modules[i]->name, o.modules[i]->name));
-		}
-	}
-	o.nmodules = c;
-	if (!o.nmodules) {
-		pin_warn("no loaded module has events under '%s'", root);
-		return 3;
-	}
-	pin_catch_stop_signals();
-
-	s.o = &o;
+	s.o = o;
 	s.clock_offset = pin_clock_offset();
-	s.w = pin_writer__new(stdout, fmt);
+	s.w = pin_writer__new(stdout, o->fmt);
 	if (!s.w)
-		return 1;
-	for (i = 0; i < o.nmodules; i++) {
+		return -ENOMEM;
+	for (i = 0; i < o->nmodules; i++) {
 		struct ring *r = &rings[nrings];
 
-		err = open_ring(r, root, o.modules[i]);
+		err = open_ring(r, root, o->modules[i]);
 		if (err) {
 			close_ring(r);
 			goto out;
@@ -350,10 +351,10 @@ int main(int argc, char **argv)
 			if (err)
 				break;
 		}
-		if (o.duration > 0) {
+		if (o->duration > 0) {
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			if (now.tv_sec - start.tv_sec +
-			    (now.tv_nsec - start.tv_nsec) / 1e9 >= o.duration)
+			    (now.tv_nsec - start.tv_nsec) / 1e9 >= o->duration)
 				break;
 		}
 	}
@@ -361,17 +362,37 @@ int main(int argc, char **argv)
 		err = s.err;
 	if (err > 0 || err == -ECANCELED)
 		err = 0;
-	if (err == -EPIPE) {
-		err = 0;	/* `| head` closed the pipe: a normal end */
-		goto out;
-	}
+	if (err == -EPIPE)
+		goto out;	/* `| head` closed the pipe: nobody reads a report */
 	if (err < 0)
 		pin_warn("reading events: %s", strerror(-err));
-	report_drops(&s, rings, nrings, fmt);
+	report_drops(&s, rings, nrings, o->fmt);
 out:
 	ring_buffer__free(rb);
 	for (i = 0; i < nrings; i++)
 		close_ring(&rings[i]);
 	pin_writer__free(s.w);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = defaults;
+	const char *root;
+	int err;
+
+	pin_tool_log_init(PROG, 0);
+	err = parse_args(argc, argv, &o);
+	if (err || o.done)
+		return pin_exit_code(err);
+	err = pin_root_resolve(o.pin_root, &root);
+	if (!err)
+		err = select_rings(&o, root);
+	if (!err) {
+		pin_catch_stop_signals();
+		err = read_rings(&o, root);
+	}
+	if (err == -EPIPE)
+		err = 0;	/* `| head` closed the pipe: a normal end */
 	return pin_exit_code(err);
 }
