@@ -404,13 +404,17 @@ static int do_check(struct opts *o, const char *root)
 			  PIN_LEN(check_cols));
 	write_check(w, "btf", f.btf, "/sys/kernel/btf/vmlinux");
 	write_check(w, "bpffs", f.bpffs, f.bpffs ? "mounted" : "not mounted; 'up' mounts it");
-	write_check(w, "tracefs", f.tracefs, f.tracefs ? "/sys/kernel/tracing" : "not mounted; 'up' mounts it");
-	write_check(w, "kprobes", f.kprobes, f.kprobes ? "" : "CONFIG_KPROBES off: kprobe variants unavailable");
+	write_check(w, "tracefs", f.tracefs,
+		    f.tracefs ? "/sys/kernel/tracing" : "not mounted; 'up' mounts it");
+	write_check(w, "kprobes", f.kprobes,
+		    f.kprobes ? "" : "CONFIG_KPROBES off: kprobe variants unavailable");
 	write_check(w, "fentry", f.fentry, f.fentry ? "" : f.fentry_why);
 	write_check(w, "uprobes", f.uprobes, "");
 	write_check(w, "ringbuf", f.ringbuf, "");
 	write_check(w, "cgroup_v2", f.cgroup_v2, f.cgroup_v2 ? pin_cgroup2_mount() : "not mounted");
-	write_check(w, "bpf_stats", f.bpf_stats, f.bpf_stats ? "run counts and times shown" : "sysctl kernel.bpf_stats_enabled=1 to see run counts");
+	write_check(w, "bpf_stats", f.bpf_stats,
+		    f.bpf_stats ? "run counts and times shown" :
+		    "sysctl kernel.bpf_stats_enabled=1 to see run counts");
 	for (i = 0; i < pin_nmodules; i++) {
 		const struct pin_module_desc *d = pin_modules[i];
 		const char *picked[16] = {};

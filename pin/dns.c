@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* dns.c: a defensive DNS message parser: header and first question; malformed input is an error, never a crash or a hang */
+/* dns.c: a defensive DNS message parser: header and first question; bad input is an error */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>

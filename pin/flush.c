@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* flush.c: the flush transaction: swap, deliver, then empty, so that a flusher that dies or fails loses no count */
+/* flush.c: the flush transaction: swap, deliver, then empty; a dead flusher loses no count */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <signal.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* lock.c: exclusive locks in root-only directories, with a bounded, interruptible wait that names the holder */
+/* lock.c: exclusive locks in root-only directories; bounded, interruptible waits */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* syscalls.c: syscall numbers to names and back, from this architecture's <asm/unistd.h>; errno numbers to names */
+/* syscalls.c: syscall numbers to names and back (<asm/unistd.h>); errno names */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <string.h>

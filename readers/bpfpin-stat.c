@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* bpfpin-stat: print the pinned stats of modules, summed over CPUs, as table, JSON Lines or Prometheus */
+/* bpfpin-stat: pinned stats summed over CPUs, as table, JSON Lines or Prometheus */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>

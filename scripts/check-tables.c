@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* check-tables.c: build-time check that every module's description table names what its BPF object holds */
+/* check-tables.c: at build time, each description table names what its object holds */
 /*
  * The loader and readers find programs, maps and constants by the names in
  * bpf/<module>.h; the BPF object gets them from bpf/<module>.bpf.c. This
