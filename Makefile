@@ -37,7 +37,7 @@ ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
 	-e 's/ppc64le/powerpc/' -e 's/s390x/s390/' -e 's/riscv64/riscv/')
 
 CFLAGS ?= -O2 -g
-CFLAGS += -Wall -Wextra -Wno-missing-field-initializers -std=gnu11 -I$(BUILD) -Ibpf -Ipin \
+CFLAGS += -Wall -Wextra -Wvla -Wno-missing-field-initializers -std=gnu11 -I$(BUILD) -Ibpf -Ipin \
 	-DBPFPIN_VERSION='"$(VERSION)"' $(if $(WERROR),-Werror) $(EXTRA_CFLAGS)
 BPF_CFLAGS := -g -O2 -Wall -target bpf -D__TARGET_ARCH_$(ARCH) -Ibpf -I$(BUILD)
 LDLIBS := -lbpf -lelf -lz

@@ -64,10 +64,10 @@ static void *make_calls(void *arg)
 static void child_calls(int go, long n)
 {
 	int i, ncpus = pin_ncpus();
-	struct caller callers[ncpus];
+	struct caller *callers = calloc(ncpus, sizeof(*callers));
 	char c;
 
-	if (read(go, &c, 1) != 1)
+	if (!callers || read(go, &c, 1) != 1)
 		_exit(1);
 	for (i = 0; i < ncpus; i++) {
 		callers[i].cpu = i;
