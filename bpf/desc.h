@@ -96,9 +96,10 @@ enum pin_setting_kind {
 	PIN_SET_NUMBER,		/* a number from min to max: a __u32 */
 	PIN_SET_SYSCALLS,	/* syscall names, comma-separated: a bitmap,
 				 * __u64[PIN_SYSCALL_WORDS], bit nr set */
+	PIN_SET_ERRNOS,		/* errno names (ENOENT) or numbers, the same */
 };
 
-/* Syscall numbers a PIN_SET_SYSCALLS bitmap holds: below 64 x this. */
+/* Numbers a PIN_SET_SYSCALLS or _ERRNOS bitmap holds: below 64 x this. */
 #define PIN_SYSCALL_WORDS 8
 
 /*

@@ -8,6 +8,8 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by the loader: syscalls.slow_us, and syscalls.trace as a bitmap. */
 const volatile __u32 cfg_slow_us = 0;
 const volatile __u64 cfg_trace[SYSCALLS_NR_MAX / 64] = {};
+/* syscalls.trace_errnos: the errnos of 'failed' events; none set: any */
+const volatile __u64 cfg_trace_errnos[SYSCALLS_NR_MAX / 64] = {};
 
 BPFPIN_STATS_MAP(calls, struct syscalls_key, struct syscalls_stats, SYSCALLS_STATS_ENTRIES);
 BPFPIN_STATS_MAP(errnos, struct syscalls_errno_key, struct syscalls_errno_stats, SYSCALLS_ERRNO_ENTRIES);
@@ -56,6 +58,25 @@ static __always_inline int on_enter(void)
 BPFPIN_HOOK(sys_enter, sys_enter, SYSCALLS_HOOK_ENTER,
 	    struct pt_regs *regs COMMA long id,
 	    on_enter())
+
+static __always_inline bool errno_traced(__u32 err)
+{
+	__u64 any = 0;
+	__u32 word;
+	int i;
+
+	for (i = 0; i < SYSCALLS_NR_MAX / 64; i++)
+		any |= cfg_trace_errnos[i];
+	if (!any)
+		return true;
+	if (err >= SYSCALLS_NR_MAX)
+		return false;
+	/* the mask must reach the verifier: the compiler would drop it */
+	word = err / 64;
+	barrier_var(word);
+	return cfg_trace_errnos[word & (SYSCALLS_NR_MAX / 64 - 1)] &
+	       (1ull << (err % 64));
+}
 
 static __always_inline bool traced(__u32 nr)
 {
@@ -118,7 +139,7 @@ static __always_inline int on_exit(long nr, long ret)
 		es = bpfpin_stats_slot(&errnos_slot, &ek, &zero_errno);
 		if (es)
 			es->errors++;
-		if (traced(nr))
+		if (traced(nr) && errno_traced(-ret))
 			emit(SYSCALLS_EV_FAILED, nr, ret, -ret, duration);
 	}
 	if (cfg_slow_us && seen && duration > cfg_slow_us * 1000ull)

@@ -130,6 +130,8 @@ static const struct pin_setting syscalls_settings[] = {
 	  0, 0, 3600000000u },
 	{ "trace", "syscalls whose failures are 'failed' events, by name",
 	  0, 0, 0, PIN_SET_SYSCALLS },
+	{ "trace_errnos", "only failures with these errnos are 'failed' events (none: any)",
+	  0, 0, 0, PIN_SET_ERRNOS },
 	{ "stats_entries", "(cgroup, syscall) rows kept (a full map counts map_full)",
 	  SYSCALLS_STATS_ENTRIES, 64, 1 << 20 },
 	{ "errno_entries", "(cgroup, syscall, errno) rows kept (a full map counts map_full)",

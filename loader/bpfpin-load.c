@@ -484,10 +484,15 @@ static int do_list(struct opts *o, const char *root)
 
 		/* what bpfpin.conf can set, with the defaults */
 		settings[0] = '\0';
-		for (j = 0; j < d->nsettings && len < sizeof(settings); j++)
+		for (j = 0; j < d->nsettings && len < sizeof(settings); j++) {
+			const struct pin_setting *st = &d->settings[j];
+
+			/* a list of names is empty by default */
 			len += snprintf(settings + len, sizeof(settings) - len,
-					"%s%s.%s=%u", j ? " " : "", d->name,
-					d->settings[j].name, d->settings[j].def);
+					st->kind == PIN_SET_NUMBER ? "%s%s.%s=%u" :
+					"%s%s.%s=", j ? " " : "", d->name,
+					st->name, st->def);
+		}
 		struct pin_val v[4] = { { .str = d->name }, { .str = d->profiles },
 					{ .str = settings }, { .str = d->summary } };
 		pin_writer__row(w, v);

@@ -42,7 +42,7 @@ struct settings {
 	struct {
 		const struct pin_setting *s;
 		unsigned int value;
-		__u64 bits[PIN_SYSCALL_WORDS];	/* PIN_SET_SYSCALLS */
+		__u64 bits[PIN_SYSCALL_WORDS];	/* PIN_SET_SYSCALLS, _ERRNOS */
 	} v[MAX_SETTINGS];
 	int n;
 	/* filters, events and budgets: "<module>.filter.<key>",
@@ -62,7 +62,7 @@ const struct bpfpin_filter *settings_filter(const struct settings *st,
 					    const struct pin_module_desc *d);
 /* The value of @s: set by the config, else its default. */
 unsigned int settings_get(const struct settings *st, const struct pin_setting *s);
-/* The bitmap of PIN_SET_SYSCALLS setting @s, or NULL when not set (none). */
+/* The bitmap of a name-list setting @s, or NULL when not set (none). */
 const __u64 *settings_bits(const struct settings *st, const struct pin_setting *s);
 
 /* tree.c: the pin tree, walked without ever following a symlink */

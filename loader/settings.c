@@ -8,12 +8,13 @@
 #include "loader.h"
 
 /*
- * A list of syscall names, separated by commas or spaces: a bitmap of
- * their numbers. An empty list traces none.
+ * A list of syscall or errno names (or errno numbers), separated by commas
+ * or spaces: a bitmap of their numbers. An empty list sets no bit.
  */
-static int set_syscalls(struct settings *st, const struct pin_setting *s,
-			const char *key, const char *value, char *why, size_t size)
+static int set_names(struct settings *st, const struct pin_setting *s,
+		     const char *key, const char *value, char *why, size_t size)
 {
+	bool errnos = s->kind == PIN_SET_ERRNOS;
 	__u64 bits[PIN_SYSCALL_WORDS] = {};
 	char name[64];
 	size_t n;
@@ -23,10 +24,13 @@ static int set_syscalls(struct settings *st, const struct pin_setting *s,
 		n = strcspn(value, ", \t");
 		if (n) {
 			snprintf(name, sizeof(name), "%.*s", (int)n, value);
-			nr = n < sizeof(name) ? pin_syscall_nr(name) : -ENOENT;
+			nr = n >= sizeof(name) ? -ENOENT :
+			     errnos ? pin_errno_nr(name) : pin_syscall_nr(name);
 			if (nr < 0 || nr >= 64 * PIN_SYSCALL_WORDS) {
-				snprintf(why, size, "'%s': unknown syscall '%.*s'",
-					 key, (int)n, value);
+				snprintf(why, size, "'%s': %s '%.*s'%s", key,
+					 errnos ? "unknown errno" : "unknown syscall",
+					 (int)n, value, errnos ?
+					 " (a name such as EACCES, or a number below 512)" : "");
 				return -EINVAL;
 			}
 			bits[nr / 64] |= 1ull << (nr % 64);
@@ -111,8 +115,8 @@ int settings_set(struct settings *st, const char *key, const char *value,
 		snprintf(why, size, "module '%s' has no setting '%s'", module, dot + 1);
 		return -EINVAL;
 	}
-	if (s->kind == PIN_SET_SYSCALLS)
-		return set_syscalls(st, s, key, value, why, size);
+	if (s->kind != PIN_SET_NUMBER)
+		return set_names(st, s, key, value, why, size);
 	errno = 0;
 	v = strtoul(value, &end, 0);
 	if (errno || end == value || *end || *value == '-' || v < s->min ||

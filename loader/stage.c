@@ -215,7 +215,7 @@ static int apply_settings(struct bpf_object *obj, const struct settings *setting
 		unsigned int v = settings_get(settings, s), pinned;
 
 		snprintf(name, sizeof(name), "cfg_%s", s->name);
-		if (s->kind == PIN_SET_SYSCALLS) {
+		if (s->kind != PIN_SET_NUMBER) {
 			static const __u64 none[PIN_SYSCALL_WORDS];
 			const __u64 *bits = settings_bits(settings, s);
 

@@ -409,6 +409,12 @@ int pin_memcg_path(__u64 id, char *buf, size_t size);
 const char *pin_syscall_name(__u64 nr);
 /** pin_syscall_nr() - the number of syscall @name on this architecture, or -ENOENT */
 int pin_syscall_nr(const char *name);
+/**
+ * pin_errno_nr() - errno @name ("ENOENT") or number ("2") as a number
+ * Return: 1 to 4095; -ENOENT for an unknown name, -EINVAL for a number
+ * out of that range
+ */
+int pin_errno_nr(const char *name);
 /** pin_errno_name() - the symbolic name of errno @nr ("ENOENT"), or NULL */
 const char *pin_errno_name(__u64 nr);
 /**

@@ -2,6 +2,7 @@
 /* syscalls.c: syscall numbers to names and back (<asm/unistd.h>); errno names */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pin.h"
@@ -52,6 +53,25 @@ const char *pin_errno_name(__u64 nr)
 	if (!nr || nr > 4095)
 		return NULL;
 	return strerrorname_np((int)nr);
+}
+
+int pin_errno_nr(const char *name)
+{
+	char *end;
+	long nr;
+	int i;
+
+	errno = 0;
+	nr = strtol(name, &end, 10);
+	if (!errno && end != name && !*end)
+		return nr > 0 && nr <= 4095 ? nr : -EINVAL;
+	for (i = 1; i <= 4095; i++) {
+		const char *n = pin_errno_name(i);
+
+		if (n && !strcmp(n, name))
+			return i;
+	}
+	return -ENOENT;
 }
 
 int pin_errno_str(__u64 nr, char *buf, size_t size)

@@ -235,9 +235,9 @@ static void check_settings(struct bpf_object *obj)
 
 		snprintf(var, sizeof(var), "cfg_%s", name);
 		size = rodata_size(obj, var);
-		if (cur->settings[i].kind == PIN_SET_SYSCALLS) {
+		if (cur->settings[i].kind != PIN_SET_NUMBER) {
 			if (size != PIN_SYSCALL_WORDS * sizeof(__u64))
-				problem("setting '%s': constant '%s' is %u bytes, the loader writes a %zu-byte syscall bitmap",
+				problem("setting '%s': constant '%s' is %u bytes, the loader writes a %zu-byte bitmap",
 					name, var, size, PIN_SYSCALL_WORDS * sizeof(__u64));
 			continue;
 		}

@@ -141,6 +141,23 @@ burst() {
 	[ "$status" -eq 0 ]
 }
 
+@test "syscalls: trace_errnos = EBADF: only failures with that errno are events (close(-1)), not openat's ENOENT" {
+	conf="$BATS_TEST_TMPDIR/bpfpin.conf"
+	printf 'syscalls.trace = close, openat\nsyscalls.trace_errnos = EBADF\n' > "$conf"
+	run bpfpin-load reload --config "$conf" syscalls
+	[ "$status" -eq 0 ]
+	burst errnos
+	run bpfpin-events syscalls --format json --duration 1
+	[ "$status" -eq 0 ]
+	[ "$(jq -c --arg cg "$CG_REL" 'select(.cgroup == $cg and .type == "failed" and .syscall == "close" and .errno == "EBADF")' <<< "$output" | wc -l)" -eq "$K" ]
+	[ -z "$(jq -c --arg cg "$CG_REL" 'select(.cgroup == $cg and .type == "failed" and .syscall == "openat")' <<< "$output")" ]
+	# the stats count every failure still
+	STATS=$(bpfpin-stat syscalls --format json)
+	[ "$(row errnos openat ENOENT | jq .errors)" -eq "$M" ]
+	run bpfpin-load reload syscalls
+	[ "$status" -eq 0 ]
+}
+
 @test "syscalls: --flush gives both maps' rows once, then nothing for the cgroup" {
 	burst flush
 	STATS=$(bpfpin-stat syscalls --flush --format json)
@@ -178,6 +195,10 @@ refused() {
 	refused 2 "line 1: 'syscalls.slow_us' must be a number from 0 to 3600000000, not '3600000001'" 'syscalls.slow_us = 3600000001\n'
 	refused 2 "line 2: 'syscalls.trace': unknown syscall 'nosuchcall'" 'syscalls.slow_us = 5\nsyscalls.trace = openat,nosuchcall\n'
 	refused 2 "line 1: 'syscalls.trace': unknown syscall 'ENOENT'" 'syscalls.trace = ENOENT\n'
+	refused 2 "line 1: 'syscalls.trace_errnos': unknown errno 'ENOTANERRNO'" 'syscalls.trace_errnos = EBADF, ENOTANERRNO\n'
+	refused 2 "line 1: 'syscalls.trace_errnos': unknown errno '9999'" 'syscalls.trace_errnos = 9999\n'
+	refused 2 "line 1: 'syscalls.trace_errnos': unknown errno '-2'" 'syscalls.trace_errnos = -2\n'
+	refused 2 "line 1: 'syscalls.trace_errnos': unknown errno 'openat'" 'syscalls.trace_errnos = openat\n'
 	refused 2 "line 1: module 'syscalls' has no setting 'colour'" 'syscalls.colour = 1\n'
 	refused 2 "line 1: 'syscalls.stats_entries' must be a number from 64 to 1048576, not '10'" 'syscalls.stats_entries = 10\n'
 	refused 2 "line 1: 'syscalls.errno_entries' must be a number from 64 to 1048576, not 'many'" 'syscalls.errno_entries = many\n'
