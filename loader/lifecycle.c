@@ -85,6 +85,18 @@ static bool is_loaded(const struct loader *l, const struct pin_module_desc *d)
 	return fstatat(l->root_fd, d->name, &st, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
+/* A loaded module, whole: its meta in @meta; -ENOENT when not loaded. */
+static int check_module(const struct loader *l, const struct pin_module_desc *d,
+			struct bpfpin_meta *meta)
+{
+	if (!is_loaded(l, d)) {
+		pin_warn("module '%s' is not loaded under '%s' (try 'bpfpin-load up %s')",
+			 d->name, l->root, d->name);
+		return -ENOENT;
+	}
+	return tree_check_module(l->root_fd, l->root, d, meta);
+}
+
 /* up of a loaded module: fine if it is whole, and says so */
 static int check_loaded(const struct loader *l, const struct pin_module_desc *d)
 {
@@ -132,12 +144,7 @@ int module_filter(const struct loader *l, const struct pin_module_desc *d,
 	__u32 zero = 0;
 	int fd, err;
 
-	if (!is_loaded(l, d)) {
-		pin_warn("module '%s' is not loaded under '%s' (try 'bpfpin-load up %s')",
-			 d->name, l->root, d->name);
-		return -ENOENT;
-	}
-	err = tree_check_module(l->root_fd, l->root, d, &meta);
+	err = check_module(l, d, &meta);
 	if (err)
 		return err;
 	pin_path(path, sizeof(path), "%s/%s/maps/filter", l->root, d->name);
@@ -400,12 +407,7 @@ int module_reload(const struct loader *l, const struct pin_module_desc *d,
 	struct staged st = {};
 	int meta_fd = -1, err;
 
-	if (!is_loaded(l, d)) {
-		pin_warn("module '%s' is not loaded under '%s' (try 'bpfpin-load up %s')",
-			 d->name, l->root, d->name);
-		return -ENOENT;
-	}
-	err = tree_check_module(l->root_fd, l->root, d, &meta);
+	err = check_module(l, d, &meta);
 	if (err)
 		return err;
 	if (meta.schema_version != d->schema_version || meta.abi_hash != abi) {
