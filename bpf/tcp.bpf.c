@@ -9,6 +9,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define AF_INET		2
 #define AF_INET6	10
 #define IPPROTO_TCP	6
+#define SOCK_BINDPORT_LOCK	4	/* sk_userlocks: a port bound explicitly */
 
 BPFPIN_STATS_MAP(cgroups, struct tcp_cgroup_key, struct tcp_stats, TCP_CGROUP_ENTRIES);
 BPFPIN_STATS_LRU(remotes, struct tcp_remote_key, struct tcp_stats, TCP_REMOTE_ENTRIES);
@@ -100,24 +101,44 @@ static __always_inline __u64 sock_cgroup(const struct sock *sk)
 	return BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
 }
 
-/* The cgroup's and the remote endpoint's stats, either may be NULL. */
-static __always_inline void stats_for(__u64 cgroup_id, const __u8 *raddr,
-				      __u16 rport, struct tcp_stats **c,
+BPFPIN_ENDPOINT_KEY_ASSERT(struct tcp_remote_key, raddr, port, direction);
+
+/*
+ * Which way a socket was opened: known for a followed one; for one not
+ * followed (opened before the module loaded, or past its CLOSE), a local
+ * port bound explicitly is a service's (a listener's, which what it
+ * accepts inherits), anything else a connect.
+ */
+static __always_inline __u32 direction_of(const struct conn *c,
+					  const struct sock *sk)
+{
+	if (c)
+		return c->open == OPEN_ACCEPT ? TCP_DIR_ACCEPT : TCP_DIR_CONNECT;
+	return BPF_CORE_READ(sk, sk_userlocks) & SOCK_BINDPORT_LOCK ?
+	       TCP_DIR_ACCEPT : TCP_DIR_CONNECT;
+}
+
+/*
+ * The cgroup's and the remote endpoint's stats, either may be NULL. The
+ * endpoint is the service's side: for an accepted connection the local
+ * port, not the client's ephemeral one (a key per client port would be a
+ * new LRU key, and an eviction, per connection, and of no use to anyone).
+ */
+static __always_inline void stats_for(__u64 cgroup_id, const struct ends *t,
+				      __u32 dir, struct tcp_stats **c,
 				      struct tcp_stats **r)
 {
-	struct tcp_cgroup_key ck = { .cgroup_id = cgroup_id };
-	struct tcp_remote_key rk = { .rport = rport };
+	__u16 port = dir == TCP_DIR_ACCEPT ? t->lport : t->rport;
 
-	__builtin_memcpy(rk.raddr, raddr, 16);
-	*c = bpfpin_stats_slot(&cgroups_slot, &ck, &zero_stats);
-	*r = bpfpin_lru_slot(&remotes_slot, &remotes_inserts, &rk, &zero_stats);
+	BPFPIN_STATS_FOR(cgroups, remotes, cgroup_id, t->raddr, port, dir,
+			 &zero_stats, c, r);
 }
 
 /* One counter of both maps += 1 (@field of struct tcp_stats). */
-#define COUNT1(cgroup_id, t, field) do {					\
+#define COUNT1(cgroup_id, t, dir, field) do {				\
 		struct tcp_stats *c_, *r_;					\
 									\
-		stats_for(cgroup_id, (t)->raddr, (t)->rport, &c_, &r_);	\
+		stats_for(cgroup_id, t, dir, &c_, &r_);			\
 		bpfpin_add2(c_, r_, offsetof(struct tcp_stats, field), 1);	\
 	} while (0)
 
@@ -173,10 +194,10 @@ static __always_inline void on_established(const struct sock *sk, int old)
 	read_ends(sk, &c->ends);
 	if (c->open == OPEN_ACCEPT) {
 		/* the event comes when accept() returns it to its owner */
-		COUNT1(cgroup_id, &c->ends, accepts);
+		COUNT1(cgroup_id, &c->ends, TCP_DIR_ACCEPT, accepts);
 		return;
 	}
-	COUNT1(cgroup_id, &c->ends, connects);
+	COUNT1(cgroup_id, &c->ends, TCP_DIR_CONNECT, connects);
 	e = event_for(c, cgroup_id, TCP_EV_CONNECT, &c->ends, TCP_ESTABLISHED);
 	if (e)
 		bpfpin_event_submit(&events, e);
@@ -197,7 +218,7 @@ static __always_inline void on_connect_failed(const struct sock *sk,
 		return;
 	cgroup_id = sock_cgroup(sk);
 	read_ends(sk, &t);
-	COUNT1(cgroup_id, &t, syn_timeouts);
+	COUNT1(cgroup_id, &t, TCP_DIR_CONNECT, syn_timeouts);
 	e = event_for(c, cgroup_id, TCP_EV_SYN_TIMEOUT, &t, TCP_CLOSE);
 	if (e) {
 		e->duration_ns = bpf_ktime_get_boot_ns() - c->start_ns;
@@ -232,7 +253,7 @@ static __always_inline void on_close(const struct sock *sk, int old)
 	if ((flags & (1ull << SOCK_DONE)) && received)
 		received--;
 	cgroup_id = sock_cgroup(sk);
-	stats_for(cgroup_id, c->ends.raddr, c->ends.rport, &cs, &rs);
+	stats_for(cgroup_id, &c->ends, direction_of(c, sk), &cs, &rs);
 	bpfpin_add2(cs, rs, offsetof(struct tcp_stats, closes), 1);
 	bpfpin_add2(cs, rs, offsetof(struct tcp_stats, bytes_sent), sent);
 	bpfpin_add2(cs, rs, offsetof(struct tcp_stats, bytes_received), received);
@@ -334,7 +355,7 @@ static __always_inline int on_retransmit(const struct sock *sk, int err)
 		return 0;
 	cgroup_id = sock_cgroup(sk);
 	read_ends(sk, &t);
-	COUNT1(cgroup_id, &t, retransmits);
+	COUNT1(cgroup_id, &t, direction_of(c, sk), retransmits);
 	e = event_for(c, cgroup_id, TCP_EV_RETRANSMIT, &t, sock_state(sk));
 	if (e)
 		bpfpin_event_submit(&events, e);
@@ -386,6 +407,7 @@ static __always_inline int on_send_reset(const struct sock *sk,
 	struct tcp_event *e;
 	struct ends t = {};
 	__u8 state = TCP_CLOSE;
+	__u32 dir;
 
 	if (sk) {
 		if (!is_tcp(sk))
@@ -394,13 +416,16 @@ static __always_inline int on_send_reset(const struct sock *sk,
 		cgroup_id = sock_cgroup(sk);
 		state = sock_state(sk);
 		read_ends(sk, &t);
+		dir = direction_of(c, sk);
 	} else if (skb) {
-		/* sent by the kernel for no socket: cgroup 0, nobody's */
+		/* sent by the kernel for no socket: cgroup 0, nobody's; the
+		 * packet came to a local port, as to a service */
 		ends_from_skb(skb, &t);
+		dir = TCP_DIR_ACCEPT;
 	} else {
 		return 0;
 	}
-	COUNT1(cgroup_id, &t, resets_sent);
+	COUNT1(cgroup_id, &t, dir, resets_sent);
 	e = event_for(c, cgroup_id, TCP_EV_RESET, &t, state);
 	if (e)
 		bpfpin_event_submit(&events, e);	/* direction 0: sent */
@@ -425,7 +450,7 @@ static __always_inline int on_receive_reset(struct sock *sk)
 		c->reset = 1;
 	cgroup_id = sock_cgroup(sk);
 	read_ends(sk, &t);
-	COUNT1(cgroup_id, &t, resets_received);
+	COUNT1(cgroup_id, &t, direction_of(c, sk), resets_received);
 	e = event_for(c, cgroup_id, TCP_EV_RESET, &t, sock_state(sk));
 	if (e) {
 		e->direction = 1;
@@ -442,16 +467,18 @@ static __always_inline int on_probe(struct sock *sk)
 {
 	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
 	__u32 srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	__u64 key = (__u64)sk;
 	struct tcp_stats *c, *r;
-	__u8 raddr[16];
-	__u16 rport;
+	struct ends t;
 
 	if (!srtt_us)
 		return 0;
 	/* per segment: only what the keys need */
 	read_remote(sk, BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET,
-		    raddr, &rport);
-	stats_for(sock_cgroup(sk), raddr, rport, &c, &r);
+		    t.raddr, &t.rport);
+	t.lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	stats_for(sock_cgroup(sk), &t,
+		  direction_of(bpf_map_lookup_elem(&conns, &key), sk), &c, &r);
 	if (c)
 		bpfpin_hist_add(&c->rtt, srtt_us);
 	if (r)

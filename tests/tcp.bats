@@ -89,9 +89,25 @@ start_server() {
 	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" bytes_sent)" -eq 100000 ]
 	[ "$(tcp_value cgroups ".cgroup == \"$server_rel\"" accepts)" -eq 1 ]
 	[ "$(tcp_value cgroups ".cgroup == \"$server_rel\"" bytes_received)" -eq 100000 ]
-	[ "$(tcp_value remotes ".raddr == \"127.0.0.1\" and .rport == $PORT" bytes_received)" -eq 100000 ]
+	# per remote endpoint, keyed by the service's side: the client's row is
+	# the server's port it connected to, the server's its own port, not
+	# the client's ephemeral one
+	client_row=".raddr == \"127.0.0.1\" and .port == $PORT and .direction == \"connect\""
+	server_row=".raddr == \"127.0.0.1\" and .port == $PORT and .direction == \"accept\""
+	for f in connects closes; do
+		[ "$(tcp_value remotes "$client_row" $f)" -eq 1 ]
+	done
+	[ "$(tcp_value remotes "$client_row" accepts)" -eq 0 ]
+	[ "$(tcp_value remotes "$server_row" accepts)" -eq 1 ]
+	[ "$(tcp_value remotes "$server_row" closes)" -eq 1 ]
+	[ "$(tcp_value remotes "$server_row" connects)" -eq 0 ]
+	for r in "$client_row" "$server_row"; do
+		[ "$(tcp_value remotes "$r" bytes_sent)" -eq 100000 ]
+		[ "$(tcp_value remotes "$r" bytes_received)" -eq 100000 ]
+	done
+	! has_record ".type == \"remotes\" and .port == $client_port and .direction == \"accept\"" <<< "$(bpfpin-stat tcp --format json)"
 	# RTT samples, as JSON buckets whose counts add up
-	rtt=$(bpfpin-stat tcp --format json | jq -c "select(.type == \"remotes\" and .rport == $PORT) | .rtt")
+	rtt=$(bpfpin-stat tcp --format json | jq -c "select(.type == \"remotes\" and $client_row) | .rtt")
 	echo "$rtt" >&3
 	[ "$(jq .count <<< "$rtt")" -gt 0 ]
 	[ "$(jq '[.buckets[].count] | add' <<< "$rtt")" -eq "$(jq .count <<< "$rtt")" ]
@@ -107,13 +123,15 @@ start_server() {
 	[ "$status" -eq 0 ]
 	echo "$output" | head -30 >&3
 	grep -q "usecs *: count *distribution" <<< "$output"
-	grep -Eq "^rtt raddr=127.0.0.1 rport=$PORT\$" <<< "$output"
+	grep -Eq "^rtt raddr=127.0.0.1 port=$PORT direction=connect\$" <<< "$output"
+	grep -Eq "^rtt raddr=127.0.0.1 port=$PORT direction=accept\$" <<< "$output"
 	grep -Eq '^ +[0-9]+ -> [0-9]+ : [0-9]+ +\|\*+ *\|$' <<< "$output"
 	run bpfpin-stat tcp --format prom
 	[ "$status" -eq 0 ]
 	grep -qx '# TYPE bpfpin_tcp_rtt_seconds histogram' <<< "$output"
 	grep -q "^bpfpin_tcp_rtt_seconds_bucket{cgroup=\"$CG_REL\",container=\"\",le=\"+Inf\"} [1-9]" <<< "$output"
-	grep -q "^bpfpin_tcp_remotes_rtt_seconds_count{raddr=\"127.0.0.1\",rport=\"$PORT\"} [1-9]" <<< "$output"
+	grep -q "^bpfpin_tcp_remotes_rtt_seconds_count{raddr=\"127.0.0.1\",port=\"$PORT\",direction=\"connect\"} [1-9]" <<< "$output"
+	grep -q "^bpfpin_tcp_remotes_rtt_seconds_count{raddr=\"127.0.0.1\",port=\"$PORT\",direction=\"accept\"} [1-9]" <<< "$output"
 	run promtool check metrics <<< "$output"
 	echo "$output" >&3
 	[ "$status" -eq 0 ]
@@ -142,7 +160,9 @@ start_server() {
 	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" resets_received)" -eq 1 ]
 	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" syn_timeouts)" -eq 0 ]
 	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" connects)" -eq 0 ]
-	[ "$(tcp_value remotes ".raddr == \"127.0.0.1\" and .rport == $port" resets_received)" -eq 1 ]
+	[ "$(tcp_value remotes ".raddr == \"127.0.0.1\" and .port == $port and .direction == \"connect\"" resets_received)" -eq 1 ]
+	# the kernel's reset answered a packet to a local port: the accept side
+	[ "$(tcp_value remotes ".raddr == \"127.0.0.1\" and .port == $port and .direction == \"accept\"" resets_sent)" -eq 1 ]
 	! has_record ".type == \"syn_timeout\" and .rport == $port" <<< "$output"
 }
 
@@ -166,7 +186,7 @@ start_server() {
 	[ "$(jq -r .comm <<< "$ev")" = tcp-client ]
 	[ "$(jq .duration_ns <<< "$ev")" -gt 2000000000 ]
 	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" syn_timeouts)" -eq 1 ]
-	[ "$(tcp_value remotes ".raddr == \"$ADDR_B\" and .rport == 9" syn_timeouts)" -eq 1 ]
+	[ "$(tcp_value remotes ".raddr == \"$ADDR_B\" and .port == 9 and .direction == \"connect\"" syn_timeouts)" -eq 1 ]
 	# the SYN's retries are retransmits too, one event each
 	retries=$(jq -c --arg a "$ADDR_B" 'select(.type == "retransmit" and .raddr == $a and .state == "SYN_SENT")' <<< "$output" | grep -c .)
 	[ "$retries" -ge 1 ]
@@ -203,18 +223,21 @@ start_server() {
 	bpfpin-load up --config "$BATS_TEST_TMPDIR/conf" tcp >/dev/null
 	[ "$(bpftool map show pinned "$BPFPIN_ROOT/tcp/maps/remotes_a" -j | jq .max_entries)" -eq 64 ]
 	new_cgroup many
-	# 150 refused connects: 150 remote ports, and 150 client ports reset
+	# 150 refused connects: 150 remote ports reset each way, the client's
+	# row (connect) and the kernel's answer to a closed local port (accept)
 	for i in $(seq 150); do
 		in_cgroup "$CG" "$BUILD/tests/tcp-peer" connect 127.0.0.1 $((40000 + i)) 1 2>/dev/null || true
 	done
 	rows=$(bpfpin-stat tcp --format json | jq -c 'select(.type == "remotes")' | grep -c .)
 	evicted=$(bpfpin-stat tcp --format json | jq 'select(.type == "drops" and .reason == "evicted") | .drops')
 	# the remote endpoints the resets named: each was inserted at least once
-	# (client ports can repeat: the kernel reuses one for other destinations)
 	distinct=$(bpfpin-events tcp --format json --duration 1 |
-		jq -s '[.[] | select(.type == "reset") | "\(.raddr) \(.rport)"] | unique | length')
+		jq -s '[.[] | select(.type == "reset") |
+			if .direction == "received" then [.raddr, .rport, "connect"]
+			else [.raddr, .lport, "accept"] end |
+			select(.[1] > 40000 and .[1] <= 40150)] | unique | length')
 	echo "# $distinct endpoints: $rows remote rows kept, $evicted evicted" >&3
-	[ "$distinct" -gt 150 ]
+	[ "$distinct" -eq 300 ]
 	[ "$rows" -le 64 ]
 	[ "$evicted" -ge $((distinct - rows)) ]
 	# every reset was counted, in the cgroup map that does not evict
