@@ -175,28 +175,30 @@ static __always_inline void on_established(const struct sock *sk, int old)
 {
 	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
 	__u64 key = (__u64)sk, cgroup_id = sock_cgroup(sk);
-	struct conn *c = bpf_map_lookup_elem(&conns, &key), fresh = {};
+	struct conn *c, fresh = {};
 	struct tcp_event *e;
 
 	if (old == TCP_SYN_RECV) {
+		/* accepted: a new entry, whole; the event comes when accept()
+		 * returns it to its owner */
 		fresh.open = OPEN_ACCEPT;
 		fresh.start_ns = bpf_ktime_get_boot_ns();
+		fresh.acked0 = BPF_CORE_READ(tp, bytes_acked);
+		fresh.received0 = BPF_CORE_READ(tp, bytes_received);
+		read_ends(sk, &fresh.ends);
 		if (bpf_map_update_elem(&conns, &key, &fresh, BPF_ANY)) {
 			bpfpin_drop(DROP_MAP_FULL);
 			return;
 		}
-		c = bpf_map_lookup_elem(&conns, &key);
+		COUNT1(cgroup_id, &fresh.ends, TCP_DIR_ACCEPT, accepts);
+		return;
 	}
+	c = bpf_map_lookup_elem(&conns, &key);
 	if (!c)
 		return;	/* a connect begun before the module loaded */
 	c->acked0 = BPF_CORE_READ(tp, bytes_acked);
 	c->received0 = BPF_CORE_READ(tp, bytes_received);
 	read_ends(sk, &c->ends);
-	if (c->open == OPEN_ACCEPT) {
-		/* the event comes when accept() returns it to its owner */
-		COUNT1(cgroup_id, &c->ends, TCP_DIR_ACCEPT, accepts);
-		return;
-	}
 	COUNT1(cgroup_id, &c->ends, TCP_DIR_CONNECT, connects);
 	e = event_for(c, cgroup_id, TCP_EV_CONNECT, &c->ends, TCP_ESTABLISHED);
 	if (e)
