@@ -361,13 +361,23 @@ static __always_inline void bpfpin_event_submit_size(void *ring, void *e,
  * The gate comes first, before any filter: during a reload old and new
  * programs must both see every event for the handoff to pair them. @hook is
  * the module's hook id (enum <module>_hook in its header). Commas in
- * @proto are written COMMA.
+ * @proto are written COMMA. @call can use bpfpin_btf, true in the tp_btf
+ * program: its typed arguments can be read in place, not by
+ * bpf_probe_read_kernel.
  */
 #define COMMA ,
 #define BPFPIN_HOOK(tp, name, hook, proto, call)			\
 	SEC("tp_btf/" #tp) int BPF_PROG(name##_btf, proto)		\
-	{ return bpfpin_active(hook) ? (call) : 0; }			\
+	{								\
+		const bool bpfpin_btf __attribute__((unused)) = true;	\
+									\
+		return bpfpin_active(hook) ? (call) : 0;		\
+	}								\
 	SEC("raw_tp/" #tp) int BPF_PROG(name##_raw, proto)		\
-	{ return bpfpin_active(hook) ? (call) : 0; }
+	{								\
+		const bool bpfpin_btf __attribute__((unused)) = false;	\
+									\
+		return bpfpin_active(hook) ? (call) : 0;		\
+	}
 
 #endif /* __BPFPIN_COMMON_BPF_H */
