@@ -249,7 +249,7 @@ static __always_inline void on_connect_failed(const struct sock *sk, bool btf,
 	COUNT1(cgroup_id, &t, TCP_DIR_CONNECT, syn_timeouts);
 	e = event_for(c, cgroup_id, TCP_EV_SYN_TIMEOUT, &t, TCP_CLOSE);
 	if (e) {
-		e->duration_ns = bpf_ktime_get_boot_ns() - c->start_ns;
+		e->duration_ns = e->hdr.ts_ns - c->start_ns;	/* one clock read */
 		e->error = err;
 		bpfpin_event_submit(&events, e);
 	}
@@ -291,7 +291,7 @@ static __always_inline void on_close(const struct sock *sk, bool btf, int old)
 	bpfpin_add2(cs, rs, offsetof(struct tcp_stats, bytes_received), received);
 	e = event_for(c, cgroup_id, TCP_EV_CLOSE, &c->ends, old);
 	if (e) {
-		e->duration_ns = bpf_ktime_get_boot_ns() - c->start_ns;
+		e->duration_ns = e->hdr.ts_ns - c->start_ns;	/* one clock read */
 		e->bytes_sent = sent;
 		e->bytes_received = received;
 		e->segs_out = RD(btf, tp, segs_out);
@@ -346,7 +346,8 @@ static __always_inline int on_accept(long fd)
 
 	if (fd < 0)
 		return 0;
-	fds = BPF_CORE_READ(task, files, fdt, fd);
+	/* the current task is a typed pointer: loads, not probe reads */
+	fds = task->files->fdt->fd;
 	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd & 0xffffff]) || !file)
 		return 0;
 	sock = BPF_CORE_READ(file, private_data);
