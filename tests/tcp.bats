@@ -166,6 +166,40 @@ start_server() {
 	! has_record ".type == \"syn_timeout\" and .rport == $port" <<< "$output"
 }
 
+@test "tcp: a connection opened before the module loaded: its resets are keyed by the service's side, told by the port its listener bound" {
+	bpfpin-load down tcp >/dev/null
+	new_cgroup before
+	port=$((20000 + RANDOM % 10000))
+	while ss -Htan "sport = :$port or dport = :$port" | grep -q .; do port=$((port + 1)); done
+	mkfifo "$BATS_TEST_TMPDIR/go"
+	in_cgroup "$CG" "$BUILD/tests/tcp-peer" reset 127.0.0.1 "$port" \
+		< "$BATS_TEST_TMPDIR/go" > "$BATS_TEST_TMPDIR/out" &
+	peer=$!
+	exec 5> "$BATS_TEST_TMPDIR/go"
+	for i in $(seq 50); do grep -q ready "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
+	bpfpin-load up tcp >/dev/null
+	echo go >&5
+	exec 5>&-
+	wait "$peer"
+	# the client resets: its port was not bound, it connected; the
+	# server's end was accepted on the port its listener bound
+	service=".raddr == \"127.0.0.1\" and .port == $port"
+	[ "$(tcp_value remotes "$service and .direction == \"connect\"" resets_sent)" -eq 1 ]
+	[ "$(tcp_value remotes "$service and .direction == \"connect\"" resets_received)" -eq 0 ]
+	[ "$(tcp_value remotes "$service and .direction == \"accept\"" resets_received)" -eq 1 ]
+	[ "$(tcp_value remotes "$service and .direction == \"accept\"" resets_sent)" -eq 0 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" resets_sent)" -eq 1 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" resets_received)" -eq 1 ]
+	# not followed: no connects, accepts or closes for it
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" closes)" -eq 0 ]
+	# and no row for the client's ephemeral port
+	client_port=$(bpfpin-events tcp --format json --duration 1 |
+		jq -s --argjson p "$port" 'map(select(.type == "reset" and .direction == "received" and .lport == $p)) | .[0].rport')
+	echo "# client port $client_port" >&3
+	[ "$client_port" -gt 0 ]
+	! has_record ".type == \"remotes\" and .raddr == \"127.0.0.1\" and .port == $client_port" <<< "$(bpfpin-stat tcp --format json)"
+}
+
 @test "tcp: a connect to a blackholed address in a test namespace: one SYN timeout, error ETIMEDOUT" {
 	new_netns_pair
 	# B drops every SYN to port 9: the client hears nothing
