@@ -51,6 +51,31 @@ struct {
 	__type(value, struct conn);
 } conns SEC(".maps");
 
+/*
+ * The entries the last CLOSEs removed, per CPU: a close can send a reset
+ * right after it (SO_LINGER 0, unread data), when the entry is gone and
+ * the local port may be released already. Several: over loopback the
+ * reset is received, and the peer closed, before the sender's tracepoint
+ * fires.
+ */
+#define CLOSED_KEPT	4
+
+struct closed {
+	__u32 next;
+	__u32 pad;
+	struct {
+		__u64 sk;
+		struct conn c;
+	} e[CLOSED_KEPT];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct closed);
+} closed SEC(".maps");
+
 static const struct tcp_stats zero_stats;
 
 /*
@@ -262,6 +287,8 @@ static __always_inline void on_close(const struct sock *sk, bool btf, int old)
 	struct conn *c = bpf_map_lookup_elem(&conns, &key);
 	struct tcp_stats *cs, *rs;
 	struct tcp_event *e;
+	struct closed *k;
+	__u32 zero = 0;
 
 	if (!c)
 		return;
@@ -299,7 +326,31 @@ static __always_inline void on_close(const struct sock *sk, bool btf, int old)
 		e->retransmits = RD(btf, tp, total_retrans);
 		bpfpin_event_submit(&events, e);
 	}
+	k = bpf_map_lookup_elem(&closed, &zero);
+	if (k) {
+		__u32 i = k->next++ % CLOSED_KEPT;
+
+		k->e[i].sk = key;
+		__builtin_memcpy(&k->e[i].c, c, sizeof(*c));
+	}
 	bpf_map_delete_elem(&conns, &key);
+}
+
+/* The entry of @key if a CLOSE on this CPU just removed it, once. */
+static __always_inline struct conn *just_closed(__u64 key)
+{
+	__u32 zero = 0, i;
+	struct closed *k = bpf_map_lookup_elem(&closed, &zero);
+
+	if (!k)
+		return NULL;
+	for (i = 0; i < CLOSED_KEPT; i++) {
+		if (k->e[i].sk == key) {
+			k->e[i].sk = 0;
+			return &k->e[i].c;
+		}
+	}
+	return NULL;
 }
 
 static __always_inline int on_state(const struct sock *sk, bool btf, int old,
@@ -450,7 +501,13 @@ static __always_inline int on_send_reset(const struct sock *sk, bool btf,
 		c = bpf_map_lookup_elem(&conns, &key);
 		cgroup_id = sock_cgroup(sk, btf);
 		state = sock_state(sk, btf);
-		read_ends(sk, btf, &t);
+		if (!c)
+			c = just_closed(key);
+		/* closed: the ends as established, the local port is gone */
+		if (c && state == TCP_CLOSE)
+			__builtin_memcpy(&t, &c->ends, sizeof(t));
+		else
+			read_ends(sk, btf, &t);
 		dir = direction_of(c, sk, btf);
 	} else if (skb) {
 		/* sent by the kernel for no socket: cgroup 0, nobody's; the

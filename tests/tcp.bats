@@ -200,6 +200,38 @@ start_server() {
 	! has_record ".type == \"remotes\" and .raddr == \"127.0.0.1\" and .port == $client_port" <<< "$(bpfpin-stat tcp --format json)"
 }
 
+@test "tcp: a server that resets as it closes (SO_LINGER 0): the reset keeps the connection's ends, owner and service-side key" {
+	new_cgroup aborting
+	port=$((20000 + RANDOM % 10000))
+	while ss -Htan "sport = :$port or dport = :$port" | grep -q .; do port=$((port + 1)); done
+	# sh execs the peer: $! is its pid
+	sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" reset 127.0.0.1 "$3" server' \
+		aborting "$CG" "$BUILD/tests/tcp-peer" "$port" < /dev/null &
+	peer=$!
+	wait "$peer"
+	run bpfpin-events tcp --format json --duration 1
+	[ "$status" -eq 0 ]
+	sent=$(jq -c --argjson p "$port" 'select(.type == "reset" and .direction == "sent" and .lport == $p)' <<< "$output")
+	received=$(jq -c --argjson p "$port" 'select(.type == "reset" and .direction == "received" and .rport == $p)' <<< "$output")
+	echo "$sent" >&3
+	[ "$(grep -c . <<< "$sent")" -eq 1 ]
+	[ "$(grep -c . <<< "$received")" -eq 1 ]
+	# sent after the close: the ends as established, the accepting owner
+	[ "$(jq .pid <<< "$sent")" -eq "$peer" ]
+	[ "$(jq -r .state <<< "$sent")" = CLOSE ]
+	[ "$(jq .rport <<< "$sent")" -eq "$(jq .lport <<< "$received")" ]
+	service=".raddr == \"127.0.0.1\" and .port == $port"
+	for f in accepts closes resets_sent; do
+		[ "$(tcp_value remotes "$service and .direction == \"accept\"" $f)" -eq 1 ]
+	done
+	[ "$(tcp_value remotes "$service and .direction == \"accept\"" resets_received)" -eq 0 ]
+	for f in connects closes resets_received; do
+		[ "$(tcp_value remotes "$service and .direction == \"connect\"" $f)" -eq 1 ]
+	done
+	[ "$(tcp_value remotes "$service and .direction == \"connect\"" resets_sent)" -eq 0 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" resets_sent)" -eq 1 ]
+}
+
 @test "tcp: a connect to a blackholed address in a test namespace: one SYN timeout, error ETIMEDOUT" {
 	new_netns_pair
 	# B drops every SYN to port 9: the client hears nothing

@@ -107,11 +107,12 @@ static int client(const char *host, const char *port, long k, int syncnt)
 }
 
 /*
- * reset ADDR PORT: a listener bound to PORT, a connection to it, accepted;
- * "ready" on stdout, then at a line on stdin the client resets it
- * (SO_LINGER 0). Exit 0 when the accepted end saw the reset.
+ * reset ADDR PORT [server]: a listener bound to PORT, a connection to it,
+ * accepted; "ready" on stdout, then at a line on stdin (or its end) the
+ * client resets it (SO_LINGER 0 and close), or the accepted end does. Exit
+ * 0 when the other end saw the reset.
  */
-static int reset_pair(const char *host, const char *port)
+static int reset_pair(const char *host, const char *port, bool server)
 {
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
 	struct sockaddr_storage ss;
@@ -135,6 +136,13 @@ static int reset_pair(const char *host, const char *port)
 	fflush(stdout);
 	if (read(STDIN_FILENO, buf, sizeof(buf)) < 0)
 		return 1;
+	if (server) {
+		int t = c;
+
+		c = s;
+		s = t;
+	}
+	/* c resets, s sees it */
 	setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	close(c);
 	if (read(s, buf, sizeof(buf)) >= 0 || errno != ECONNRESET)
@@ -146,13 +154,14 @@ static int reset_pair(const char *host, const char *port)
 
 int main(int argc, char **argv)
 {
-	if (argc == 4 && !strcmp(argv[1], "reset"))
-		return reset_pair(argv[2], argv[3]);
+	if ((argc == 4 || (argc == 5 && !strcmp(argv[4], "server"))) &&
+	    !strcmp(argv[1], "reset"))
+		return reset_pair(argv[2], argv[3], argc == 5);
 	if (argc == 5 && !strcmp(argv[1], "serve"))
 		return serve(argv[2], argv[3], atol(argv[4]));
 	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "connect"))
 		return client(argv[2], argv[3], atol(argv[4]),
 			      argc == 6 ? atoi(argv[5]) : 0);
-	fprintf(stderr, "usage: tcp-peer serve ADDR PORTFILE K | connect ADDR PORT K [SYNCNT] | reset ADDR PORT\n");
+	fprintf(stderr, "usage: tcp-peer serve ADDR PORTFILE K | connect ADDR PORT K [SYNCNT] | reset ADDR PORT [server]\n");
 	return 1;
 }
