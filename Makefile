@@ -211,7 +211,7 @@ fuzz: $(BUILD)/fuzz/fuzz_dns
 
 # Benchmarks: a build of their own (build/bench) with the bench-only module
 # and the counting floor, then scripts/bench/run (report in build/bench).
-BENCH_TOOLS := bench-work bench-floor bench-fill bench-run
+BENCH_TOOLS := bench-work bench-floor bench-fill bench-run bench-stats
 BENCH_TOOLS += bench-burst burst.bpf.o bench-delete
 
 $(BUILD)/%.bpf.o: scripts/bench/%.bpf.c bpf/common.bpf.h bpf/bpfpin.h bpf/vmlinux.h | $(BUILD)/.deps

@@ -215,6 +215,54 @@ static __always_inline void *bpfpin_lru_slot(void *slot, void *inserts,
 }
 
 /*
+ * A remote endpoint's key in an endpoint stats map (tcp's remotes, dns's
+ * servers): their key structs have this layout, which each module asserts.
+ */
+struct bpfpin_endpoint_key {
+	__u8 addr[16];		/* IPv4 as ::ffff:a.b.c.d */
+	__u16 port;		/* host order */
+	__u16 pad0;
+	__u32 tag;		/* the module's: tcp's direction, else 0 */
+};
+
+/*
+ * The two stats values one event counts in: its cgroup's, in @cgroups_slot
+ * (a BPFPIN_STATS_MAP keyed by the 8-byte cgroup id), and its remote
+ * endpoint's, in @endpoints_slot (a BPFPIN_STATS_LRU keyed by struct
+ * bpfpin_endpoint_key, @inserts its NAME_inserts). Either may be NULL.
+ */
+static __always_inline void bpfpin_stats_for(void *cgroups_slot,
+					     void *endpoints_slot, void *inserts,
+					     __u64 cgroup_id, const __u8 *addr,
+					     __u16 port, __u32 tag,
+					     const void *zero, void **c,
+					     void **e)
+{
+	struct bpfpin_endpoint_key ek = { .port = port, .tag = tag };
+
+	__builtin_memcpy(ek.addr, addr, 16);
+	*c = bpfpin_stats_slot(cgroups_slot, &cgroup_id, zero);
+	*e = bpfpin_lru_slot(endpoints_slot, inserts, &ek, zero);
+}
+
+/* bpfpin_stats_for() for the stats maps CGROUPS and ENDPOINTS. */
+#define BPFPIN_STATS_FOR(cgroups, endpoints, cgroup_id, addr, port, tag,	\
+			 zero, c, e)						\
+	bpfpin_stats_for(&cgroups##_slot, &endpoints##_slot,			\
+			 &endpoints##_inserts, cgroup_id, addr, port, tag,	\
+			 zero, (void **)(c), (void **)(e))
+
+/* @key_type, with its members @a, @p, @t, is laid out as struct bpfpin_endpoint_key. */
+#define BPFPIN_ENDPOINT_KEY_ASSERT(key_type, a, p, t)				\
+	_Static_assert(sizeof(key_type) == sizeof(struct bpfpin_endpoint_key) &&	\
+		       __builtin_offsetof(key_type, a) == 0 &&			\
+		       __builtin_offsetof(key_type, p) ==			\
+		       __builtin_offsetof(struct bpfpin_endpoint_key, port) &&	\
+		       __builtin_offsetof(key_type, t) ==			\
+		       __builtin_offsetof(struct bpfpin_endpoint_key, tag),	\
+		       #key_type " is laid out as struct bpfpin_endpoint_key")
+
+/*
  * Add @n to the u64 at @off in two stats values (a cgroup's and an
  * endpoint's), either may be NULL. @off comes from offsetof().
  */
@@ -531,29 +579,30 @@ static __always_inline void *bpfpin_event_reserve(void *ring, __u32 size,
 	return h;
 }
 
-/* The reader's position when it was last woken, plus one (0: never). */
-__u64 bpfpin_woken_at;
-
 /*
- * Submit without waking the reader unless enough data waits: a wake-up per
- * event costs ~0.9 us here, batched ~0.18 us. Readers poll with a timeout,
- * so a quiet ring is still drained. Once woken, a reader is not woken again
- * until it has read something: with no reader, or a slow one, every event
- * over the mark would otherwise pay a wake-up (~6 us measured).
+ * Submit without waking the reader, except once each time the ring's
+ * producer position passes a multiple of cfg_wakeup_bytes. A wake-up is an
+ * irq_work, a self-IPI (1-2 us on a VM): one per event costs more than the
+ * event (a wake-up per event ~0.9 us here, one per 64 KiB ~0.18 us), and
+ * waking on every event while 64 KiB waited made every event pay it when
+ * nobody read. Readers poll with a timeout, so a quiet ring, or a mark two
+ * CPUs raced past unseen, is still drained. @size: the event's, as reserved.
  */
-static __always_inline void bpfpin_event_submit(void *ring, void *e)
+static __always_inline void bpfpin_event_submit_size(void *ring, void *e,
+						     __u32 size)
 {
-	__u64 flags = BPF_RB_NO_WAKEUP, pos;
+	/* a record: 8-byte header, then the event rounded up to 8 */
+	__u64 end = bpf_ringbuf_query(ring, BPF_RB_PROD_POS);
+	__u64 start = end - 8 - ((size + 7) & ~7u);
+	__u64 flags = BPF_RB_NO_WAKEUP;
 
-	if (bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes) {
-		pos = bpf_ringbuf_query(ring, BPF_RB_CONS_POS) + 1;
-		if (READ_ONCE(bpfpin_woken_at) != pos) {
-			bpfpin_woken_at = pos;
-			flags = BPF_RB_FORCE_WAKEUP;
-		}
-	}
+	if (end / cfg_wakeup_bytes != start / cfg_wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
 	bpf_ringbuf_submit(e, flags);
 }
+
+#define bpfpin_event_submit(ring, e) \
+	bpfpin_event_submit_size(ring, e, sizeof(*(e)))
 
 /*
  * One hook, two programs: tp_btf where the kernel has BTF for the
@@ -561,13 +610,23 @@ static __always_inline void bpfpin_event_submit(void *ring, void *e)
  * The gate comes first, before any filter: during a reload old and new
  * programs must both see every event for the handoff to pair them. @hook is
  * the module's hook id (enum <module>_hook in its header). Commas in
- * @proto are written COMMA.
+ * @proto are written COMMA. @call can use bpfpin_btf, true in the tp_btf
+ * program: its typed arguments can be read in place, not by
+ * bpf_probe_read_kernel.
  */
 #define COMMA ,
 #define BPFPIN_HOOK(tp, name, hook, proto, call)			\
 	SEC("tp_btf/" #tp) int BPF_PROG(name##_btf, proto)		\
-	{ return bpfpin_active(hook) ? (call) : 0; }			\
+	{								\
+		const bool bpfpin_btf __attribute__((unused)) = true;	\
+									\
+		return bpfpin_active(hook) ? (call) : 0;		\
+	}								\
 	SEC("raw_tp/" #tp) int BPF_PROG(name##_raw, proto)		\
-	{ return bpfpin_active(hook) ? (call) : 0; }
+	{								\
+		const bool bpfpin_btf __attribute__((unused)) = false;	\
+									\
+		return bpfpin_active(hook) ? (call) : 0;		\
+	}
 
 #endif /* __BPFPIN_COMMON_BPF_H */

@@ -72,18 +72,12 @@ struct dns_header {
 	__u16 arcount;
 };
 
-/* The cgroup and server stats of one query, either may be NULL. */
-static __always_inline void stats_for(__u64 cgroup_id, const __u8 *server,
-				      __u16 port, struct dns_stats **c,
-				      struct dns_stats **s)
-{
-	struct dns_cgroup_key ck = { .cgroup_id = cgroup_id };
-	struct dns_server_key sk = { .port = port };
+BPFPIN_ENDPOINT_KEY_ASSERT(struct dns_server_key, addr, port, pad1);
 
-	__builtin_memcpy(sk.addr, server, 16);
-	*c = bpfpin_stats_slot(&cgroups_slot, &ck, &zero_stats);
-	*s = bpfpin_lru_slot(&servers_slot, &servers_inserts, &sk, &zero_stats);
-}
+/* The cgroup and server stats of one query, either may be NULL. */
+#define stats_for(cgroup_id, server, port, c, s) \
+	BPFPIN_STATS_FOR(cgroups, servers, cgroup_id, server, port, 0, \
+			 &zero_stats, c, s)
 
 static __always_inline void count(__u64 cgroup_id, const __u8 *server,
 				  __u16 port, __u32 off)

@@ -9,6 +9,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define AF_INET		2
 #define AF_INET6	10
 #define IPPROTO_TCP	6
+#define SOCK_BINDPORT_LOCK	4	/* sk_userlocks: a port bound explicitly */
 
 BPFPIN_STATS_MAP(cgroups, struct tcp_cgroup_key, struct tcp_stats, TCP_CGROUP_ENTRIES);
 BPFPIN_STATS_LRU(remotes, struct tcp_remote_key, struct tcp_stats, TCP_REMOTE_ENTRIES);
@@ -50,22 +51,66 @@ struct {
 	__type(value, struct conn);
 } conns SEC(".maps");
 
+/*
+ * The entries the last CLOSEs removed, per CPU: a close can send a reset
+ * right after it (SO_LINGER 0, unread data), when the entry is gone and
+ * the local port may be released already. Several: over loopback the
+ * reset is received, and the peer closed, before the sender's tracepoint
+ * fires.
+ */
+#define CLOSED_KEPT	4
+
+struct closed {
+	__u32 next;
+	__u32 pad;
+	struct {
+		__u64 sk;
+		struct conn c;
+	} e[CLOSED_KEPT];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct closed);
+} closed SEC(".maps");
+
 static const struct tcp_stats zero_stats;
 
-static __always_inline bool is_tcp(const struct sock *sk)
+/*
+ * Field @f of the kernel object @p. A tp_btf program (@btf) loads it in
+ * place: its arguments are typed pointers the verifier lets it read
+ * through, a load each. A raw_tp or tracepoint program has only an
+ * address: one bpf_probe_read_kernel call each (~12 ns, a quarter of
+ * this module's time per connection when every program did that). @btf is
+ * a constant in each program: the other branch is compiled out.
+ */
+#define RD(btf, p, f) ((btf) ? (p)->f : BPF_CORE_READ(p, f))
+
+/* @sk as a tcp_sock: checked in a tp_btf program, NULL if it is not one */
+static __always_inline const struct tcp_sock *tcp_of(const struct sock *sk,
+						     bool btf)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (btf)
+		return bpf_skc_to_tcp_sock((void *)sk);
+	return (const struct tcp_sock *)sk;
+}
+
+static __always_inline bool is_tcp(const struct sock *sk, bool btf)
+{
+	__u16 family = RD(btf, sk, __sk_common.skc_family);
 
 	return (family == AF_INET || family == AF_INET6) &&
-	       BPF_CORE_READ(sk, sk_protocol) == IPPROTO_TCP;
+	       RD(btf, sk, sk_protocol) == IPPROTO_TCP;
 }
 
 /* The remote end of a socket, IPv4 as IPv4-mapped. */
-static __always_inline void read_remote(const struct sock *sk, bool v4,
-					__u8 *raddr, __u16 *rport)
+static __always_inline void read_remote(const struct sock *sk, bool btf,
+					bool v4, __u8 *raddr, __u16 *rport)
 {
 	if (v4) {
-		__u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__u32 r = RD(btf, sk, __sk_common.skc_daddr);
 
 		__builtin_memset(raddr, 0, 10);
 		raddr[10] = raddr[11] = 0xff;
@@ -73,17 +118,18 @@ static __always_inline void read_remote(const struct sock *sk, bool v4,
 	} else {
 		BPF_CORE_READ_INTO((struct in6_addr *)raddr, sk, __sk_common.skc_v6_daddr);
 	}
-	*rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	*rport = bpf_ntohs(RD(btf, sk, __sk_common.skc_dport));
 }
 
 /* Both ends of a socket. */
-static __always_inline void read_ends(const struct sock *sk, struct ends *t)
+static __always_inline void read_ends(const struct sock *sk, bool btf,
+				      struct ends *t)
 {
-	bool v4 = BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET;
+	bool v4 = RD(btf, sk, __sk_common.skc_family) == AF_INET;
 
-	read_remote(sk, v4, t->raddr, &t->rport);
+	read_remote(sk, btf, v4, t->raddr, &t->rport);
 	if (v4) {
-		__u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 l = RD(btf, sk, __sk_common.skc_rcv_saddr);
 
 		__builtin_memset(t->laddr, 0, 10);
 		t->laddr[10] = t->laddr[11] = 0xff;
@@ -92,32 +138,54 @@ static __always_inline void read_ends(const struct sock *sk, struct ends *t)
 		BPF_CORE_READ_INTO((struct in6_addr *)t->laddr, sk,
 				   __sk_common.skc_v6_rcv_saddr);
 	}
-	t->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	t->lport = RD(btf, sk, __sk_common.skc_num);
 }
 
-static __always_inline __u64 sock_cgroup(const struct sock *sk)
+static __always_inline __u64 sock_cgroup(const struct sock *sk, bool btf)
 {
+	if (btf)
+		return sk->sk_cgrp_data.cgroup->kn->id;
 	return BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
 }
 
-/* The cgroup's and the remote endpoint's stats, either may be NULL. */
-static __always_inline void stats_for(__u64 cgroup_id, const __u8 *raddr,
-				      __u16 rport, struct tcp_stats **c,
+BPFPIN_ENDPOINT_KEY_ASSERT(struct tcp_remote_key, raddr, port, direction);
+
+/*
+ * Which way a socket was opened: known for a followed one; for one not
+ * followed (opened before the module loaded, or past its CLOSE), a local
+ * port bound explicitly is a service's (a listener's, which what it
+ * accepts inherits), anything else a connect.
+ */
+static __always_inline __u32 direction_of(const struct conn *c,
+					  const struct sock *sk, bool btf)
+{
+	if (c)
+		return c->open == OPEN_ACCEPT ? TCP_DIR_ACCEPT : TCP_DIR_CONNECT;
+	return RD(btf, sk, sk_userlocks) & SOCK_BINDPORT_LOCK ?
+	       TCP_DIR_ACCEPT : TCP_DIR_CONNECT;
+}
+
+/*
+ * The cgroup's and the remote endpoint's stats, either may be NULL. The
+ * endpoint is the service's side: for an accepted connection the local
+ * port, not the client's ephemeral one (a key per client port would be a
+ * new LRU key, and an eviction, per connection, and of no use to anyone).
+ */
+static __always_inline void stats_for(__u64 cgroup_id, const struct ends *t,
+				      __u32 dir, struct tcp_stats **c,
 				      struct tcp_stats **r)
 {
-	struct tcp_cgroup_key ck = { .cgroup_id = cgroup_id };
-	struct tcp_remote_key rk = { .rport = rport };
+	__u16 port = dir == TCP_DIR_ACCEPT ? t->lport : t->rport;
 
-	__builtin_memcpy(rk.raddr, raddr, 16);
-	*c = bpfpin_stats_slot(&cgroups_slot, &ck, &zero_stats);
-	*r = bpfpin_lru_slot(&remotes_slot, &remotes_inserts, &rk, &zero_stats);
+	BPFPIN_STATS_FOR(cgroups, remotes, cgroup_id, t->raddr, port, dir,
+			 &zero_stats, c, r);
 }
 
 /* One counter of both maps += 1 (@field of struct tcp_stats). */
-#define COUNT1(cgroup_id, t, field) do {					\
+#define COUNT1(cgroup_id, t, dir, field) do {				\
 		struct tcp_stats *c_, *r_;					\
 									\
-		stats_for(cgroup_id, (t)->raddr, (t)->rport, &c_, &r_);	\
+		stats_for(cgroup_id, t, dir, &c_, &r_);			\
 		bpfpin_add2(c_, r_, offsetof(struct tcp_stats, field), 1);	\
 	} while (0)
 
@@ -145,45 +213,51 @@ static __always_inline struct tcp_event *event_for(const struct conn *c,
 	return e;
 }
 
-static __always_inline __u8 sock_state(const struct sock *sk)
+static __always_inline __u8 sock_state(const struct sock *sk, bool btf)
 {
-	return BPF_CORE_READ(sk, __sk_common.skc_state);
+	return RD(btf, sk, __sk_common.skc_state);
 }
 
-static __always_inline void on_established(const struct sock *sk, int old)
+static __always_inline void on_established(const struct sock *sk, bool btf,
+					   int old)
 {
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
-	__u64 key = (__u64)sk, cgroup_id = sock_cgroup(sk);
-	struct conn *c = bpf_map_lookup_elem(&conns, &key), fresh = {};
+	const struct tcp_sock *tp = tcp_of(sk, btf);
+	__u64 key = (__u64)sk, cgroup_id = sock_cgroup(sk, btf);
+	struct conn *c, fresh = {};
 	struct tcp_event *e;
 
+	if (!tp)
+		return;
+
 	if (old == TCP_SYN_RECV) {
+		/* accepted: a new entry, whole; the event comes when accept()
+		 * returns it to its owner */
 		fresh.open = OPEN_ACCEPT;
 		fresh.start_ns = bpf_ktime_get_boot_ns();
+		fresh.acked0 = RD(btf, tp, bytes_acked);
+		fresh.received0 = RD(btf, tp, bytes_received);
+		read_ends(sk, btf, &fresh.ends);
 		if (bpf_map_update_elem(&conns, &key, &fresh, BPF_ANY)) {
 			bpfpin_drop(DROP_MAP_FULL);
 			return;
 		}
-		c = bpf_map_lookup_elem(&conns, &key);
-	}
-	if (!c)
-		return;	/* a connect begun before the module loaded */
-	c->acked0 = BPF_CORE_READ(tp, bytes_acked);
-	c->received0 = BPF_CORE_READ(tp, bytes_received);
-	read_ends(sk, &c->ends);
-	if (c->open == OPEN_ACCEPT) {
-		/* the event comes when accept() returns it to its owner */
-		COUNT1(cgroup_id, &c->ends, accepts);
+		COUNT1(cgroup_id, &fresh.ends, TCP_DIR_ACCEPT, accepts);
 		return;
 	}
-	COUNT1(cgroup_id, &c->ends, connects);
+	c = bpf_map_lookup_elem(&conns, &key);
+	if (!c)
+		return;	/* a connect begun before the module loaded */
+	c->acked0 = RD(btf, tp, bytes_acked);
+	c->received0 = RD(btf, tp, bytes_received);
+	read_ends(sk, btf, &c->ends);
+	COUNT1(cgroup_id, &c->ends, TCP_DIR_CONNECT, connects);
 	e = event_for(c, cgroup_id, TCP_EV_CONNECT, &c->ends, TCP_ESTABLISHED);
 	if (e)
 		bpfpin_event_submit(&events, e);
 }
 
 /* A connect that never got through: no ends were kept, read them now. */
-static __always_inline void on_connect_failed(const struct sock *sk,
+static __always_inline void on_connect_failed(const struct sock *sk, bool btf,
 					      struct conn *c)
 {
 	__u64 cgroup_id;
@@ -192,69 +266,100 @@ static __always_inline void on_connect_failed(const struct sock *sk,
 	int err;
 
 	/* refused (reset counted) or given up by its owner: no timeout */
-	err = BPF_CORE_READ(sk, sk_err);
+	err = RD(btf, sk, sk_err);
 	if (c->reset || !err)
 		return;
-	cgroup_id = sock_cgroup(sk);
-	read_ends(sk, &t);
-	COUNT1(cgroup_id, &t, syn_timeouts);
+	cgroup_id = sock_cgroup(sk, btf);
+	read_ends(sk, btf, &t);
+	COUNT1(cgroup_id, &t, TCP_DIR_CONNECT, syn_timeouts);
 	e = event_for(c, cgroup_id, TCP_EV_SYN_TIMEOUT, &t, TCP_CLOSE);
 	if (e) {
-		e->duration_ns = bpf_ktime_get_boot_ns() - c->start_ns;
+		e->duration_ns = e->hdr.ts_ns - c->start_ns;	/* one clock read */
 		e->error = err;
 		bpfpin_event_submit(&events, e);
 	}
 }
 
-static __always_inline void on_close(const struct sock *sk, int old)
+static __always_inline void on_close(const struct sock *sk, bool btf, int old)
 {
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	const struct tcp_sock *tp = tcp_of(sk, btf);
 	__u64 key = (__u64)sk, sent, received, flags, cgroup_id;
 	struct conn *c = bpf_map_lookup_elem(&conns, &key);
 	struct tcp_stats *cs, *rs;
 	struct tcp_event *e;
+	struct closed *k;
+	__u32 zero = 0;
 
 	if (!c)
 		return;
 	if (old == TCP_SYN_SENT) {
-		on_connect_failed(sk, c);
+		on_connect_failed(sk, btf, c);
+		bpf_map_delete_elem(&conns, &key);
+		return;
+	}
+	if (!tp) {
 		bpf_map_delete_elem(&conns, &key);
 		return;
 	}
 	/* payload only: the SYN is in acked0, a FIN acked or received is one */
-	sent = BPF_CORE_READ(tp, bytes_acked) - c->acked0;
+	sent = RD(btf, tp, bytes_acked) - c->acked0;
 	if ((old == TCP_FIN_WAIT1 || old == TCP_FIN_WAIT2 || old == TCP_CLOSING ||
 	     old == TCP_LAST_ACK) &&
-	    BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq) && sent)
+	    RD(btf, tp, snd_una) == RD(btf, tp, write_seq) && sent)
 		sent--;
-	received = BPF_CORE_READ(tp, bytes_received) - c->received0;
-	flags = BPF_CORE_READ(sk, __sk_common.skc_flags);
+	received = RD(btf, tp, bytes_received) - c->received0;
+	flags = RD(btf, sk, __sk_common.skc_flags);
 	if ((flags & (1ull << SOCK_DONE)) && received)
 		received--;
-	cgroup_id = sock_cgroup(sk);
-	stats_for(cgroup_id, c->ends.raddr, c->ends.rport, &cs, &rs);
+	cgroup_id = sock_cgroup(sk, btf);
+	stats_for(cgroup_id, &c->ends, direction_of(c, sk, btf), &cs, &rs);
 	bpfpin_add2(cs, rs, offsetof(struct tcp_stats, closes), 1);
 	bpfpin_add2(cs, rs, offsetof(struct tcp_stats, bytes_sent), sent);
 	bpfpin_add2(cs, rs, offsetof(struct tcp_stats, bytes_received), received);
 	e = event_for(c, cgroup_id, TCP_EV_CLOSE, &c->ends, old);
 	if (e) {
-		e->duration_ns = bpf_ktime_get_boot_ns() - c->start_ns;
+		e->duration_ns = e->hdr.ts_ns - c->start_ns;	/* one clock read */
 		e->bytes_sent = sent;
 		e->bytes_received = received;
-		e->segs_out = BPF_CORE_READ(tp, segs_out);
-		e->segs_in = BPF_CORE_READ(tp, segs_in);
-		e->retransmits = BPF_CORE_READ(tp, total_retrans);
+		e->segs_out = RD(btf, tp, segs_out);
+		e->segs_in = RD(btf, tp, segs_in);
+		e->retransmits = RD(btf, tp, total_retrans);
 		bpfpin_event_submit(&events, e);
+	}
+	k = bpf_map_lookup_elem(&closed, &zero);
+	if (k) {
+		__u32 i = k->next++ % CLOSED_KEPT;
+
+		k->e[i].sk = key;
+		__builtin_memcpy(&k->e[i].c, c, sizeof(*c));
 	}
 	bpf_map_delete_elem(&conns, &key);
 }
 
-static __always_inline int on_state(const struct sock *sk, int old, int new)
+/* The entry of @key if a CLOSE on this CPU just removed it, once. */
+static __always_inline struct conn *just_closed(__u64 key)
+{
+	__u32 zero = 0, i;
+	struct closed *k = bpf_map_lookup_elem(&closed, &zero);
+
+	if (!k)
+		return NULL;
+	for (i = 0; i < CLOSED_KEPT; i++) {
+		if (k->e[i].sk == key) {
+			k->e[i].sk = 0;
+			return &k->e[i].c;
+		}
+	}
+	return NULL;
+}
+
+static __always_inline int on_state(const struct sock *sk, bool btf, int old,
+				    int new)
 {
 	struct conn fresh = { .open = OPEN_CONNECT, .owned = 1 };
 	__u64 key = (__u64)sk;
 
-	if (!is_tcp(sk) || !bpfpin_wanted_sock(sk))
+	if (!is_tcp(sk, btf) || !bpfpin_wanted_sock(sk))
 		return 0;
 	switch (new) {
 	case TCP_SYN_SENT:
@@ -266,10 +371,10 @@ static __always_inline int on_state(const struct sock *sk, int old, int new)
 		break;
 	case TCP_ESTABLISHED:
 		if (old == TCP_SYN_SENT || old == TCP_SYN_RECV)
-			on_established(sk, old);
+			on_established(sk, btf, old);
 		break;
 	case TCP_CLOSE:
-		on_close(sk, old);
+		on_close(sk, btf, old);
 		break;
 	}
 	return 0;
@@ -277,7 +382,7 @@ static __always_inline int on_state(const struct sock *sk, int old, int new)
 
 BPFPIN_HOOK(inet_sock_set_state, set_state, TCP_HOOK_SET_STATE,
 	    const struct sock *sk COMMA int old COMMA int new,
-	    on_state(sk, old, new))
+	    on_state(sk, bpfpin_btf, old, new))
 
 /* accept() returned fd: its socket is now owned by the current task. */
 static __always_inline int on_accept(long fd)
@@ -292,7 +397,8 @@ static __always_inline int on_accept(long fd)
 
 	if (fd < 0)
 		return 0;
-	fds = BPF_CORE_READ(task, files, fdt, fd);
+	/* the current task is a typed pointer: loads, not probe reads */
+	fds = task->files->fdt->fd;
 	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd & 0xffffff]) || !file)
 		return 0;
 	sock = BPF_CORE_READ(file, private_data);
@@ -303,7 +409,7 @@ static __always_inline int on_accept(long fd)
 		return 0;
 	bpfpin_owner_current(&c->owner);
 	c->owned = 1;
-	e = event_for(c, 0, TCP_EV_ACCEPT, &c->ends, sock_state(sk));
+	e = event_for(c, 0, TCP_EV_ACCEPT, &c->ends, sock_state(sk, false));
 	if (e)
 		bpfpin_event_submit(&events, e);
 	return 0;
@@ -322,7 +428,8 @@ int accept_exit(struct trace_event_raw_sys_exit *ctx)
 }
 
 /* 6.10+ reports failed attempts too: only those sent count (total_retrans) */
-static __always_inline int on_retransmit(const struct sock *sk, int err)
+static __always_inline int on_retransmit(const struct sock *sk, bool btf,
+					 int err)
 {
 	__u64 key = (__u64)sk;
 	struct conn *c = bpf_map_lookup_elem(&conns, &key);
@@ -330,12 +437,12 @@ static __always_inline int on_retransmit(const struct sock *sk, int err)
 	struct tcp_event *e;
 	struct ends t;
 
-	if (err || !is_tcp(sk) || !bpfpin_wanted_sock(sk))
+	if (err || !is_tcp(sk, btf) || !bpfpin_wanted_sock(sk))
 		return 0;
-	cgroup_id = sock_cgroup(sk);
-	read_ends(sk, &t);
-	COUNT1(cgroup_id, &t, retransmits);
-	e = event_for(c, cgroup_id, TCP_EV_RETRANSMIT, &t, sock_state(sk));
+	cgroup_id = sock_cgroup(sk, btf);
+	read_ends(sk, btf, &t);
+	COUNT1(cgroup_id, &t, direction_of(c, sk, btf), retransmits);
+	e = event_for(c, cgroup_id, TCP_EV_RETRANSMIT, &t, sock_state(sk, btf));
 	if (e)
 		bpfpin_event_submit(&events, e);
 	return 0;
@@ -343,7 +450,7 @@ static __always_inline int on_retransmit(const struct sock *sk, int err)
 
 BPFPIN_HOOK(tcp_retransmit_skb, retransmit, TCP_HOOK_RETRANSMIT,
 	    const struct sock *sk COMMA const struct sk_buff *skb COMMA int err,
-	    on_retransmit(sk, err))
+	    on_retransmit(sk, bpfpin_btf, err))
 
 /*
  * A reset answering a packet no socket wanted (a closed port) has no
@@ -378,7 +485,7 @@ static __always_inline void ends_from_skb(const struct sk_buff *skb,
 	e->rport = bpf_ntohs(tcp.source);
 }
 
-static __always_inline int on_send_reset(const struct sock *sk,
+static __always_inline int on_send_reset(const struct sock *sk, bool btf,
 					 const struct sk_buff *skb)
 {
 	__u64 key = (__u64)sk, cgroup_id = 0;
@@ -386,23 +493,33 @@ static __always_inline int on_send_reset(const struct sock *sk,
 	struct tcp_event *e;
 	struct ends t = {};
 	__u8 state = TCP_CLOSE;
+	__u32 dir;
 
 	if (sk) {
-		if (!is_tcp(sk) || !bpfpin_wanted_sock(sk))
+		if (!is_tcp(sk, btf) || !bpfpin_wanted_sock(sk))
 			return 0;
 		c = bpf_map_lookup_elem(&conns, &key);
-		cgroup_id = sock_cgroup(sk);
-		state = sock_state(sk);
-		read_ends(sk, &t);
+		cgroup_id = sock_cgroup(sk, btf);
+		state = sock_state(sk, btf);
+		if (!c)
+			c = just_closed(key);
+		/* closed: the ends as established, the local port is gone */
+		if (c && state == TCP_CLOSE)
+			__builtin_memcpy(&t, &c->ends, sizeof(t));
+		else
+			read_ends(sk, btf, &t);
+		dir = direction_of(c, sk, btf);
 	} else if (skb) {
-		/* sent by the kernel for no socket: cgroup 0, nobody's */
+		/* sent by the kernel for no socket: cgroup 0, nobody's; the
+		 * packet came to a local port, as to a service */
 		if (!bpfpin_wanted_nobody())
 			return 0;
 		ends_from_skb(skb, &t);
+		dir = TCP_DIR_ACCEPT;
 	} else {
 		return 0;
 	}
-	COUNT1(cgroup_id, &t, resets_sent);
+	COUNT1(cgroup_id, &t, dir, resets_sent);
 	e = event_for(c, cgroup_id, TCP_EV_RESET, &t, state);
 	if (e)
 		bpfpin_event_submit(&events, e);	/* direction 0: sent */
@@ -411,9 +528,9 @@ static __always_inline int on_send_reset(const struct sock *sk,
 
 BPFPIN_HOOK(tcp_send_reset, send_reset, TCP_HOOK_SEND_RESET,
 	    const struct sock *sk COMMA const struct sk_buff *skb,
-	    on_send_reset(sk, skb))
+	    on_send_reset(sk, bpfpin_btf, skb))
 
-static __always_inline int on_receive_reset(struct sock *sk)
+static __always_inline int on_receive_reset(struct sock *sk, bool btf)
 {
 	__u64 key = (__u64)sk;
 	struct conn *c = bpf_map_lookup_elem(&conns, &key);
@@ -421,14 +538,14 @@ static __always_inline int on_receive_reset(struct sock *sk)
 	struct tcp_event *e;
 	struct ends t;
 
-	if (!is_tcp(sk) || !bpfpin_wanted_sock(sk))
+	if (!is_tcp(sk, btf) || !bpfpin_wanted_sock(sk))
 		return 0;
 	if (c)
 		c->reset = 1;
-	cgroup_id = sock_cgroup(sk);
-	read_ends(sk, &t);
-	COUNT1(cgroup_id, &t, resets_received);
-	e = event_for(c, cgroup_id, TCP_EV_RESET, &t, sock_state(sk));
+	cgroup_id = sock_cgroup(sk, btf);
+	read_ends(sk, btf, &t);
+	COUNT1(cgroup_id, &t, direction_of(c, sk, btf), resets_received);
+	e = event_for(c, cgroup_id, TCP_EV_RESET, &t, sock_state(sk, btf));
 	if (e) {
 		e->direction = 1;
 		bpfpin_event_submit(&events, e);
@@ -437,23 +554,28 @@ static __always_inline int on_receive_reset(struct sock *sk)
 }
 
 BPFPIN_HOOK(tcp_receive_reset, receive_reset, TCP_HOOK_RECEIVE_RESET,
-	    struct sock *sk, on_receive_reset(sk))
+	    struct sock *sk, on_receive_reset(sk, bpfpin_btf))
 
 /* Every segment received on an established socket: sample its srtt. */
-static __always_inline int on_probe(struct sock *sk)
+static __always_inline int on_probe(struct sock *sk, bool btf)
 {
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
-	__u32 srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	const struct tcp_sock *tp = tcp_of(sk, btf);
+	__u64 key = (__u64)sk;
 	struct tcp_stats *c, *r;
-	__u8 raddr[16];
-	__u16 rport;
+	__u32 srtt_us;
+	struct ends t;
 
+	if (!tp)
+		return 0;
+	srtt_us = RD(btf, tp, srtt_us) >> 3;
 	if (!srtt_us || !bpfpin_wanted_sock(sk))
 		return 0;
 	/* per segment: only what the keys need */
-	read_remote(sk, BPF_CORE_READ(sk, __sk_common.skc_family) == AF_INET,
-		    raddr, &rport);
-	stats_for(sock_cgroup(sk), raddr, rport, &c, &r);
+	read_remote(sk, btf, RD(btf, sk, __sk_common.skc_family) == AF_INET,
+		    t.raddr, &t.rport);
+	t.lport = RD(btf, sk, __sk_common.skc_num);
+	stats_for(sock_cgroup(sk, btf), &t,
+		  direction_of(bpf_map_lookup_elem(&conns, &key), sk, btf), &c, &r);
 	if (c)
 		bpfpin_hist_add(&c->rtt, srtt_us);
 	if (r)
@@ -462,4 +584,4 @@ static __always_inline int on_probe(struct sock *sk)
 }
 
 BPFPIN_HOOK(tcp_probe, probe, TCP_HOOK_PROBE,
-	    struct sock *sk COMMA struct sk_buff *skb, on_probe(sk))
+	    struct sock *sk COMMA struct sk_buff *skb, on_probe(sk, bpfpin_btf))

@@ -16,11 +16,21 @@ struct tcp_cgroup_key {
 	__u64 cgroup_id;	/* the socket's cgroup v2 id */
 };
 
+/*
+ * A remote endpoint, keyed by the service's side: (remote address, remote
+ * port) for a connection this host opened, (remote address, local port)
+ * for one it accepted, whose remote port is the client's ephemeral one.
+ */
 struct tcp_remote_key {
 	__u8 raddr[16];
-	__u16 rport;		/* host order */
+	__u16 port;		/* the service's port, host order */
 	__u16 pad0;
-	__u32 pad1;
+	__u32 direction;	/* enum tcp_direction */
+};
+
+enum tcp_direction {
+	TCP_DIR_CONNECT,	/* opened here: port is the remote port */
+	TCP_DIR_ACCEPT,		/* accepted here: port is the local port */
 };
 
 struct tcp_stats {
@@ -91,13 +101,16 @@ static const char *const tcp_states[] = {
 
 static const char *const tcp_directions[] = { "sent", "received" };
 
+static const char *const tcp_open_directions[] = { "connect", "accept" };
+
 static const struct pin_field tcp_cgroup_key_fields[] = {
 	PIN_LABELLED(struct tcp_cgroup_key, cgroup_id, PIN_T_U64, PIN_V_CGROUP, "cgroup", "socket's cgroup v2 id"),
 };
 
 static const struct pin_field tcp_remote_key_fields[] = {
 	PIN_FIELD(struct tcp_remote_key, raddr, PIN_T_BYTES, PIN_ROLE_LABEL, PIN_AGG_SUM, PIN_V_IP, "remote address"),
-	PIN_KEY(struct tcp_remote_key, rport, PIN_T_U16, PIN_V_PLAIN, "remote port"),
+	PIN_KEY(struct tcp_remote_key, port, PIN_T_U16, PIN_V_PLAIN, "the service's port: remote for connect, local for accept"),
+	PIN_NAMED(struct tcp_remote_key, direction, tcp_open_directions, "connect (opened here) or accept (accepted here)"),
 };
 
 static const struct pin_field tcp_stat_fields[] = {

@@ -89,9 +89,25 @@ start_server() {
 	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" bytes_sent)" -eq 100000 ]
 	[ "$(tcp_value cgroups ".cgroup == \"$server_rel\"" accepts)" -eq 1 ]
 	[ "$(tcp_value cgroups ".cgroup == \"$server_rel\"" bytes_received)" -eq 100000 ]
-	[ "$(tcp_value remotes ".raddr == \"127.0.0.1\" and .rport == $PORT" bytes_received)" -eq 100000 ]
+	# per remote endpoint, keyed by the service's side: the client's row is
+	# the server's port it connected to, the server's its own port, not
+	# the client's ephemeral one
+	client_row=".raddr == \"127.0.0.1\" and .port == $PORT and .direction == \"connect\""
+	server_row=".raddr == \"127.0.0.1\" and .port == $PORT and .direction == \"accept\""
+	for f in connects closes; do
+		[ "$(tcp_value remotes "$client_row" $f)" -eq 1 ]
+	done
+	[ "$(tcp_value remotes "$client_row" accepts)" -eq 0 ]
+	[ "$(tcp_value remotes "$server_row" accepts)" -eq 1 ]
+	[ "$(tcp_value remotes "$server_row" closes)" -eq 1 ]
+	[ "$(tcp_value remotes "$server_row" connects)" -eq 0 ]
+	for r in "$client_row" "$server_row"; do
+		[ "$(tcp_value remotes "$r" bytes_sent)" -eq 100000 ]
+		[ "$(tcp_value remotes "$r" bytes_received)" -eq 100000 ]
+	done
+	! has_record ".type == \"remotes\" and .port == $client_port and .direction == \"accept\"" <<< "$(bpfpin-stat tcp --format json)"
 	# RTT samples, as JSON buckets whose counts add up
-	rtt=$(bpfpin-stat tcp --format json | jq -c "select(.type == \"remotes\" and .rport == $PORT) | .rtt")
+	rtt=$(bpfpin-stat tcp --format json | jq -c "select(.type == \"remotes\" and $client_row) | .rtt")
 	echo "$rtt" >&3
 	[ "$(jq .count <<< "$rtt")" -gt 0 ]
 	[ "$(jq '[.buckets[].count] | add' <<< "$rtt")" -eq "$(jq .count <<< "$rtt")" ]
@@ -107,13 +123,15 @@ start_server() {
 	[ "$status" -eq 0 ]
 	echo "$output" | head -30 >&3
 	grep -q "usecs *: count *distribution" <<< "$output"
-	grep -Eq "^rtt raddr=127.0.0.1 rport=$PORT\$" <<< "$output"
+	grep -Eq "^rtt raddr=127.0.0.1 port=$PORT direction=connect\$" <<< "$output"
+	grep -Eq "^rtt raddr=127.0.0.1 port=$PORT direction=accept\$" <<< "$output"
 	grep -Eq '^ +[0-9]+ -> [0-9]+ : [0-9]+ +\|\*+ *\|$' <<< "$output"
 	run bpfpin-stat tcp --format prom
 	[ "$status" -eq 0 ]
 	grep -qx '# TYPE bpfpin_tcp_rtt_seconds histogram' <<< "$output"
 	grep -q "^bpfpin_tcp_rtt_seconds_bucket{cgroup=\"$CG_REL\",container=\"\",le=\"+Inf\"} [1-9]" <<< "$output"
-	grep -q "^bpfpin_tcp_remotes_rtt_seconds_count{raddr=\"127.0.0.1\",rport=\"$PORT\"} [1-9]" <<< "$output"
+	grep -q "^bpfpin_tcp_remotes_rtt_seconds_count{raddr=\"127.0.0.1\",port=\"$PORT\",direction=\"connect\"} [1-9]" <<< "$output"
+	grep -q "^bpfpin_tcp_remotes_rtt_seconds_count{raddr=\"127.0.0.1\",port=\"$PORT\",direction=\"accept\"} [1-9]" <<< "$output"
 	run promtool check metrics <<< "$output"
 	echo "$output" >&3
 	[ "$status" -eq 0 ]
@@ -142,8 +160,76 @@ start_server() {
 	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" resets_received)" -eq 1 ]
 	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" syn_timeouts)" -eq 0 ]
 	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" connects)" -eq 0 ]
-	[ "$(tcp_value remotes ".raddr == \"127.0.0.1\" and .rport == $port" resets_received)" -eq 1 ]
+	[ "$(tcp_value remotes ".raddr == \"127.0.0.1\" and .port == $port and .direction == \"connect\"" resets_received)" -eq 1 ]
+	# the kernel's reset answered a packet to a local port: the accept side
+	[ "$(tcp_value remotes ".raddr == \"127.0.0.1\" and .port == $port and .direction == \"accept\"" resets_sent)" -eq 1 ]
 	! has_record ".type == \"syn_timeout\" and .rport == $port" <<< "$output"
+}
+
+@test "tcp: a connection opened before the module loaded: its resets are keyed by the service's side, told by the port its listener bound" {
+	bpfpin-load down tcp >/dev/null
+	new_cgroup before
+	port=$((20000 + RANDOM % 10000))
+	while ss -Htan "sport = :$port or dport = :$port" | grep -q .; do port=$((port + 1)); done
+	mkfifo "$BATS_TEST_TMPDIR/go"
+	in_cgroup "$CG" "$BUILD/tests/tcp-peer" reset 127.0.0.1 "$port" \
+		< "$BATS_TEST_TMPDIR/go" > "$BATS_TEST_TMPDIR/out" &
+	peer=$!
+	exec 5> "$BATS_TEST_TMPDIR/go"
+	for i in $(seq 50); do grep -q ready "$BATS_TEST_TMPDIR/out" && break; sleep 0.1; done
+	bpfpin-load up tcp >/dev/null
+	echo go >&5
+	exec 5>&-
+	wait "$peer"
+	# the client resets: its port was not bound, it connected; the
+	# server's end was accepted on the port its listener bound
+	service=".raddr == \"127.0.0.1\" and .port == $port"
+	[ "$(tcp_value remotes "$service and .direction == \"connect\"" resets_sent)" -eq 1 ]
+	[ "$(tcp_value remotes "$service and .direction == \"connect\"" resets_received)" -eq 0 ]
+	[ "$(tcp_value remotes "$service and .direction == \"accept\"" resets_received)" -eq 1 ]
+	[ "$(tcp_value remotes "$service and .direction == \"accept\"" resets_sent)" -eq 0 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" resets_sent)" -eq 1 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" resets_received)" -eq 1 ]
+	# not followed: no connects, accepts or closes for it
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" closes)" -eq 0 ]
+	# and no row for the client's ephemeral port
+	client_port=$(bpfpin-events tcp --format json --duration 1 |
+		jq -s --argjson p "$port" 'map(select(.type == "reset" and .direction == "received" and .lport == $p)) | .[0].rport')
+	echo "# client port $client_port" >&3
+	[ "$client_port" -gt 0 ]
+	! has_record ".type == \"remotes\" and .raddr == \"127.0.0.1\" and .port == $client_port" <<< "$(bpfpin-stat tcp --format json)"
+}
+
+@test "tcp: a server that resets as it closes (SO_LINGER 0): the reset keeps the connection's ends, owner and service-side key" {
+	new_cgroup aborting
+	port=$((20000 + RANDOM % 10000))
+	while ss -Htan "sport = :$port or dport = :$port" | grep -q .; do port=$((port + 1)); done
+	# sh execs the peer: $! is its pid
+	sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" reset 127.0.0.1 "$3" server' \
+		aborting "$CG" "$BUILD/tests/tcp-peer" "$port" < /dev/null &
+	peer=$!
+	wait "$peer"
+	run bpfpin-events tcp --format json --duration 1
+	[ "$status" -eq 0 ]
+	sent=$(jq -c --argjson p "$port" 'select(.type == "reset" and .direction == "sent" and .lport == $p)' <<< "$output")
+	received=$(jq -c --argjson p "$port" 'select(.type == "reset" and .direction == "received" and .rport == $p)' <<< "$output")
+	echo "$sent" >&3
+	[ "$(grep -c . <<< "$sent")" -eq 1 ]
+	[ "$(grep -c . <<< "$received")" -eq 1 ]
+	# sent after the close: the ends as established, the accepting owner
+	[ "$(jq .pid <<< "$sent")" -eq "$peer" ]
+	[ "$(jq -r .state <<< "$sent")" = CLOSE ]
+	[ "$(jq .rport <<< "$sent")" -eq "$(jq .lport <<< "$received")" ]
+	service=".raddr == \"127.0.0.1\" and .port == $port"
+	for f in accepts closes resets_sent; do
+		[ "$(tcp_value remotes "$service and .direction == \"accept\"" $f)" -eq 1 ]
+	done
+	[ "$(tcp_value remotes "$service and .direction == \"accept\"" resets_received)" -eq 0 ]
+	for f in connects closes resets_received; do
+		[ "$(tcp_value remotes "$service and .direction == \"connect\"" $f)" -eq 1 ]
+	done
+	[ "$(tcp_value remotes "$service and .direction == \"connect\"" resets_sent)" -eq 0 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" resets_sent)" -eq 1 ]
 }
 
 @test "tcp: a connect to a blackholed address in a test namespace: one SYN timeout, error ETIMEDOUT" {
@@ -166,7 +252,7 @@ start_server() {
 	[ "$(jq -r .comm <<< "$ev")" = tcp-client ]
 	[ "$(jq .duration_ns <<< "$ev")" -gt 2000000000 ]
 	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" syn_timeouts)" -eq 1 ]
-	[ "$(tcp_value remotes ".raddr == \"$ADDR_B\" and .rport == 9" syn_timeouts)" -eq 1 ]
+	[ "$(tcp_value remotes ".raddr == \"$ADDR_B\" and .port == 9 and .direction == \"connect\"" syn_timeouts)" -eq 1 ]
 	# the SYN's retries are retransmits too, one event each
 	retries=$(jq -c --arg a "$ADDR_B" 'select(.type == "retransmit" and .raddr == $a and .state == "SYN_SENT")' <<< "$output" | grep -c .)
 	[ "$retries" -ge 1 ]
@@ -203,18 +289,21 @@ start_server() {
 	bpfpin-load up --config "$BATS_TEST_TMPDIR/conf" tcp >/dev/null
 	[ "$(bpftool map show pinned "$BPFPIN_ROOT/tcp/maps/remotes_a" -j | jq .max_entries)" -eq 64 ]
 	new_cgroup many
-	# 150 refused connects: 150 remote ports, and 150 client ports reset
+	# 150 refused connects: 150 remote ports reset each way, the client's
+	# row (connect) and the kernel's answer to a closed local port (accept)
 	for i in $(seq 150); do
 		in_cgroup "$CG" "$BUILD/tests/tcp-peer" connect 127.0.0.1 $((40000 + i)) 1 2>/dev/null || true
 	done
 	rows=$(bpfpin-stat tcp --format json | jq -c 'select(.type == "remotes")' | grep -c .)
 	evicted=$(bpfpin-stat tcp --format json | jq 'select(.type == "drops" and .reason == "evicted") | .drops')
 	# the remote endpoints the resets named: each was inserted at least once
-	# (client ports can repeat: the kernel reuses one for other destinations)
 	distinct=$(bpfpin-events tcp --format json --duration 1 |
-		jq -s '[.[] | select(.type == "reset") | "\(.raddr) \(.rport)"] | unique | length')
+		jq -s '[.[] | select(.type == "reset") |
+			if .direction == "received" then [.raddr, .rport, "connect"]
+			else [.raddr, .lport, "accept"] end |
+			select(.[1] > 40000 and .[1] <= 40150)] | unique | length')
 	echo "# $distinct endpoints: $rows remote rows kept, $evicted evicted" >&3
-	[ "$distinct" -gt 150 ]
+	[ "$distinct" -eq 300 ]
 	[ "$rows" -le 64 ]
 	[ "$evicted" -ge $((distinct - rows)) ]
 	# every reset was counted, in the cgroup map that does not evict

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "pin.h"
@@ -48,6 +49,15 @@ int main(int argc, char **argv)
 				bpf_program__name(prog));
 			return 1;
 		}
+	}
+	/* their ids, for bench-stats */
+	bpf_object__for_each_program(prog, skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+
+		if (bpf_program__autoload(prog) &&
+		    !bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len))
+			printf("prog %s %u\n", bpf_program__name(prog), info.id);
 	}
 	printf("ready\n");
 	fflush(stdout);

@@ -23,6 +23,8 @@ static __always_inline int count(void)
 	return 0;
 }
 
+SEC("raw_tp/sys_enter") int BPF_PROG(f_enter) { return count(); }
+/* the syscalls module's two hooks, named like its programs */
 SEC("raw_tp/sys_enter") int BPF_PROG(f_sys_enter) { return count(); }
 SEC("raw_tp/sys_exit") int BPF_PROG(f_sys_exit) { return count(); }
 SEC("tp_btf/sched_process_exec") int BPF_PROG(f_exec) { return count(); }
@@ -30,11 +32,17 @@ SEC("tp_btf/sched_process_fork") int BPF_PROG(f_fork) { return count(); }
 SEC("tp_btf/sched_process_exit") int BPF_PROG(f_exit) { return count(); }
 SEC("tp_btf/task_rename") int BPF_PROG(f_rename) { return count(); }
 SEC("tp_btf/cgroup_attach_task") int BPF_PROG(f_cgmove) { return count(); }
-SEC("tp_btf/tcp_probe") int BPF_PROG(f_tcp_probe) { return count(); }
+SEC("tp_btf/tcp_probe") int BPF_PROG(f_probe) { return count(); }
 SEC("tp_btf/sock_send_length") int BPF_PROG(f_send) { return count(); }
-SEC("tp_btf/signal_generate") int BPF_PROG(f_signal) { return count(); }
+SEC("tp_btf/signal_generate") int BPF_PROG(f_sigsys) { return count(); }
 SEC("tp_btf/inet_sock_set_state") int BPF_PROG(f_set_state) { return count(); }
+SEC("tp_btf/tcp_retransmit_skb") int BPF_PROG(f_retransmit) { return count(); }
+SEC("tp_btf/tcp_send_reset") int BPF_PROG(f_send_reset) { return count(); }
+SEC("tp_btf/tcp_receive_reset") int BPF_PROG(f_receive_reset) { return count(); }
+SEC("tp_btf/sk_data_ready") int BPF_PROG(f_ready) { return count(); }
+SEC("tp_btf/udp_fail_queue_rcv_skb") int BPF_PROG(f_drop) { return count(); }
 SEC("tracepoint/syscalls/sys_exit_accept4") int f_accept4(void *ctx) { return count(); }
+SEC("tracepoint/syscalls/sys_exit_accept") int f_accept(void *ctx) { return count(); }
 /* cgroup_skb must let the packet pass: 1 */
-SEC("cgroup_skb/egress") int f_skb_egress(struct __sk_buff *skb) { count(); return 1; }
-SEC("cgroup_skb/ingress") int f_skb_ingress(struct __sk_buff *skb) { count(); return 1; }
+SEC("cgroup_skb/egress") int f_egress(struct __sk_buff *skb) { count(); return 1; }
+SEC("cgroup_skb/ingress") int f_ingress(struct __sk_buff *skb) { count(); return 1; }

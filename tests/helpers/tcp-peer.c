@@ -106,13 +106,62 @@ static int client(const char *host, const char *port, long k, int syncnt)
 	return 0;
 }
 
+/*
+ * reset ADDR PORT [server]: a listener bound to PORT, a connection to it,
+ * accepted; "ready" on stdout, then at a line on stdin (or its end) the
+ * client resets it (SO_LINGER 0 and close), or the accepted end does. Exit
+ * 0 when the other end saw the reset.
+ */
+static int reset_pair(const char *host, const char *port, bool server)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int l, c, s, one = 1;
+	char buf[16];
+
+	if (resolve(host, port, &ss, &len))
+		return fprintf(stderr, "tcp-peer: bad address '%s'\n", host), 1;
+	l = socket(ss.ss_family, SOCK_STREAM, 0);
+	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (l < 0 || bind(l, (struct sockaddr *)&ss, len) || listen(l, 1))
+		return perror("tcp-peer: listen"), 1;
+	c = socket(ss.ss_family, SOCK_STREAM, 0);
+	if (c < 0 || connect(c, (struct sockaddr *)&ss, len))
+		return perror("tcp-peer: connect"), 1;
+	s = accept(l, NULL, NULL);
+	if (s < 0)
+		return perror("tcp-peer: accept"), 1;
+	printf("ready\n");
+	fflush(stdout);
+	if (read(STDIN_FILENO, buf, sizeof(buf)) < 0)
+		return 1;
+	if (server) {
+		int t = c;
+
+		c = s;
+		s = t;
+	}
+	/* c resets, s sees it */
+	setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	close(c);
+	if (read(s, buf, sizeof(buf)) >= 0 || errno != ECONNRESET)
+		return fprintf(stderr, "tcp-peer: no reset seen\n"), 1;
+	close(s);
+	close(l);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if ((argc == 4 || (argc == 5 && !strcmp(argv[4], "server"))) &&
+	    !strcmp(argv[1], "reset"))
+		return reset_pair(argv[2], argv[3], argc == 5);
 	if (argc == 5 && !strcmp(argv[1], "serve"))
 		return serve(argv[2], argv[3], atol(argv[4]));
 	if ((argc == 5 || argc == 6) && !strcmp(argv[1], "connect"))
 		return client(argv[2], argv[3], atol(argv[4]),
 			      argc == 6 ? atoi(argv[5]) : 0);
-	fprintf(stderr, "usage: tcp-peer serve ADDR PORTFILE K | connect ADDR PORT K [SYNCNT]\n");
+	fprintf(stderr, "usage: tcp-peer serve ADDR PORTFILE K | connect ADDR PORT K [SYNCNT] | reset ADDR PORT [server]\n");
 	return 1;
 }
