@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -182,13 +183,92 @@ static void tcpconn(long n)
 	close(l);
 }
 
+/* a scratch file of 256 pages in a temp dir, for the fileio workloads */
+static char work_dir[] = "/tmp/bench-work.XXXXXX";
+static char work_file[sizeof(work_dir) + 8];
+
+static int make_file(void)
+{
+	char page[4096];
+	int fd, i;
+
+	memset(page, 'x', sizeof(page));
+	if (!mkdtemp(work_dir))
+		exit(1);
+	snprintf(work_file, sizeof(work_file), "%s/data", work_dir);
+	fd = open(work_file, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		exit(1);
+	for (i = 0; i < 256; i++)
+		if (write(fd, page, sizeof(page)) != sizeof(page))
+			exit(1);
+	return fd;
+}
+
+static void remove_file(int fd)
+{
+	close(fd);
+	unlink(work_file);
+	rmdir(work_dir);
+}
+
+/* pread of 4 KiB from the page cache, one page after the other */
+static void fileio(long n)
+{
+	int fd = make_file();
+	char buf[4096];
+	long i;
+
+	for (i = 0; i < n; i++)
+		if (pread(fd, buf, sizeof(buf), (i % 256) * sizeof(buf)) != sizeof(buf))
+			exit(1);
+	remove_file(fd);
+}
+
+/* openat and close of the scratch file */
+static void openat_close(long n)
+{
+	int fd = make_file(), f;
+	long i;
+
+	for (i = 0; i < n; i++) {
+		f = openat(AT_FDCWD, work_file, O_RDONLY);
+		if (f < 0)
+			exit(1);
+		close(f);
+	}
+	remove_file(fd);
+}
+
+/*
+ * anonymous memory, 256 pages mapped, each written once (one fault, one
+ * page allocated), unmapped; N pages in all. No huge pages: a fault each.
+ */
+static void mem(long n)
+{
+	const long pages = 256, page = sysconf(_SC_PAGESIZE);
+	long i, done = 0;
+
+	while (done < n) {
+		char *p = mmap(NULL, pages * page, PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			exit(1);
+		madvise(p, pages * page, MADV_NOHUGEPAGE);
+		for (i = 0; i < pages && done < n; i++, done++)
+			*(volatile char *)(p + i * page) = 1;
+		munmap(p, pages * page);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	long n = argc > 2 ? atol(argv[2]) : 0;
 	__u64 t0, t1;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: bench-work syscalls|exec|tcp|tcpconn|udp|seccomp N | events N RATE TARGET_PIN\n");
+		fprintf(stderr, "usage: bench-work syscalls|exec|tcp|tcpconn|udp|seccomp|fileio|openat|mem N | events N RATE TARGET_PIN\n");
 		return 2;
 	}
 	t0 = now_ns();
@@ -204,6 +284,12 @@ int main(int argc, char **argv)
 		tcpconn(n);
 	else if (!strcmp(argv[1], "seccomp"))
 		seccomp_traps(n);
+	else if (!strcmp(argv[1], "fileio"))
+		fileio(n);
+	else if (!strcmp(argv[1], "openat"))
+		openat_close(n);
+	else if (!strcmp(argv[1], "mem"))
+		mem(n);
 	else if (!strcmp(argv[1], "events") && argc == 5)
 		events(n, atof(argv[3]), argv[4]);
 	else

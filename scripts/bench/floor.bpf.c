@@ -43,6 +43,33 @@ SEC("tp_btf/sk_data_ready") int BPF_PROG(f_ready) { return count(); }
 SEC("tp_btf/udp_fail_queue_rcv_skb") int BPF_PROG(f_drop) { return count(); }
 SEC("tracepoint/syscalls/sys_exit_accept4") int f_accept4(void *ctx) { return count(); }
 SEC("tracepoint/syscalls/sys_exit_accept") int f_accept(void *ctx) { return count(); }
+/* the fileio module's hooks, named like its programs (read_exit: f_read) */
+SEC("tracepoint/syscalls/sys_exit_read") int f_read(void *ctx) { return count(); }
+SEC("tracepoint/syscalls/sys_exit_write") int f_write(void *ctx) { return count(); }
+SEC("tracepoint/syscalls/sys_exit_pread64") int f_pread64(void *ctx) { return count(); }
+SEC("tracepoint/syscalls/sys_exit_pwrite64") int f_pwrite64(void *ctx) { return count(); }
+SEC("tracepoint/syscalls/sys_exit_readv") int f_readv(void *ctx) { return count(); }
+SEC("tracepoint/syscalls/sys_exit_writev") int f_writev(void *ctx) { return count(); }
+SEC("tracepoint/syscalls/sys_exit_preadv") int f_preadv(void *ctx) { return count(); }
+SEC("tracepoint/syscalls/sys_exit_pwritev") int f_pwritev(void *ctx) { return count(); }
+SEC("tracepoint/syscalls/sys_exit_sendfile64") int f_sendfile64(void *ctx) { return count(); }
+SEC("tracepoint/syscalls/sys_exit_openat") int f_openat(void *ctx) { return count(); }
+SEC("tracepoint/syscalls/sys_exit_openat2") int f_openat2(void *ctx) { return count(); }
+SEC("tracepoint/syscalls/sys_exit_open") int f_open(void *ctx) { return count(); }
+SEC("tracepoint/syscalls/sys_exit_creat") int f_creat(void *ctx) { return count(); }
+SEC("tp_btf/io_uring_complete") int BPF_PROG(f_uring_complete) { return count(); }
+SEC("tp_btf/mm_filemap_fault") int BPF_PROG(f_filemap_fault) { return count(); }
+/* the mem module's hooks, named like its programs (fault_user_btf: f_fault_user) */
+SEC("tp_btf/page_fault_user") int BPF_PROG(f_fault_user) { return count(); }
+SEC("tp_btf/page_fault_kernel") int BPF_PROG(f_fault_kern) { return count(); }
+SEC("tp_btf/count_memcg_events") int BPF_PROG(f_memcg_ev) { return count(); }
+SEC("tp_btf/rss_stat") int BPF_PROG(f_rss) { return count(); }
+SEC("tp_btf/mm_vmscan_direct_reclaim_begin") int BPF_PROG(f_direct_beg) { return count(); }
+SEC("tp_btf/mm_vmscan_direct_reclaim_end") int BPF_PROG(f_direct_end) { return count(); }
+SEC("tp_btf/mm_vmscan_memcg_reclaim_begin") int BPF_PROG(f_limit_beg) { return count(); }
+SEC("tp_btf/mm_vmscan_memcg_reclaim_end") int BPF_PROG(f_limit_end) { return count(); }
+SEC("tp_btf/kmalloc") int BPF_PROG(f_kmalloc) { return count(); }
+SEC("tp_btf/mm_page_alloc") int BPF_PROG(f_page_alloc) { return count(); }
 /* cgroup_skb must let the packet pass: 1 */
 SEC("cgroup_skb/egress") int f_egress(struct __sk_buff *skb) { count(); return 1; }
 SEC("cgroup_skb/ingress") int f_ingress(struct __sk_buff *skb) { count(); return 1; }
