@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* dns.bpf.c: DNS over UDP from cgroup_skb; queries matched to responses in the kernel, timeouts by bpf_timer */
+/* dns.bpf.c: DNS over UDP from cgroup_skb; queries matched in the kernel, timeouts by bpf_timer */
 #include "common.bpf.h"
 #include "net.bpf.h"
 #include "dns.h"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* dns.h: DNS queries over UDP matched to their responses or timeouts, shared by dns.bpf.c and user space */
+/* dns.h: DNS queries over UDP matched to their responses or timeouts */
 #ifndef __BPFPIN_DNS_H
 #define __BPFPIN_DNS_H
 
@@ -79,11 +79,13 @@ static const char *const dns_rcodes[] = {
 };
 
 static const struct pin_field dns_cgroup_key_fields[] = {
-	PIN_LABELLED(struct dns_cgroup_key, cgroup_id, PIN_T_U64, PIN_V_CGROUP, "cgroup", "socket's cgroup v2 id"),
+	PIN_LABELLED(struct dns_cgroup_key, cgroup_id, PIN_T_U64, PIN_V_CGROUP, "cgroup",
+		"socket's cgroup v2 id"),
 };
 
 static const struct pin_field dns_server_key_fields[] = {
-	PIN_FIELD(struct dns_server_key, addr, PIN_T_BYTES, PIN_ROLE_LABEL, PIN_AGG_SUM, PIN_V_IP, "server address"),
+	PIN_FIELD(struct dns_server_key, addr, PIN_T_BYTES, PIN_ROLE_LABEL, PIN_AGG_SUM, PIN_V_IP,
+		"server address"),
 	PIN_KEY(struct dns_server_key, port, PIN_T_U16, PIN_V_PLAIN, "server port"),
 };
 
@@ -97,9 +99,12 @@ static const struct pin_field dns_stat_fields[] = {
 	PIN_COUNTER(struct dns_stats, notimp, "DNS responses with rcode NOTIMP."),
 	PIN_COUNTER(struct dns_stats, refused, "DNS responses with rcode REFUSED."),
 	PIN_COUNTER(struct dns_stats, other_rcode, "DNS responses with another rcode."),
-	PIN_COUNTER(struct dns_stats, timeouts, "DNS queries with no response within dns.timeout_ms."),
-	PIN_COUNTER(struct dns_stats, unmatched, "DNS responses that matched no waiting query (late or unsolicited)."),
-	PIN_COUNTER(struct dns_stats, malformed, "DNS messages too short for a header, or without a question."),
+	PIN_COUNTER(struct dns_stats, timeouts,
+		"DNS queries with no response within dns.timeout_ms."),
+	PIN_COUNTER(struct dns_stats, unmatched,
+		"DNS responses that matched no waiting query (late or unsolicited)."),
+	PIN_COUNTER(struct dns_stats, malformed,
+		"DNS messages too short for a header, or without a question."),
 	PIN_HIST(struct dns_stats, latency, "DNS latency from query to matched response."),
 };
 
@@ -121,7 +126,8 @@ static const struct pin_map_desc dns_maps[] = {
 	PIN_EV(struct dns_event, server, PIN_T_BYTES, PIN_V_IP, "server address"), \
 	PIN_EV(struct dns_event, server_port, PIN_T_U16, PIN_V_PLAIN, "server port"), \
 	PIN_EV(struct dns_event, id, PIN_T_U16, PIN_V_PLAIN, "DNS message id"), \
-	PIN_FIELD(struct dns_event, msg, PIN_T_BYTES, PIN_ROLE_LABEL, PIN_AGG_SUM, PIN_V_DNS, "the question")
+	PIN_FIELD(struct dns_event, msg, PIN_T_BYTES, PIN_ROLE_LABEL, PIN_AGG_SUM, PIN_V_DNS, \
+		"the question")
 
 static const struct pin_field dns_query_fields[] = {
 	DNS_COMMON_FIELDS,

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* fileio.bpf.c: opens, and bytes read and written per (cgroup, comm) and per regular file, from the syscall exit tracepoints, io_uring completions and filemap faults */
+/* fileio.bpf.c: opens, bytes read and written per (cgroup, comm) and per file, at syscall exits */
 #include "common.bpf.h"
 #include "fileio.h"
 

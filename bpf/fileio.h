@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* fileio.h: opens, failed opens by errno, bytes read and written per cgroup and per file, shared by fileio.bpf.c and user space */
+/* fileio.h: opens, failed opens, bytes read and written per cgroup and per file */
 #ifndef __BPFPIN_FILEIO_H
 #define __BPFPIN_FILEIO_H
 
@@ -8,7 +8,8 @@
 #define FILEIO_SCHEMA_VERSION	1
 #define FILEIO_CGROUP_ENTRIES	4096	/* (cgroup, comm) */
 #define FILEIO_ERRNO_ENTRIES	4096	/* (cgroup, errno) */
-#define FILEIO_FILE_ENTRIES	2048	/* LRU, per CPU: key 272 B + 56 B x CPUs, x 2 halves; fileio.file_entries */
+/* fileio.file_entries: LRU, per CPU: key 272 B + 56 B x CPUs, x 2 halves */
+#define FILEIO_FILE_ENTRIES	2048
 #define FILEIO_PATH_ENTRIES	8192	/* (dev, ino) -> path, LRU, shared by the CPUs */
 #define FILEIO_RING_BYTES	(1 << 20)
 #define FILEIO_PATH_LEN		256	/* path bytes kept, NUL included */
@@ -108,23 +109,30 @@ _Static_assert(FILEIO_HOOK_NR <= BPFPIN_MAX_HOOKS, "fileio: more hooks than hand
 _Static_assert(sizeof(struct fileio_stats) % 8 == 0, "fileio: stats padded to 8 bytes");
 
 static const struct pin_field fileio_cgroup_key_fields[] = {
-	PIN_LABELLED(struct fileio_cgroup_key, cgroup_id, PIN_T_U64, PIN_V_CGROUP, "cgroup", "cgroup v2 id"),
+	PIN_LABELLED(struct fileio_cgroup_key, cgroup_id, PIN_T_U64, PIN_V_CGROUP, "cgroup",
+		"cgroup v2 id"),
 	PIN_KEY(struct fileio_cgroup_key, comm, PIN_T_STR, PIN_V_PLAIN, "command name"),
 };
 
 static const struct pin_field fileio_stat_fields[] = {
-	PIN_COUNTER(struct fileio_stats, opens, "Opens (openat, openat2, open, creat) that returned an fd."),
+	PIN_COUNTER(struct fileio_stats, opens,
+		"Opens (openat, openat2, open, creat) that returned an fd."),
 	PIN_COUNTER(struct fileio_stats, open_errors, "Opens that failed."),
-	PIN_COUNTER(struct fileio_stats, reads, "Reads that returned data: read, pread64, readv, preadv, sendfile's source, io_uring reads; any kind of fd."),
+	PIN_COUNTER(struct fileio_stats, reads,
+		"Reads that returned data: read, pread64, readv, preadv, sendfile's source, io_uring reads; any kind of fd."),
 	PIN_FIELD(struct fileio_stats, bytes_read, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM, PIN_V_BYTES, "Bytes those reads returned."),
-	PIN_COUNTER(struct fileio_stats, writes, "Writes that wrote data: write, pwrite64, writev, pwritev, sendfile's destination, io_uring writes; any kind of fd."),
+	PIN_COUNTER(struct fileio_stats, writes,
+		"Writes that wrote data: write, pwrite64, writev, pwritev, sendfile's destination, io_uring writes; any kind of fd."),
 	PIN_FIELD(struct fileio_stats, bytes_written, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM, PIN_V_BYTES, "Bytes those writes wrote."),
-	PIN_COUNTER(struct fileio_stats, mmap_faults, "Page faults on file mappings served by filemap_fault (mmap'd reads; fault-around pages not counted)."),
+	PIN_COUNTER(struct fileio_stats, mmap_faults,
+		"Page faults on file mappings served by filemap_fault (mmap'd reads; fault-around pages not counted)."),
 };
 
 static const struct pin_field fileio_errno_key_fields[] = {
-	PIN_LABELLED(struct fileio_errno_key, cgroup_id, PIN_T_U64, PIN_V_CGROUP, "cgroup", "cgroup v2 id"),
-	PIN_LABELLED(struct fileio_errno_key, errno_nr, PIN_T_U32, PIN_V_ERRNO, "errno", "errno number"),
+	PIN_LABELLED(struct fileio_errno_key, cgroup_id, PIN_T_U64, PIN_V_CGROUP, "cgroup",
+		"cgroup v2 id"),
+	PIN_LABELLED(struct fileio_errno_key, errno_nr, PIN_T_U32, PIN_V_ERRNO, "errno",
+		"errno number"),
 };
 
 static const struct pin_field fileio_errno_stat_fields[] = {
@@ -134,7 +142,8 @@ static const struct pin_field fileio_errno_stat_fields[] = {
 static const struct pin_field fileio_file_key_fields[] = {
 	PIN_KEY(struct fileio_file_key, dev, PIN_T_U32, PIN_V_PLAIN, "device (st_dev)"),
 	PIN_KEY(struct fileio_file_key, ino, PIN_T_U64, PIN_V_PLAIN, "inode number"),
-	PIN_KEY(struct fileio_file_key, path, PIN_T_STR, PIN_V_PLAIN, "path of the last open seen (from the dentry chain)"),
+	PIN_KEY(struct fileio_file_key, path, PIN_T_STR, PIN_V_PLAIN,
+		"path of the last open seen (from the dentry chain)"),
 };
 
 /* regular files only; a failed open has no file */
@@ -144,7 +153,8 @@ static const struct pin_field fileio_file_stat_fields[] = {
 	PIN_FIELD(struct fileio_stats, bytes_read, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM, PIN_V_BYTES, "Bytes read from this file."),
 	PIN_COUNTER(struct fileio_stats, writes, "Writes to this file that wrote data."),
 	PIN_FIELD(struct fileio_stats, bytes_written, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM, PIN_V_BYTES, "Bytes written to this file."),
-	PIN_COUNTER(struct fileio_stats, mmap_faults, "Page faults on mappings of this file served by filemap_fault."),
+	PIN_COUNTER(struct fileio_stats, mmap_faults,
+		"Page faults on mappings of this file served by filemap_fault."),
 };
 
 static const struct pin_map_desc fileio_maps[] = {
@@ -171,26 +181,31 @@ static const struct pin_map_desc fileio_maps[] = {
 static const char *const fileio_cut[] = { "no", "yes" };
 
 #define FILEIO_OPEN_COMMON_FIELDS \
-	PIN_LABELLED(struct fileio_event, syscall_nr, PIN_T_U32, PIN_V_SYSCALL, "syscall", "syscall number"), \
+	PIN_LABELLED(struct fileio_event, syscall_nr, PIN_T_U32, PIN_V_SYSCALL, "syscall", \
+		"syscall number"), \
 	PIN_EV(struct fileio_event, path, PIN_T_STR, PIN_V_PLAIN, "path as passed"), \
 	{ .name = "path_cut", .offset = offsetof(struct fileio_event, path_cut), \
 	  .size = 1, .type = PIN_T_U8, .role = PIN_ROLE_LABEL, \
 	  .view = PIN_V_NAMES, .help = "the path was longer than 255 bytes", \
 	  .names = fileio_cut, .nnames = PIN_LEN(fileio_cut) }, \
-	PIN_EV(struct fileio_event, dfd, PIN_T_S32, PIN_V_PLAIN, "directory fd a relative path starts from (-100: the working directory)"), \
+	PIN_EV(struct fileio_event, dfd, PIN_T_S32, PIN_V_PLAIN, \
+		"directory fd a relative path starts from (-100: the working directory)"), \
 	PIN_EV(struct fileio_event, flags, PIN_T_U32, PIN_V_PLAIN, "open flags (O_*)"), \
-	PIN_EV(struct fileio_event, mode, PIN_T_U32, PIN_V_PLAIN, "mode for a created file (0 without O_CREAT or O_TMPFILE)")
+	PIN_EV(struct fileio_event, mode, PIN_T_U32, PIN_V_PLAIN, \
+		"mode for a created file (0 without O_CREAT or O_TMPFILE)")
 
 static const struct pin_field fileio_open_fields[] = {
 	FILEIO_OPEN_COMMON_FIELDS,
 	PIN_EV(struct fileio_event, fd, PIN_T_S32, PIN_V_PLAIN, "the fd returned"),
-	PIN_EV(struct fileio_event, dev, PIN_T_U32, PIN_V_PLAIN, "device (st_dev) of the file opened"),
+	PIN_EV(struct fileio_event, dev, PIN_T_U32, PIN_V_PLAIN,
+		"device (st_dev) of the file opened"),
 	PIN_EV(struct fileio_event, ino, PIN_T_U64, PIN_V_PLAIN, "inode of the file opened"),
 };
 
 static const struct pin_field fileio_open_failed_fields[] = {
 	FILEIO_OPEN_COMMON_FIELDS,
-	PIN_LABELLED(struct fileio_event, errno_nr, PIN_T_U32, PIN_V_ERRNO, "errno", "errno number"),
+	PIN_LABELLED(struct fileio_event, errno_nr, PIN_T_U32, PIN_V_ERRNO, "errno",
+		"errno number"),
 };
 
 #define FILEIO_EVENT(t, n, f) \
@@ -222,8 +237,10 @@ static const struct pin_hook fileio_hooks[] = {
 	[FILEIO_HOOK_PREADV] = { "sys_exit_preadv", { "preadv_exit" }, .optional = true },
 	[FILEIO_HOOK_PWRITEV] = { "sys_exit_pwritev", { "pwritev_exit" }, .optional = true },
 	[FILEIO_HOOK_SENDFILE64] = { "sys_exit_sendfile64", { "sendfile64_exit" }, .optional = true },
-	[FILEIO_HOOK_URING_COMPLETE] = { "io_uring_complete", { "uring_complete_btf", "uring_complete_raw" }, .optional = true },
-	[FILEIO_HOOK_FILEMAP_FAULT] = { "mm_filemap_fault", { "filemap_fault_btf", "filemap_fault_raw" }, .optional = true },
+	[FILEIO_HOOK_URING_COMPLETE] = { "io_uring_complete", { "uring_complete_btf",
+		"uring_complete_raw" }, .optional = true },
+	[FILEIO_HOOK_FILEMAP_FAULT] = { "mm_filemap_fault", { "filemap_fault_btf",
+		"filemap_fault_raw" }, .optional = true },
 };
 _Static_assert(PIN_LEN(fileio_hooks) == FILEIO_HOOK_NR, "fileio: a hook without a table entry");
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* mem.bpf.c: page faults, reclaim stalls and large allocations per (cgroup, memory cgroup); RSS steps from kmem:rss_stat */
+/* mem.bpf.c: page faults, reclaim, large allocations per (cgroup, memory cgroup); RSS steps */
 #include "common.bpf.h"
 #include "mem.h"
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* mem.h: page faults, reclaim stalls and large allocations per memory cgroup, RSS steps as events, shared by mem.bpf.c and user space */
+/* mem.h: page faults, reclaim stalls, large allocations per memory cgroup; RSS steps */
 #ifndef __BPFPIN_MEM_H
 #define __BPFPIN_MEM_H
 
@@ -86,27 +86,38 @@ _Static_assert(sizeof(struct mem_stats) % 8 == 0, "mem: stats padded to 8 bytes"
 _Static_assert(sizeof(struct mem_rss_event) % 8 == 0, "mem: event padded to 8 bytes");
 
 static const struct pin_field mem_key_fields[] = {
-	PIN_LABELLED(struct mem_key, cgroup_id, PIN_T_U64, PIN_V_CGROUP, "cgroup", "cgroup v2 id of the task"),
-	PIN_LABELLED(struct mem_key, memcg_id, PIN_T_U64, PIN_V_MEMCG, "memcg", "memory cgroup id (v1 where memory is on v1)"),
+	PIN_LABELLED(struct mem_key, cgroup_id, PIN_T_U64, PIN_V_CGROUP, "cgroup",
+		"cgroup v2 id of the task"),
+	PIN_LABELLED(struct mem_key, memcg_id, PIN_T_U64, PIN_V_MEMCG, "memcg",
+		"memory cgroup id (v1 where memory is on v1)"),
 };
 
 #define MEM_BYTES(m, h) \
 	PIN_FIELD(struct mem_stats, m, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM, PIN_V_BYTES, h)
 static const struct pin_field mem_stat_fields[] = {
-	PIN_COUNTER(struct mem_stats, faults_user, "Page fault exceptions taken in user mode (exceptions:page_fault_user), by the faulting task."),
-	PIN_COUNTER(struct mem_stats, faults_kernel, "Page fault exceptions taken in kernel mode (exceptions:page_fault_kernel), by the faulting task."),
-	PIN_COUNTER(struct mem_stats, faults, "Page faults handled and charged to the memory cgroup (its memory.stat pgfault)."),
-	PIN_COUNTER(struct mem_stats, major_faults, "Page faults that needed I/O (its memory.stat pgmajfault)."),
-	PIN_COUNTER(struct mem_stats, direct_reclaims, "Direct reclaim stalls: allocations that reclaimed memory themselves."),
+	PIN_COUNTER(struct mem_stats, faults_user,
+		"Page fault exceptions taken in user mode (exceptions:page_fault_user), by the faulting task."),
+	PIN_COUNTER(struct mem_stats, faults_kernel,
+		"Page fault exceptions taken in kernel mode (exceptions:page_fault_kernel), by the faulting task."),
+	PIN_COUNTER(struct mem_stats, faults,
+		"Page faults handled and charged to the memory cgroup (its memory.stat pgfault)."),
+	PIN_COUNTER(struct mem_stats, major_faults,
+		"Page faults that needed I/O (its memory.stat pgmajfault)."),
+	PIN_COUNTER(struct mem_stats, direct_reclaims,
+		"Direct reclaim stalls: allocations that reclaimed memory themselves."),
 	MEM_BYTES(direct_reclaimed_bytes, "Bytes freed by direct reclaim (pages x page size)."),
-	PIN_COUNTER(struct mem_stats, limit_reclaims, "Reclaims a charge over a memory cgroup limit ran (v1 limit_in_bytes, v2 memory.max or memory.high)."),
+	PIN_COUNTER(struct mem_stats, limit_reclaims,
+		"Reclaims a charge over a memory cgroup limit ran (v1 limit_in_bytes, v2 memory.max or memory.high)."),
 	MEM_BYTES(limit_reclaimed_bytes, "Bytes freed by memory cgroup limit reclaim (pages x page size)."),
-	PIN_COUNTER(struct mem_stats, large_kmallocs, "kmalloc calls of at least mem.large_alloc_bytes."),
+	PIN_COUNTER(struct mem_stats, large_kmallocs,
+		"kmalloc calls of at least mem.large_alloc_bytes."),
 	MEM_BYTES(large_kmalloc_bytes, "Bytes those kmalloc calls got (bytes_alloc)."),
-	PIN_COUNTER(struct mem_stats, large_page_allocs, "Page allocator blocks of at least mem.large_alloc_bytes."),
+	PIN_COUNTER(struct mem_stats, large_page_allocs,
+		"Page allocator blocks of at least mem.large_alloc_bytes."),
 	MEM_BYTES(large_page_alloc_bytes, "Bytes of those blocks (page size << order)."),
 	PIN_HIST(struct mem_stats, direct_reclaim_latency, "Direct reclaim stall, begin to end."),
-	PIN_HIST(struct mem_stats, limit_reclaim_latency, "Memory cgroup limit reclaim, begin to end."),
+	PIN_HIST(struct mem_stats, limit_reclaim_latency,
+		"Memory cgroup limit reclaim, begin to end."),
 };
 #undef MEM_BYTES
 
@@ -121,13 +132,15 @@ static const struct pin_map_desc mem_maps[] = {
 
 #define MEM_EV_BYTES(m, h) PIN_EV(struct mem_rss_event, m, PIN_T_U64, PIN_V_BYTES, h)
 static const struct pin_field mem_rss_fields[] = {
-	PIN_LABELLED(struct mem_rss_event, memcg_id, PIN_T_U64, PIN_V_MEMCG, "memcg", "memory cgroup id (v1 where memory is on v1)"),
+	PIN_LABELLED(struct mem_rss_event, memcg_id, PIN_T_U64, PIN_V_MEMCG, "memcg",
+		"memory cgroup id (v1 where memory is on v1)"),
 	MEM_EV_BYTES(rss_bytes, "anon + file + shmem, as VmRSS"),
 	MEM_EV_BYTES(anon_bytes, "as RssAnon"),
 	MEM_EV_BYTES(file_bytes, "as RssFile"),
 	MEM_EV_BYTES(shmem_bytes, "as RssShmem"),
 	MEM_EV_BYTES(step_bytes, "the multiple of mem.rss_step_kb reached"),
-	PIN_EV(struct mem_rss_event, steps, PIN_T_U32, PIN_V_PLAIN, "multiples reached by this update"),
+	PIN_EV(struct mem_rss_event, steps, PIN_T_U32, PIN_V_PLAIN,
+		"multiples reached by this update"),
 };
 #undef MEM_EV_BYTES
 
@@ -143,23 +156,32 @@ static const struct pin_event_desc mem_events[] = {
  * kernel this builds for.
  */
 static const struct pin_hook mem_hooks[] = {
-	[MEM_HOOK_FAULT_USER] = { "page_fault_user", { "fault_user_btf", "fault_user_raw" }, .optional = true },
-	[MEM_HOOK_FAULT_KERNEL] = { "page_fault_kernel", { "fault_kern_btf", "fault_kern_raw" }, .optional = true },
-	[MEM_HOOK_MEMCG_EVENTS] = { "count_memcg_events", { "memcg_ev_btf", "memcg_ev_raw" }, .optional = true },
+	[MEM_HOOK_FAULT_USER] = { "page_fault_user", { "fault_user_btf",
+		"fault_user_raw" }, .optional = true },
+	[MEM_HOOK_FAULT_KERNEL] = { "page_fault_kernel", { "fault_kern_btf",
+		"fault_kern_raw" }, .optional = true },
+	[MEM_HOOK_MEMCG_EVENTS] = { "count_memcg_events", { "memcg_ev_btf",
+		"memcg_ev_raw" }, .optional = true },
 	[MEM_HOOK_RSS] = { "rss_stat", { "rss_btf", "rss_raw" } },
-	[MEM_HOOK_DIRECT_BEGIN] = { "mm_vmscan_direct_reclaim_begin", { "direct_beg_btf", "direct_beg_raw" } },
-	[MEM_HOOK_DIRECT_END] = { "mm_vmscan_direct_reclaim_end", { "direct_end_btf", "direct_end_raw" } },
-	[MEM_HOOK_LIMIT_BEGIN] = { "mm_vmscan_memcg_reclaim_begin", { "limit_beg_btf", "limit_beg_raw" }, .optional = true },
-	[MEM_HOOK_LIMIT_END] = { "mm_vmscan_memcg_reclaim_end", { "limit_end_btf", "limit_end_raw" }, .optional = true },
+	[MEM_HOOK_DIRECT_BEGIN] = { "mm_vmscan_direct_reclaim_begin", { "direct_beg_btf",
+		"direct_beg_raw" } },
+	[MEM_HOOK_DIRECT_END] = { "mm_vmscan_direct_reclaim_end", { "direct_end_btf",
+		"direct_end_raw" } },
+	[MEM_HOOK_LIMIT_BEGIN] = { "mm_vmscan_memcg_reclaim_begin", { "limit_beg_btf",
+		"limit_beg_raw" }, .optional = true },
+	[MEM_HOOK_LIMIT_END] = { "mm_vmscan_memcg_reclaim_end", { "limit_end_btf",
+		"limit_end_raw" }, .optional = true },
 	[MEM_HOOK_KMALLOC] = { "kmalloc", { "kmalloc_btf", "kmalloc_raw" } },
 	[MEM_HOOK_PAGE_ALLOC] = { "mm_page_alloc", { "page_alloc_btf", "page_alloc_raw" } },
 };
 _Static_assert(PIN_LEN(mem_hooks) == MEM_HOOK_NR, "mem: a hook without a table entry");
 
 static const struct pin_setting mem_settings[] = {
-	{ "rss_step_kb", "an 'rss_step' event each time a process's RSS first reaches a multiple of this (KiB)",
+	{ "rss_step_kb",
+		"an 'rss_step' event each time a process's RSS first reaches a multiple of this (KiB)",
 	  MEM_RSS_STEP_KB, 1024, 1u << 30 },
-	{ "large_alloc_bytes", "kmalloc calls and page blocks of at least this many bytes are counted as large",
+	{ "large_alloc_bytes",
+		"kmalloc calls and page blocks of at least this many bytes are counted as large",
 	  MEM_LARGE_ALLOC_BYTES, 4096, 1u << 30 },
 	{ "stats_entries", "(cgroup, memory cgroup) rows kept (a full map counts map_full)",
 	  MEM_STATS_ENTRIES, 64, 1 << 20 },

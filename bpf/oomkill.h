@@ -54,7 +54,8 @@ _Static_assert(OOMKILL_HOOK_NR <= BPFPIN_MAX_HOOKS, "oomkill: more hooks than ha
 #include "desc.h"
 
 static const struct pin_field oomkill_key_fields[] = {
-	PIN_LABELLED(struct oomkill_key, cgroup_id, PIN_T_U64, PIN_V_CGROUP, "cgroup", "victim's cgroup v2 id"),
+	PIN_LABELLED(struct oomkill_key, cgroup_id, PIN_T_U64, PIN_V_CGROUP, "cgroup",
+		"victim's cgroup v2 id"),
 };
 
 static const struct pin_field oomkill_stat_fields[] = {

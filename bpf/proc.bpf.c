@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* proc.bpf.c: process lifecycle (exec, fork, exit, rename, cgroup move) from sched/task/cgroup tracepoints */
+/* proc.bpf.c: process lifecycle (exec, fork, exit, rename, cgroup move) from tracepoints */
 #include "common.bpf.h"
 #include "proc.h"
 

@@ -129,7 +129,8 @@ static const struct pin_field proc_rename_fields[] = {
 
 static const struct pin_field proc_cgroup_move_fields[] = {
 	PIN_EV(struct proc_cgroup_move_event, moved_pid, PIN_T_U32, PIN_V_PLAIN, NULL),
-	PIN_LABELLED(struct proc_cgroup_move_event, dst_cgroup_id, PIN_T_U64, PIN_V_CGROUP, "dst_cgroup", NULL),
+	PIN_LABELLED(struct proc_cgroup_move_event, dst_cgroup_id, PIN_T_U64, PIN_V_CGROUP,
+		"dst_cgroup", NULL),
 	PIN_EV(struct proc_cgroup_move_event, threadgroup, PIN_T_U32, PIN_V_PLAIN, NULL),
 };
 
@@ -151,7 +152,8 @@ static const struct pin_hook proc_hooks[] = {
 	[PROC_HOOK_FORK] = { "sched_process_fork", { "fork_btf", "fork_raw" } },
 	[PROC_HOOK_EXIT] = { "sched_process_exit", { "exit_btf", "exit_raw" } },
 	[PROC_HOOK_RENAME] = { "task_rename", { "rename_btf", "rename_raw" }, .optional = true },
-	[PROC_HOOK_CGMOVE] = { "cgroup_attach_task", { "cgmove_btf", "cgmove_raw" }, .optional = true },
+	[PROC_HOOK_CGMOVE] = { "cgroup_attach_task", { "cgmove_btf",
+		"cgmove_raw" }, .optional = true },
 };
 _Static_assert(PIN_LEN(proc_hooks) == PROC_HOOK_NR, "proc: a hook without a table entry");
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* seccomp.bpf.c: seccomp kill and trap denials, from the SIGSYS they raise (signal:signal_generate) */
+/* seccomp.bpf.c: seccomp kill and trap denials, from the SIGSYS they raise */
 #include "common.bpf.h"
 #include "seccomp.h"
 

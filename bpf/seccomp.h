@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* seccomp.h: seccomp denials seen as SIGSYS (kill and trap actions), shared by seccomp.bpf.c and user space */
+/* seccomp.h: seccomp denials seen as SIGSYS (kill and trap actions) */
 #ifndef __BPFPIN_SECCOMP_H
 #define __BPFPIN_SECCOMP_H
 
@@ -52,13 +52,16 @@ static const char *const seccomp_actions[] = {
 };
 
 static const struct pin_field seccomp_key_fields[] = {
-	PIN_LABELLED(struct seccomp_key, cgroup_id, PIN_T_U64, PIN_V_CGROUP, "cgroup", "cgroup v2 id"),
-	PIN_LABELLED(struct seccomp_key, syscall_nr, PIN_T_U32, PIN_V_SYSCALL, "syscall", "syscall number"),
+	PIN_LABELLED(struct seccomp_key, cgroup_id, PIN_T_U64, PIN_V_CGROUP, "cgroup",
+		"cgroup v2 id"),
+	PIN_LABELLED(struct seccomp_key, syscall_nr, PIN_T_U32, PIN_V_SYSCALL, "syscall",
+		"syscall number"),
 	PIN_NAMED(struct seccomp_key, action, seccomp_actions, "seccomp action"),
 };
 
 static const struct pin_field seccomp_stat_fields[] = {
-	PIN_COUNTER(struct seccomp_stats, denials, "Syscalls denied by a seccomp filter with a kill or trap action."),
+	PIN_COUNTER(struct seccomp_stats, denials,
+		"Syscalls denied by a seccomp filter with a kill or trap action."),
 };
 
 static const struct pin_map_desc seccomp_maps[] = {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* syscalls.bpf.c: calls, errors by errno and latency per (cgroup, syscall), from raw_syscalls:sys_enter and sys_exit */
+/* syscalls.bpf.c: calls, errors by errno, latency per (cgroup, syscall), from raw_syscalls */
 #include "common.bpf.h"
 #include "syscalls.h"
 
@@ -12,7 +12,8 @@ const volatile __u64 cfg_trace[SYSCALLS_NR_MAX / 64] = {};
 const volatile __u64 cfg_trace_errnos[SYSCALLS_NR_MAX / 64] = {};
 
 BPFPIN_STATS_MAP(calls, struct syscalls_key, struct syscalls_stats, SYSCALLS_STATS_ENTRIES);
-BPFPIN_STATS_MAP(errnos, struct syscalls_errno_key, struct syscalls_errno_stats, SYSCALLS_ERRNO_ENTRIES);
+BPFPIN_STATS_MAP(errnos, struct syscalls_errno_key, struct syscalls_errno_stats,
+		 SYSCALLS_ERRNO_ENTRIES);
 BPFPIN_EVENTS_RING(SYSCALLS_RING_BYTES);
 
 /*

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* syscalls.h: syscall counts, errors by errno and latency per cgroup, slow and failed calls as events, shared by syscalls.bpf.c and user space */
+/* syscalls.h: syscall counts, errors by errno and latency per cgroup; slow and failed calls */
 #ifndef __BPFPIN_SYSCALLS_H
 #define __BPFPIN_SYSCALLS_H
 
@@ -67,20 +67,26 @@ _Static_assert(SYSCALLS_NR_MAX <= 64 * PIN_SYSCALL_WORDS, "syscalls: cfg_trace h
 _Static_assert(sizeof(struct syscalls_stats) % 8 == 0, "syscalls: stats padded to 8 bytes");
 
 static const struct pin_field syscalls_key_fields[] = {
-	PIN_LABELLED(struct syscalls_key, cgroup_id, PIN_T_U64, PIN_V_CGROUP, "cgroup", "cgroup v2 id"),
-	PIN_LABELLED(struct syscalls_key, syscall_nr, PIN_T_U32, PIN_V_SYSCALL, "syscall", "syscall number"),
+	PIN_LABELLED(struct syscalls_key, cgroup_id, PIN_T_U64, PIN_V_CGROUP, "cgroup",
+		"cgroup v2 id"),
+	PIN_LABELLED(struct syscalls_key, syscall_nr, PIN_T_U32, PIN_V_SYSCALL, "syscall",
+		"syscall number"),
 };
 
 static const struct pin_field syscalls_stat_fields[] = {
 	PIN_COUNTER(struct syscalls_stats, calls, "Syscalls returned."),
-	PIN_COUNTER(struct syscalls_stats, errors, "Syscalls that returned an error (-4095 to -1)."),
+	PIN_COUNTER(struct syscalls_stats, errors,
+		"Syscalls that returned an error (-4095 to -1)."),
 	PIN_HIST(struct syscalls_stats, latency, "Syscall latency from enter to exit, per task."),
 };
 
 static const struct pin_field syscalls_errno_key_fields[] = {
-	PIN_LABELLED(struct syscalls_errno_key, cgroup_id, PIN_T_U64, PIN_V_CGROUP, "cgroup", "cgroup v2 id"),
-	PIN_LABELLED(struct syscalls_errno_key, syscall_nr, PIN_T_U32, PIN_V_SYSCALL, "syscall", "syscall number"),
-	PIN_LABELLED(struct syscalls_errno_key, errno_nr, PIN_T_U32, PIN_V_ERRNO, "errno", "errno number"),
+	PIN_LABELLED(struct syscalls_errno_key, cgroup_id, PIN_T_U64, PIN_V_CGROUP, "cgroup",
+		"cgroup v2 id"),
+	PIN_LABELLED(struct syscalls_errno_key, syscall_nr, PIN_T_U32, PIN_V_SYSCALL, "syscall",
+		"syscall number"),
+	PIN_LABELLED(struct syscalls_errno_key, errno_nr, PIN_T_U32, PIN_V_ERRNO, "errno",
+		"errno number"),
 };
 
 static const struct pin_field syscalls_errno_stat_fields[] = {
@@ -103,10 +109,13 @@ static const struct pin_map_desc syscalls_maps[] = {
 };
 
 static const struct pin_field syscalls_event_fields[] = {
-	PIN_LABELLED(struct syscalls_event, syscall_nr, PIN_T_U32, PIN_V_SYSCALL, "syscall", "syscall number"),
+	PIN_LABELLED(struct syscalls_event, syscall_nr, PIN_T_U32, PIN_V_SYSCALL, "syscall",
+		"syscall number"),
 	PIN_EV(struct syscalls_event, ret, PIN_T_S64, PIN_V_PLAIN, "return value"),
-	PIN_LABELLED(struct syscalls_event, errno_nr, PIN_T_U32, PIN_V_ERRNO, "errno", "errno number, 0 if it succeeded"),
-	PIN_EV(struct syscalls_event, duration_ns, PIN_T_U64, PIN_V_DURATION, "enter to exit; 0 if the enter was not seen"),
+	PIN_LABELLED(struct syscalls_event, errno_nr, PIN_T_U32, PIN_V_ERRNO, "errno",
+		"errno number, 0 if it succeeded"),
+	PIN_EV(struct syscalls_event, duration_ns, PIN_T_U64, PIN_V_DURATION,
+		"enter to exit; 0 if the enter was not seen"),
 };
 
 #define SYSCALLS_EVENT(t, n) \

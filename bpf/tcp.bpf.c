@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* tcp.bpf.c: TCP lifecycle from inet_sock_set_state, owners from accept(), health from the tcp tracepoints */
+/* tcp.bpf.c: TCP lifecycle from inet_sock_set_state, owners from accept(), health tracepoints */
 #include "common.bpf.h"
 #include <bpf/bpf_endian.h>
 #include "tcp.h"

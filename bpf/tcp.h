@@ -104,26 +104,32 @@ static const char *const tcp_directions[] = { "sent", "received" };
 static const char *const tcp_open_directions[] = { "connect", "accept" };
 
 static const struct pin_field tcp_cgroup_key_fields[] = {
-	PIN_LABELLED(struct tcp_cgroup_key, cgroup_id, PIN_T_U64, PIN_V_CGROUP, "cgroup", "socket's cgroup v2 id"),
+	PIN_LABELLED(struct tcp_cgroup_key, cgroup_id, PIN_T_U64, PIN_V_CGROUP, "cgroup",
+		"socket's cgroup v2 id"),
 };
 
 static const struct pin_field tcp_remote_key_fields[] = {
-	PIN_FIELD(struct tcp_remote_key, raddr, PIN_T_BYTES, PIN_ROLE_LABEL, PIN_AGG_SUM, PIN_V_IP, "remote address"),
-	PIN_KEY(struct tcp_remote_key, port, PIN_T_U16, PIN_V_PLAIN, "the service's port: remote for connect, local for accept"),
-	PIN_NAMED(struct tcp_remote_key, direction, tcp_open_directions, "connect (opened here) or accept (accepted here)"),
+	PIN_FIELD(struct tcp_remote_key, raddr, PIN_T_BYTES, PIN_ROLE_LABEL, PIN_AGG_SUM, PIN_V_IP,
+		"remote address"),
+	PIN_KEY(struct tcp_remote_key, port, PIN_T_U16, PIN_V_PLAIN,
+		"the service's port: remote for connect, local for accept"),
+	PIN_NAMED(struct tcp_remote_key, direction, tcp_open_directions,
+		"connect (opened here) or accept (accepted here)"),
 };
 
 static const struct pin_field tcp_stat_fields[] = {
 	PIN_COUNTER(struct tcp_stats, connects, "TCP active opens that reached ESTABLISHED."),
 	PIN_COUNTER(struct tcp_stats, accepts, "TCP passive opens that reached ESTABLISHED."),
 	PIN_COUNTER(struct tcp_stats, closes, "Established TCP connections closed."),
-	PIN_COUNTER(struct tcp_stats, syn_timeouts, "TCP connects that failed in SYN_SENT without a reset (timeout, unreachable)."),
+	PIN_COUNTER(struct tcp_stats, syn_timeouts,
+		"TCP connects that failed in SYN_SENT without a reset (timeout, unreachable)."),
 	PIN_COUNTER(struct tcp_stats, resets_sent, "TCP resets sent."),
 	PIN_COUNTER(struct tcp_stats, resets_received, "TCP resets received."),
 	PIN_COUNTER(struct tcp_stats, retransmits, "TCP segments retransmitted."),
 	PIN_FIELD(struct tcp_stats, bytes_sent, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM, PIN_V_BYTES, "TCP payload bytes acknowledged by the peer, counted when the connection closes."),
 	PIN_FIELD(struct tcp_stats, bytes_received, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM, PIN_V_BYTES, "TCP payload bytes received, counted when the connection closes."),
-	PIN_HIST(struct tcp_stats, rtt, "Smoothed TCP round-trip time, sampled at each segment received."),
+	PIN_HIST(struct tcp_stats, rtt,
+		"Smoothed TCP round-trip time, sampled at each segment received."),
 };
 
 static const struct pin_map_desc tcp_maps[] = {
@@ -160,7 +166,8 @@ static const struct pin_field tcp_close_fields[] = {
 	TCP_TUPLE_FIELDS,
 	TCP_STATE_FIELD,
 	PIN_EV(struct tcp_event, duration_ns, PIN_T_U64, PIN_V_DURATION, "connection lifetime"),
-	PIN_EV(struct tcp_event, bytes_sent, PIN_T_U64, PIN_V_PLAIN, "payload bytes acknowledged by the peer"),
+	PIN_EV(struct tcp_event, bytes_sent, PIN_T_U64, PIN_V_PLAIN,
+		"payload bytes acknowledged by the peer"),
 	PIN_EV(struct tcp_event, bytes_received, PIN_T_U64, PIN_V_PLAIN, "payload bytes received"),
 	PIN_EV(struct tcp_event, segs_out, PIN_T_U32, PIN_V_PLAIN, "segments sent"),
 	PIN_EV(struct tcp_event, segs_in, PIN_T_U32, PIN_V_PLAIN, "segments received"),
@@ -186,8 +193,10 @@ static const struct pin_field tcp_syn_timeout_fields[] = {
 	PIN_EV(struct tcp_event, laddr, PIN_T_BYTES, PIN_V_IP, "local address"),
 	PIN_EV(struct tcp_event, raddr, PIN_T_BYTES, PIN_V_IP, "remote address"),
 	PIN_EV(struct tcp_event, rport, PIN_T_U16, PIN_V_PLAIN, "remote port"),
-	PIN_EV(struct tcp_event, duration_ns, PIN_T_U64, PIN_V_DURATION, "from connect() to failure"),
-	PIN_EV(struct tcp_event, error, PIN_T_S32, PIN_V_PLAIN, "the socket's errno: 110 timed out, 113 no route"),
+	PIN_EV(struct tcp_event, duration_ns, PIN_T_U64, PIN_V_DURATION,
+		"from connect() to failure"),
+	PIN_EV(struct tcp_event, error, PIN_T_S32, PIN_V_PLAIN,
+		"the socket's errno: 110 timed out, 113 no route"),
 };
 
 #define TCP_EVENT(t, n, f) \
@@ -211,9 +220,12 @@ static const struct pin_hook tcp_hooks[] = {
 	[TCP_HOOK_SET_STATE] = { "inet_sock_set_state", { "set_state_btf", "set_state_raw" } },
 	[TCP_HOOK_ACCEPT4] = { "sys_exit_accept4", { "accept4_exit" }, .optional = true },
 	[TCP_HOOK_ACCEPT] = { "sys_exit_accept", { "accept_exit" }, .optional = true },
-	[TCP_HOOK_RETRANSMIT] = { "tcp_retransmit_skb", { "retransmit_btf", "retransmit_raw" }, .optional = true },
-	[TCP_HOOK_SEND_RESET] = { "tcp_send_reset", { "send_reset_btf", "send_reset_raw" }, .optional = true },
-	[TCP_HOOK_RECEIVE_RESET] = { "tcp_receive_reset", { "receive_reset_btf", "receive_reset_raw" }, .optional = true },
+	[TCP_HOOK_RETRANSMIT] = { "tcp_retransmit_skb", { "retransmit_btf",
+		"retransmit_raw" }, .optional = true },
+	[TCP_HOOK_SEND_RESET] = { "tcp_send_reset", { "send_reset_btf",
+		"send_reset_raw" }, .optional = true },
+	[TCP_HOOK_RECEIVE_RESET] = { "tcp_receive_reset", { "receive_reset_btf",
+		"receive_reset_raw" }, .optional = true },
 	[TCP_HOOK_PROBE] = { "tcp_probe", { "probe_btf", "probe_raw" }, .optional = true },
 };
 _Static_assert(PIN_LEN(tcp_hooks) == TCP_HOOK_NR, "tcp: a hook without a table entry");

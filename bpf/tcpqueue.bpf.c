@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* tcpqueue.bpf.c: largest TCP queue fills per cgroup, read from tcp_sock on tcp_probe, sk_data_ready and sock_send_length */
+/* tcpqueue.bpf.c: largest TCP queue fills per cgroup, from tcp_sock on segments and sends */
 #include "common.bpf.h"
 #include "tcpqueue.h"
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* tcpqueue.h: the largest TCP receive and send queue fills per cgroup, shared by tcpqueue.bpf.c and user space */
+/* tcpqueue.h: the largest TCP receive and send queue fills per cgroup */
 #ifndef __BPFPIN_TCPQUEUE_H
 #define __BPFPIN_TCPQUEUE_H
 
@@ -36,14 +36,19 @@ _Static_assert(TCPQUEUE_HOOK_NR <= BPFPIN_MAX_HOOKS, "tcpqueue: more hooks than 
 #include "desc.h"
 
 static const struct pin_field tcpqueue_key_fields[] = {
-	PIN_LABELLED(struct tcpqueue_key, cgroup_id, PIN_T_U64, PIN_V_CGROUP, "cgroup", "socket's cgroup v2 id"),
+	PIN_LABELLED(struct tcpqueue_key, cgroup_id, PIN_T_U64, PIN_V_CGROUP, "cgroup",
+		"socket's cgroup v2 id"),
 };
 
 static const struct pin_field tcpqueue_stat_fields[] = {
-	PIN_GAUGE_MAX(struct tcpqueue_stats, rqueue_max, PIN_V_BYTES, "Largest TCP receive queue fill (received, unread) of the cgroup's sockets."),
-	PIN_GAUGE_MAX(struct tcpqueue_stats, wqueue_max, PIN_V_BYTES, "Largest TCP send queue fill (written, unacknowledged) of the cgroup's sockets."),
-	PIN_GAUGE_MAX(struct tcpqueue_stats, rcvbuf, PIN_V_BYTES, "Largest receive buffer (sk_rcvbuf) of the cgroup's sockets."),
-	PIN_GAUGE_MAX(struct tcpqueue_stats, sndbuf, PIN_V_BYTES, "Largest send buffer (sk_sndbuf) of the cgroup's sockets."),
+	PIN_GAUGE_MAX(struct tcpqueue_stats, rqueue_max, PIN_V_BYTES,
+		"Largest TCP receive queue fill (received, unread) of the cgroup's sockets."),
+	PIN_GAUGE_MAX(struct tcpqueue_stats, wqueue_max, PIN_V_BYTES,
+		"Largest TCP send queue fill (written, unacknowledged) of the cgroup's sockets."),
+	PIN_GAUGE_MAX(struct tcpqueue_stats, rcvbuf, PIN_V_BYTES,
+		"Largest receive buffer (sk_rcvbuf) of the cgroup's sockets."),
+	PIN_GAUGE_MAX(struct tcpqueue_stats, sndbuf, PIN_V_BYTES,
+		"Largest send buffer (sk_sndbuf) of the cgroup's sockets."),
 };
 
 static const struct pin_map_desc tcpqueue_maps[] = {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* udp.bpf.c: UDP datagrams and bytes per socket cgroup and remote endpoint, from cgroup_skb; receive drops */
+/* udp.bpf.c: UDP datagrams and bytes per socket cgroup and remote endpoint; receive drops */
 #include "common.bpf.h"
 #include "net.bpf.h"
 #include "udp.h"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* udp.h: UDP datagrams and bytes per cgroup and remote endpoint, shared by udp.bpf.c and user space */
+/* udp.h: UDP datagrams and bytes per cgroup and remote endpoint */
 #ifndef __BPFPIN_UDP_H
 #define __BPFPIN_UDP_H
 
@@ -41,17 +41,21 @@ _Static_assert(UDP_HOOK_NR <= BPFPIN_MAX_HOOKS, "udp: more hooks than handoff sl
 #include "desc.h"
 
 static const struct pin_field udp_key_fields[] = {
-	PIN_LABELLED(struct udp_key, cgroup_id, PIN_T_U64, PIN_V_CGROUP, "cgroup", "socket's cgroup v2 id"),
-	PIN_FIELD(struct udp_key, raddr, PIN_T_BYTES, PIN_ROLE_LABEL, PIN_AGG_SUM, PIN_V_IP, "remote address"),
+	PIN_LABELLED(struct udp_key, cgroup_id, PIN_T_U64, PIN_V_CGROUP, "cgroup",
+		"socket's cgroup v2 id"),
+	PIN_FIELD(struct udp_key, raddr, PIN_T_BYTES, PIN_ROLE_LABEL, PIN_AGG_SUM, PIN_V_IP,
+		"remote address"),
 	PIN_KEY(struct udp_key, rport, PIN_T_U16, PIN_V_PLAIN, "remote port"),
 };
 
 static const struct pin_field udp_stat_fields[] = {
 	PIN_COUNTER(struct udp_stats, packets_sent, "UDP datagrams sent."),
 	PIN_FIELD(struct udp_stats, bytes_sent, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM, PIN_V_BYTES, "UDP payload bytes sent."),
-	PIN_COUNTER(struct udp_stats, packets_received, "UDP datagrams that reached a socket (its drops included)."),
+	PIN_COUNTER(struct udp_stats, packets_received,
+		"UDP datagrams that reached a socket (its drops included)."),
 	PIN_FIELD(struct udp_stats, bytes_received, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM, PIN_V_BYTES, "UDP payload bytes that reached a socket."),
-	PIN_COUNTER(struct udp_stats, receive_drops, "UDP datagrams dropped: the socket's receive queue was full."),
+	PIN_COUNTER(struct udp_stats, receive_drops,
+		"UDP datagrams dropped: the socket's receive queue was full."),
 };
 
 static const struct pin_map_desc udp_maps[] = {
@@ -70,7 +74,8 @@ static const struct pin_map_desc udp_maps[] = {
 static const struct pin_hook udp_hooks[] = {
 	[UDP_HOOK_EGRESS] = { "cgroup_skb_egress", { "udp_egress" } },
 	[UDP_HOOK_INGRESS] = { "cgroup_skb_ingress", { "udp_ingress" } },
-	[UDP_HOOK_DROP] = { "udp_fail_queue_rcv_skb", { "drop_btf", "drop_raw" }, .optional = true },
+	[UDP_HOOK_DROP] = { "udp_fail_queue_rcv_skb", { "drop_btf",
+		"drop_raw" }, .optional = true },
 };
 _Static_assert(PIN_LEN(udp_hooks) == UDP_HOOK_NR, "udp: a hook without a table entry");
 

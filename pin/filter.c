@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* filter.c: a module's filter (struct bpfpin_filter) from its text form, back to text, and as pinned */
+/* filter.c: a module's filter (struct bpfpin_filter) from text, back to text, and pinned */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>

@@ -56,7 +56,8 @@ static const struct pin_field bench_fill_key_fields[] = {
 
 static const struct pin_field bench_stat_fields[] = {
 	PIN_COUNTER(struct bench_stats, calls, "Calls counted."),
-	PIN_FIELD(struct bench_stats, bytes, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM, PIN_V_BYTES, "Bytes counted."),
+	PIN_FIELD(struct bench_stats, bytes, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM, PIN_V_BYTES,
+		"Bytes counted."),
 };
 
 static const struct pin_map_desc bench_maps[] = {
