@@ -8,7 +8,7 @@
 # make help       the other targets
 
 MODULES := proc oomkill seccomp tcpqueue udp tcp dns syscalls mem fileio
-READERS := bpfpin-stat bpfpin-events bpfpin-ls
+READERS := bpfpin-stat bpfpin-events bpfpin-ls bpfpin-top
 PIN_OBJS := log paths registry obj percpu cgroup out columns stats events flush lock tool syscalls dns filter
 LOADER_OBJS := bpfpin-load registry probe settings root tree stage lifecycle
 UNIT_TESTS := test_out test_cgroup test_percpu test_paths test_dns test_stats test_lock test_syscalls test_filter
