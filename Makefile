@@ -182,6 +182,12 @@ $(BUILD)/tests/flush-stress: tests/stress/flush-stress.c $(BUILD)/tests/flush_st
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/tests -Itests/unit $< $(PIN_LIB) $(LDLIBS) -o $@
 
+# bpfpin-top's test program: a raw_tp program it runs N times, pinned.
+$(BUILD)/tests/top-probe: tests/helpers/top-probe.c $(BUILD)/tests/top_probe.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/tests $< $(LDLIBS) -o $@
+all: $(BUILD)/tests/top-probe
+
 # Programs the integration tests run to make the kernel act (allocate, deny).
 # Fixtures, not product code: never sanitized (a seccomp trap filter would
 # also trap the sanitizer runtime's own syscalls).
