@@ -247,6 +247,7 @@ run: all
 	@echo "      build/bpfpin-stat --by container      totals per container"
 	@echo "      build/bpfpin-stat --format prom       Prometheus text"
 	@echo "      build/bpfpin-events --count 10        the next 10 events"
+	@echo "      build/bpfpin-top --top 10             every BPF program on the host: cost, owner"
 	@echo "      build/bpfpin-load down                unload everything"
 
 check: all

@@ -1107,7 +1107,7 @@ static void usage(FILE *f)
 		"options:\n"
 		"  -f, --format F       table (default), json or prom\n"
 		"  -i, --interval S     seconds between the two samples (default 1)\n"
-		"  -c, --count N        N intervals, one output each (default 1)\n"
+		"  -n, --count N        N intervals, one output each (default 1)\n"
 		"  -t, --top N          the N programs costing most CPU, and the N\n"
 		"                       largest maps\n"
 		"  -k, --max-keys N     count at most N keys of a hash map (default\n"
@@ -1124,7 +1124,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	static const struct option long_opts[] = {
 		{ "format", required_argument, NULL, 'f' },
 		{ "interval", required_argument, NULL, 'i' },
-		{ "count", required_argument, NULL, 'c' },
+		{ "count", required_argument, NULL, 'n' },
 		{ "top", required_argument, NULL, 't' },
 		{ "max-keys", required_argument, NULL, 'k' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -1132,7 +1132,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "version", no_argument, NULL, 'V' },
 		{}
 	};
-	static const char optstring[] = "f:i:c:t:k:vhV";
+	static const char optstring[] = "f:i:n:t:k:vhV";
 	char *end;
 	int c, err = 0;
 
@@ -1141,7 +1141,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		switch (c) {
 		case 'f': o->format = optarg; break;
 		case 'i': err = pin_parse_seconds("--interval", optarg, &o->interval); break;
-		case 'c': err = pin_parse_count("--count", optarg, &o->count); break;
+		case 'n': err = pin_parse_count("--count", optarg, &o->count); break;
 		case 't': err = pin_parse_count("--top", optarg, &o->top); break;
 		case 'k':
 			errno = 0;

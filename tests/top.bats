@@ -85,11 +85,14 @@ run_cnt() {
 		"$(printf 'top_hash\thash\t4\t8\t64\t%s' "$K")" ]
 	[ "$(jq -r .owner <<< "$map")" = "top-probe[$PROBE_PID]" ]
 	[ "$(jq -r '.memory > 0' <<< "$map")" = true ]
-	# the owner's totals: one program, and the maps it holds (its skeleton's)
+	# the owner's totals: its two programs (top_tick, top_pass), the maps its
+	# skeleton holds, and their memory
 	owner=$(jq -c "select(.kind == \"owner\" and .owner == \"top-probe[$PROBE_PID]\")" "$STATE/json")
 	maps=$(jq -r "select(.kind == \"map\" and .owner == \"top-probe[$PROBE_PID]\") | .id" "$STATE/json" | wc -l)
 	[ "$maps" -ge 2 ]
-	[ "$(jq -r '[.programs, .maps] | @tsv' <<< "$owner")" = "$(printf '1\t%s' "$maps")" ]
+	[ "$(jq -r '[.programs, .maps] | @tsv' <<< "$owner")" = "$(printf '2\t%s' "$maps")" ]
+	[ "$(jq -s "[.[] | select(.kind != \"owner\" and .owner == \"top-probe[$PROBE_PID]\") | .memory] | add" "$STATE/json")" = \
+		"$(jq -r .memory <<< "$owner")" ]
 
 	# the loader gone, the link pinned: the pins hold the program and the map
 	stop_probe

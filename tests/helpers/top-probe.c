@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* top-probe.c: load top_probe, pin its link and hash map, run the program N times by BPF_PROG_TEST_RUN when told, then wait to be killed */
+/* top-probe.c: load top_probe (and an empty XDP program, unattached), pin its link and hash map, run the program N times by BPF_PROG_TEST_RUN when told, then wait to be killed */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
