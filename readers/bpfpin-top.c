@@ -147,6 +147,7 @@ struct prog {
 	__u64 d_misses;
 	char attach[ATTACH_LEN];
 	char owner[OWNER_LEN];
+	char group[OWNER_LEN];	/* the owner its totals go to */
 	char module[32];
 };
 
@@ -161,6 +162,7 @@ struct map {
 	bool counted;
 	__u64 entries;
 	char owner[OWNER_LEN];
+	char group[OWNER_LEN];
 	char module[32];
 };
 
@@ -177,7 +179,10 @@ struct ref {
 	enum obj_kind kind;
 	__u32 id;
 	int pid;	/* 0: a pin */
-	char who[PATH_MAX];	/* comm[pid], or the pin's path */
+	char *who;	/* comm[pid], or the pin's path */
+	/* what it holds for owners: a link stands for its program */
+	enum obj_kind tkind;
+	__u32 tid;
 };
 
 struct sample {
@@ -219,6 +224,10 @@ static void *grow(void **p, size_t *n, size_t *cap, size_t size)
 
 static void sample_free(struct sample *s)
 {
+	size_t i;
+
+	for (i = 0; i < s->nrefs; i++)
+		free(s->refs[i].who);
 	free(s->progs);
 	free(s->maps);
 	free(s->links);
@@ -465,23 +474,31 @@ static int read_links(struct sample *s)
 
 /* ---- who holds them: fds in /proc, pins on bpffs ---- */
 
-static int add_ref(struct sample *s, enum obj_kind kind, __u32 id, int pid,
-		   const char *who)
+/*
+ * A ref from @from on: a process's refs are added together, so looking
+ * back to its first one finds the object it already holds through
+ * another fd (pins are one ref each).
+ */
+static int add_ref(struct sample *s, size_t from, enum obj_kind kind, __u32 id,
+		   int pid, const char *who)
 {
 	struct ref *r;
 	size_t i;
 
-	for (i = 0; i < s->nrefs; i++)
-		if (s->refs[i].kind == kind && s->refs[i].id == id &&
-		    s->refs[i].pid == pid && (pid || !strcmp(s->refs[i].who, who)))
+	for (i = from; pid && i < s->nrefs; i++)
+		if (s->refs[i].kind == kind && s->refs[i].id == id)
 			return 0;	/* the same process twice */
 	r = grow((void **)&s->refs, &s->nrefs, &s->cap_refs, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
+	r->who = strdup(who);
+	if (!r->who) {
+		s->nrefs--;
+		return -ENOMEM;
+	}
 	r->kind = kind;
 	r->id = id;
 	r->pid = pid;
-	snprintf(r->who, sizeof(r->who), "%s", who);
 	return 0;
 }
 
@@ -503,6 +520,7 @@ static void read_comm(int pid, char *comm, size_t size)
 static int read_proc_fds(struct sample *s, int pid)
 {
 	char path[PATH_MAX], target[64], line[128], comm[32] = "", who[64];
+	size_t from = s->nrefs;
 	struct dirent *e;
 	DIR *d;
 	int err = 0;
@@ -535,11 +553,11 @@ static int read_proc_fds(struct sample *s, int pid)
 		}
 		while (fgets(line, sizeof(line), f) && !err) {
 			if (sscanf(line, "prog_id: %u", &id) == 1)
-				err = add_ref(s, K_PROG, id, pid, who);
+				err = add_ref(s, from, K_PROG, id, pid, who);
 			else if (sscanf(line, "map_id: %u", &id) == 1)
-				err = add_ref(s, K_MAP, id, pid, who);
+				err = add_ref(s, from, K_MAP, id, pid, who);
 			else if (sscanf(line, "link_id: %u", &id) == 1)
-				err = add_ref(s, K_LINK, id, pid, who);
+				err = add_ref(s, from, K_LINK, id, pid, who);
 		}
 		fclose(f);
 	}
@@ -584,20 +602,20 @@ static int read_pin(struct sample *s, const char *path)
 
 		len = sizeof(info);
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len))
-			err = add_ref(s, K_MAP, info.id, 0, path);
+			err = add_ref(s, 0, K_MAP, info.id, 0, path);
 	} else if (!strcmp(kind, "program")) {
 		struct bpf_prog_info info = {};
 
 		len = sizeof(info);
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len))
-			err = add_ref(s, K_PROG, info.id, 0, path);
+			err = add_ref(s, 0, K_PROG, info.id, 0, path);
 	} else {
 		/* links: readlink says "bpf_link" on this kernel, not "bpf-link" */
 		struct bpf_link_info info = {};
 
 		len = sizeof(info);
 		if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.id)
-			err = add_ref(s, K_LINK, info.id, 0, path);
+			err = add_ref(s, 0, K_LINK, info.id, 0, path);
 	}
 	close(fd);
 	return err;
@@ -668,73 +686,105 @@ static void append(char *buf, size_t size, const char *s, int *n)
 	snprintf(buf + len, size - len, "%s%s", len ? "," : "", s);
 }
 
-/* Processes holding @kind @id (or a link to program @id); 0 when none. */
-static int proc_owners(const struct sample *s, enum obj_kind kind, __u32 id,
-		       char *buf, size_t size, int *more)
+static int by_link_id(const void *a, const void *b)
 {
-	size_t i, j;
-	int n = 0;
+	const struct link *x = a, *y = b;
 
-	for (i = 0; i < s->nrefs; i++) {
-		const struct ref *r = &s->refs[i];
-		bool match = r->pid && r->kind == kind && r->id == id;
-
-		if (!match && kind == K_PROG && r->pid && r->kind == K_LINK)
-			for (j = 0; j < s->nlinks; j++)
-				if (s->links[j].id == r->id && s->links[j].prog_id == id)
-					match = true;
-		if (!match)
-			continue;
-		/* a process holding the program and its link is one owner */
-		if (strstr(buf, r->who))
-			continue;
-		append(buf, size, r->who, more);
-		n++;
-	}
-	return n;
+	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static int pin_owners(const struct sample *s, enum obj_kind kind, __u32 id,
-		      char *buf, size_t size, int *more)
+/* refs by what they hold, processes before pins, then as found */
+static int by_target(const void *a, const void *b)
+{
+	const struct ref *x = a, *y = b;
+
+	if (x->tkind != y->tkind)
+		return x->tkind < y->tkind ? -1 : 1;
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	if (!x->pid != !y->pid)
+		return !x->pid ? 1 : -1;
+	return x < y ? -1 : x > y;
+}
+
+/* Each ref's target (a link's program), then refs sorted by it. */
+static void index_refs(struct sample *s)
+{
+	size_t i;
+
+	qsort(s->links, s->nlinks, sizeof(*s->links), by_link_id);
+	for (i = 0; i < s->nrefs; i++) {
+		struct ref *r = &s->refs[i];
+		struct link key = { .id = r->id }, *l;
+
+		r->tkind = r->kind;
+		r->tid = r->id;
+		if (r->kind != K_LINK)
+			continue;
+		l = bsearch(&key, s->links, s->nlinks, sizeof(*s->links), by_link_id);
+		r->tkind = K_PROG;
+		r->tid = l ? l->prog_id : 0;
+	}
+	qsort(s->refs, s->nrefs, sizeof(*s->refs), by_target);
+}
+
+/* The refs holding @kind @id: [*first, return) */
+static size_t refs_of(const struct sample *s, enum obj_kind kind, __u32 id,
+		      size_t *first)
+{
+	size_t lo = 0, hi = s->nrefs, end;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct ref *r = &s->refs[mid];
+
+		if (r->tkind < kind || (r->tkind == kind && r->tid < id))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (end = lo; end < s->nrefs && s->refs[end].tkind == kind &&
+	     s->refs[end].tid == id; end++)
+		;
+	*first = lo;
+	return end;
+}
+
+/* Processes holding it, else its pins (a program's: its links' too). */
+static void owners(const struct sample *s, enum obj_kind kind, __u32 id,
+		   char *buf, size_t size, int *more)
 {
 	char who[PATH_MAX + 8];
-	size_t i, j;
-	int n = 0;
+	size_t i, first, end = refs_of(s, kind, id, &first);
 
-	for (i = 0; i < s->nrefs; i++) {
+	for (i = first; i < end; i++) {
 		const struct ref *r = &s->refs[i];
-		bool match = !r->pid && r->kind == kind && r->id == id;
 
-		if (!match && kind == K_PROG && !r->pid && r->kind == K_LINK)
-			for (j = 0; j < s->nlinks; j++)
-				if (s->links[j].id == r->id && s->links[j].prog_id == id)
-					match = true;
-		if (!match)
+		if (!r->pid && i > first && s->refs[first].pid)
+			break;	/* processes found: pins are not owners */
+		if (r->pid) {
+			/* a process holding the program and its link is one owner */
+			if (!strstr(buf, r->who))
+				append(buf, size, r->who, more);
 			continue;
+		}
 		snprintf(who, sizeof(who), "pinned:%s", r->who);
 		append(buf, size, who, more);
-		n++;
 	}
-	return n;
 }
 
 /* <root>/<module>/{progs,maps,links}/<name>: the bpfpin module it belongs to */
 static void pin_module_of(const struct sample *s, enum obj_kind kind, __u32 id,
 			  char *buf, size_t size)
 {
-	size_t i, j;
+	size_t i, first, end = refs_of(s, kind, id, &first);
 
-	for (i = 0; i < s->nrefs; i++) {
+	for (i = first; i < end; i++) {
 		const struct ref *r = &s->refs[i];
-		const char *p, *end, *start;
+		const char *p, *start;
 		char name[32];
-		bool match = !r->pid && r->kind == kind && r->id == id;
 
-		if (!match && kind == K_PROG && !r->pid && r->kind == K_LINK)
-			for (j = 0; j < s->nlinks; j++)
-				if (s->links[j].id == r->id && s->links[j].prog_id == id)
-					match = true;
-		if (!match)
+		if (r->pid)
 			continue;
 		p = strstr(r->who, "/progs/");
 		if (!p)
@@ -743,17 +793,46 @@ static void pin_module_of(const struct sample *s, enum obj_kind kind, __u32 id,
 			p = strstr(r->who, "/links/");
 		if (!p)
 			continue;
-		end = p;
-		for (start = end; start > r->who && start[-1] != '/'; start--)
+		for (start = p; start > r->who && start[-1] != '/'; start--)
 			;
-		if (end - start <= 0 || end - start >= (long)sizeof(name))
+		if (p - start <= 0 || p - start >= (long)sizeof(name))
 			continue;
-		snprintf(name, sizeof(name), "%.*s", (int)(end - start), start);
+		snprintf(name, sizeof(name), "%.*s", (int)(p - start), start);
 		if (pin_module_find(name)) {
 			snprintf(buf, size, "%s", name);
 			return;
 		}
 	}
+}
+
+/*
+ * The owner totals go to: its first process (comm[pid]), or the directory
+ * of its first pin (for a bpfpin pin, the module's directory, so a module's
+ * programs and maps add up), or "kernel"
+ */
+static void group_of(const struct sample *s, enum obj_kind kind, __u32 id,
+		     char *buf, size_t size)
+{
+	size_t first, end = refs_of(s, kind, id, &first);
+	const char *path, *cut;
+	int len;
+
+	if (first == end)
+		return;
+	if (s->refs[first].pid) {
+		snprintf(buf, size, "%s", s->refs[first].who);
+		return;
+	}
+	path = s->refs[first].who;
+	cut = strstr(path, "/progs/");
+	if (!cut)
+		cut = strstr(path, "/maps/");
+	if (!cut)
+		cut = strstr(path, "/links/");
+	if (!cut)
+		cut = strrchr(path, '/');
+	len = cut ? (int)(cut - path) : (int)strlen(path);
+	snprintf(buf, size, "pinned:%.*s", len, path);
 }
 
 static void finish_owner(char *buf, size_t size, int more)
@@ -770,6 +849,7 @@ static void resolve(struct sample *s)
 {
 	size_t i, j, k;
 
+	index_refs(s);
 	for (i = 0; i < s->nprogs; i++) {
 		struct prog *p = &s->progs[i];
 		int more = 0;
@@ -781,26 +861,32 @@ static void resolve(struct sample *s)
 		if (!p->attach[0])
 			snprintf(p->attach, sizeof(p->attach), "-");
 		more = 0;
-		if (!proc_owners(s, K_PROG, p->id, p->owner, sizeof(p->owner), &more))
-			pin_owners(s, K_PROG, p->id, p->owner, sizeof(p->owner), &more);
+		owners(s, K_PROG, p->id, p->owner, sizeof(p->owner), &more);
 		finish_owner(p->owner, sizeof(p->owner), more);
+		group_of(s, K_PROG, p->id, p->group, sizeof(p->group));
+		if (!p->group[0])
+			snprintf(p->group, sizeof(p->group), "kernel");
 		pin_module_of(s, K_PROG, p->id, p->module, sizeof(p->module));
 	}
 	for (i = 0; i < s->nmaps; i++) {
 		struct map *m = &s->maps[i];
 		int more = 0;
 
-		if (!proc_owners(s, K_MAP, m->id, m->owner, sizeof(m->owner), &more))
-			pin_owners(s, K_MAP, m->id, m->owner, sizeof(m->owner), &more);
+		owners(s, K_MAP, m->id, m->owner, sizeof(m->owner), &more);
+		group_of(s, K_MAP, m->id, m->group, sizeof(m->group));
 		/* else the owner of the first program using it */
 		for (j = 0; j < s->nprogs && !m->owner[0]; j++)
 			for (k = 0; k < s->progs[j].nmaps; k++)
 				if (s->progs[j].map_ids[k] == m->id) {
 					snprintf(m->owner, sizeof(m->owner), "%s",
 						 s->progs[j].owner);
+					snprintf(m->group, sizeof(m->group), "%s",
+						 s->progs[j].group);
 					break;
 				}
 		finish_owner(m->owner, sizeof(m->owner), more);
+		if (!m->group[0])
+			snprintf(m->group, sizeof(m->group), "kernel");
 		pin_module_of(s, K_MAP, m->id, m->module, sizeof(m->module));
 	}
 }
@@ -963,8 +1049,8 @@ static int write_owners(struct pin_writer *w, const struct sample *s,
 		return -ENOMEM;
 	for (i = 0; i < s->nprogs + s->nmaps; i++) {
 		bool prog = i < s->nprogs;
-		const char *owner = prog ? s->progs[i].owner :
-				    s->maps[i - s->nprogs].owner;
+		const char *owner = prog ? s->progs[i].group :
+				    s->maps[i - s->nprogs].group;
 
 		for (j = 0; j < n && strcmp(t[j].owner, owner); j++)
 			;

@@ -103,6 +103,12 @@ run_cnt() {
 	[ "$(jq -r "select(.kind == \"prog\" and .id == $PROG_ID) | .runs" <<< "$output")" = 0 ]
 	[ "$(jq -r "select(.kind == \"map\" and .id == $MAP_ID) | .owner" <<< "$output")" = "pinned:$BPFFS/top_hash" ]
 	[ "$(jq -r "select(.kind == \"map\" and .id == $MAP_ID) | .entries" <<< "$output")" = "$K" ]
+	# totals go to the pins' directory: the program, its pinned map and
+	# the maps only the program holds (owned as the program is)
+	maps=$(jq -r "select(.kind == \"map\" and (.owner | startswith(\"pinned:$BPFFS/\"))) | .id" <<< "$output" | wc -l)
+	[ "$maps" -ge 2 ]
+	[ "$(jq -r "select(.kind == \"owner\" and .owner == \"pinned:$BPFFS\") | [.programs, .maps] | @tsv" <<< "$output")" = \
+		"$(printf '1\t%s' "$maps")" ]
 }
 
 @test "top: --max-keys caps the keys counted; 0 counts none" {
