@@ -377,12 +377,69 @@ static int read_maps(struct sample *s, __u64 max_keys)
 	return err == -ENOENT ? 0 : err;
 }
 
+/*
+ * Newer than libbpf 1.1's <linux/bpf.h>: the kernel's perf_event link info
+ * (tracepoint, kprobe and uprobe names), and tcx/netkit links' ifindex.
+ * The layout of bpf_link_info's union as the kernel has it since 6.6.
+ */
+#define LINK_PERF_EVENT 7
+#define LINK_TCX 11
+#define LINK_NETKIT 13
+
+struct perf_link_info {
+	__u32 type;
+	__u32 id;
+	__u32 prog_id;
+	__u32 pad;
+	__u32 perf_type;	/* enum bpf_perf_event_type */
+	__u32 pad2;
+	__u64 name;		/* uprobe file, kprobe function, tracepoint */
+	__u32 name_len;
+	__u32 offset;
+	__u64 more[4];
+} __attribute__((aligned(8)));
+
+static void perf_attach(int fd, char *buf, size_t size)
+{
+	static const char *const kinds[] = {
+		"perf_event", "uprobe", "uretprobe", "kprobe", "kretprobe",
+		"tracepoint", "perf_event",
+	};
+	struct perf_link_info info = {};
+	__u32 len = sizeof(info);
+	char name[256] = "";
+
+	info.name = (__u64)(unsigned long)name;
+	info.name_len = sizeof(name);
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.perf_type >= PIN_LEN(kinds)) {
+		snprintf(buf, size, "perf_event");
+		return;
+	}
+	name[sizeof(name) - 1] = '\0';
+	if (info.perf_type == 1 || info.perf_type == 2 ||
+	    info.perf_type == 3 || info.perf_type == 4)
+		snprintf(buf, size, "%s:%.100s+%u", kinds[info.perf_type], name,
+			 info.offset);
+	else if (name[0])
+		snprintf(buf, size, "%s:%.100s", kinds[info.perf_type], name);
+	else
+		snprintf(buf, size, "%s", kinds[info.perf_type]);
+}
+
 static void link_attach(const struct bpf_link_info *info, char *buf,
 			size_t size, const char *tp)
 {
 	const char *type = libbpf_bpf_link_type_str(info->type);
 	char path[PATH_MAX], ifname[IF_NAMESIZE];
 
+	/* tcx and netkit: the xdp member's place holds the ifindex */
+	if (info->type == LINK_TCX || info->type == LINK_NETKIT) {
+		if (!if_indextoname(info->xdp.ifindex, ifname))
+			snprintf(ifname, sizeof(ifname), "if%u", info->xdp.ifindex);
+		snprintf(buf, size, "%s:%s", info->type == LINK_TCX ? "tcx" : "netkit",
+			 ifname);
+		return;
+	}
 	switch (info->type) {
 	case BPF_LINK_TYPE_RAW_TRACEPOINT:
 		snprintf(buf, size, "raw_tp:%s", tp);
@@ -466,7 +523,10 @@ static int read_links(struct sample *s)
 		}
 		l->id = info.id;
 		l->prog_id = info.prog_id;
-		link_attach(&info, l->attach, sizeof(l->attach), tp);
+		if (info.type == LINK_PERF_EVENT)
+			perf_attach(fd, l->attach, sizeof(l->attach));
+		else
+			link_attach(&info, l->attach, sizeof(l->attach), tp);
 		close(fd);
 	}
 	return err == -ENOENT ? 0 : err;

@@ -85,12 +85,15 @@ run_cnt() {
 		"$(printf 'top_hash\thash\t4\t8\t64\t%s' "$K")" ]
 	[ "$(jq -r .owner <<< "$map")" = "top-probe[$PROBE_PID]" ]
 	[ "$(jq -r '.memory > 0' <<< "$map")" = true ]
-	# the owner's totals: its two programs (top_tick, top_pass), the maps its
-	# skeleton holds, and their memory
+	# its tracepoint program, by a perf_event link the process holds
+	[ "$(jq -r "select(.kind == \"prog\" and .name == \"top_tp\" and .owner == \"top-probe[$PROBE_PID]\") | .attach" "$STATE/json")" = \
+		tracepoint:cpuhp_exit ]
+	# the owner's totals: its three programs (top_tick, top_pass, top_tp),
+	# the maps its skeleton holds, and their memory
 	owner=$(jq -c "select(.kind == \"owner\" and .owner == \"top-probe[$PROBE_PID]\")" "$STATE/json")
 	maps=$(jq -r "select(.kind == \"map\" and .owner == \"top-probe[$PROBE_PID]\") | .id" "$STATE/json" | wc -l)
 	[ "$maps" -ge 2 ]
-	[ "$(jq -r '[.programs, .maps] | @tsv' <<< "$owner")" = "$(printf '2\t%s' "$maps")" ]
+	[ "$(jq -r '[.programs, .maps] | @tsv' <<< "$owner")" = "$(printf '3\t%s' "$maps")" ]
 	[ "$(jq -s "[.[] | select(.kind != \"owner\" and .owner == \"top-probe[$PROBE_PID]\") | .memory] | add" "$STATE/json")" = \
 		"$(jq -r .memory <<< "$owner")" ]
 

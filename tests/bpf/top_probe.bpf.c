@@ -41,3 +41,10 @@ int top_pass(struct xdp_md *ctx)
 {
 	return XDP_PASS;
 }
+
+/* attached by a perf_event link, held by the helper's fd alone */
+SEC("tracepoint/cpuhp/cpuhp_exit")
+int top_tp(void *ctx)
+{
+	return 0;
+}

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* top-probe.c: load top_probe (and an empty XDP program, unattached), pin its link and hash map, run the program N times by BPF_PROG_TEST_RUN when told, then wait to be killed */
+/* top-probe.c: load top_probe (and an empty XDP program, unattached, and a tracepoint program), pin its link and hash map, run the program N times by BPF_PROG_TEST_RUN when told, then wait to be killed */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
@@ -62,6 +62,11 @@ int main(int argc, char **argv)
 	link = bpf_program__attach(skel->progs.top_tick);
 	if (!link) {
 		fprintf(stderr, "top-probe: attach: %s\n", strerror(errno));
+		return 1;
+	}
+	/* a perf_event link, not pinned: its owner is this process */
+	if (!bpf_program__attach(skel->progs.top_tp)) {
+		fprintf(stderr, "top-probe: attach top_tp: %s\n", strerror(errno));
 		return 1;
 	}
 	snprintf(path, sizeof(path), "%s/top_link", argv[1]);
