@@ -28,7 +28,7 @@ teardown_file() {
 # run is one run the kernel counts, so run_cnt grows by exactly N.
 start_probe() {
 	rm -f "$STATE"/{ready,ran,go}
-	"$BUILD/tests/top-probe" "$BPFFS" "$STATE" "$N" 3>&- &
+	"$BUILD/tests/top-probe" "$BPFFS" "$STATE" "$N" "$@" 3>&- &
 	echo $! > "$STATE/pid"
 	for _ in $(seq 100); do
 		[ -e "$STATE/ready" ] && break
@@ -57,7 +57,8 @@ run_cnt() {
 }
 
 @test "top: the test program's runs over the interval are exactly N, its owner is the process, its map has K of 64 entries; then the pins own them" {
-	start_probe
+	new_cgroup top
+	start_probe "$CG"
 	for k in $(seq 1 "$K"); do
 		bpftool map update pinned "$BPFFS/top_hash" key "$k" 0 0 0 value 1 0 0 0 0 0 0 0
 	done
@@ -88,12 +89,15 @@ run_cnt() {
 	# its tracepoint program, by a perf_event link the process holds
 	[ "$(jq -r "select(.kind == \"prog\" and .name == \"top_tp\" and .owner == \"top-probe[$PROBE_PID]\") | .attach" "$STATE/json")" = \
 		tracepoint:cpuhp_exit ]
-	# the owner's totals: its three programs (top_tick, top_pass, top_tp),
+	# its cgroup_skb program, by a cgroup link: the cgroup's path
+	[ "$(jq -r "select(.kind == \"prog\" and .name == \"top_skb\" and .owner == \"top-probe[$PROBE_PID]\") | .attach" "$STATE/json")" = \
+		"cgroup:$CG_REL:cgroup_inet_ingress" ]
+	# the owner's totals: its four programs (top_tick, top_pass, top_tp, top_skb),
 	# the maps its skeleton holds, and their memory
 	owner=$(jq -c "select(.kind == \"owner\" and .owner == \"top-probe[$PROBE_PID]\")" "$STATE/json")
 	maps=$(jq -r "select(.kind == \"map\" and .owner == \"top-probe[$PROBE_PID]\") | .id" "$STATE/json" | wc -l)
 	[ "$maps" -ge 2 ]
-	[ "$(jq -r '[.programs, .maps] | @tsv' <<< "$owner")" = "$(printf '3\t%s' "$maps")" ]
+	[ "$(jq -r '[.programs, .maps] | @tsv' <<< "$owner")" = "$(printf '4\t%s' "$maps")" ]
 	[ "$(jq -s "[.[] | select(.kind != \"owner\" and .owner == \"top-probe[$PROBE_PID]\") | .memory] | add" "$STATE/json")" = \
 		"$(jq -r .memory <<< "$owner")" ]
 

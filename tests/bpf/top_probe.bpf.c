@@ -48,3 +48,10 @@ int top_tp(void *ctx)
 {
 	return 0;
 }
+
+/* attached to a test cgroup by a cgroup link, when the helper is given one */
+SEC("cgroup_skb/ingress")
+int top_skb(struct __sk_buff *skb)
+{
+	return 1;
+}

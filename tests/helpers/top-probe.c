@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* top-probe.c: load top_probe (and an empty XDP program, unattached, and a tracepoint program), pin its link and hash map, run the program N times by BPF_PROG_TEST_RUN when told, then wait to be killed */
+/* top-probe.c: load top_probe (and an empty XDP program, unattached, a tracepoint program, a cgroup_skb program), pin its link and hash map, run the program N times by BPF_PROG_TEST_RUN when told, then wait to be killed */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,8 +50,8 @@ int main(int argc, char **argv)
 	/* PIN_DIR on bpffs; STATE_DIR gets "ready" (pid prog map link ids),
 	 * then the runs start when STATE_DIR/go exists, and "ran" holds the
 	 * runs the program counted */
-	if (argc != 4) {
-		fprintf(stderr, "usage: top-probe PIN_DIR STATE_DIR N\n");
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: top-probe PIN_DIR STATE_DIR N [CGROUP]\n");
 		return 2;
 	}
 	n = atol(argv[3]);
@@ -68,6 +69,15 @@ int main(int argc, char **argv)
 	if (!bpf_program__attach(skel->progs.top_tp)) {
 		fprintf(stderr, "top-probe: attach top_tp: %s\n", strerror(errno));
 		return 1;
+	}
+	/* a cgroup link on CGROUP, held by this process */
+	if (argc == 5) {
+		int cg = open(argv[4], O_RDONLY | O_DIRECTORY);
+
+		if (cg < 0 || !bpf_program__attach_cgroup(skel->progs.top_skb, cg)) {
+			fprintf(stderr, "top-probe: attach %s: %s\n", argv[4], strerror(errno));
+			return 1;
+		}
 	}
 	snprintf(path, sizeof(path), "%s/top_link", argv[1]);
 	if (bpf_link__pin(link, path)) {
