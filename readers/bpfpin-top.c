@@ -772,7 +772,8 @@ static void index_refs(struct sample *s)
 {
 	size_t i;
 
-	qsort(s->links, s->nlinks, sizeof(*s->links), by_link_id);
+	if (s->nlinks)
+		qsort(s->links, s->nlinks, sizeof(*s->links), by_link_id);
 	for (i = 0; i < s->nrefs; i++) {
 		struct ref *r = &s->refs[i];
 		struct link key = { .id = r->id }, *l;
@@ -781,11 +782,13 @@ static void index_refs(struct sample *s)
 		r->tid = r->id;
 		if (r->kind != K_LINK)
 			continue;
-		l = bsearch(&key, s->links, s->nlinks, sizeof(*s->links), by_link_id);
+		l = s->nlinks ? bsearch(&key, s->links, s->nlinks, sizeof(*s->links),
+					by_link_id) : NULL;
 		r->tkind = K_PROG;
 		r->tid = l ? l->prog_id : 0;
 	}
-	qsort(s->refs, s->nrefs, sizeof(*s->refs), by_target);
+	if (s->nrefs)
+		qsort(s->refs, s->nrefs, sizeof(*s->refs), by_target);
 }
 
 /* The refs holding @kind @id: [*first, return) */
@@ -794,6 +797,9 @@ static size_t refs_of(const struct sample *s, enum obj_kind kind, __u32 id,
 {
 	size_t lo = 0, hi = s->nrefs, end;
 
+	*first = 0;
+	if (!s->refs)
+		return 0;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 		const struct ref *r = &s->refs[mid];
@@ -817,6 +823,9 @@ static void owners(const struct sample *s, enum obj_kind kind, __u32 id,
 	char who[PATH_MAX + 8];
 	size_t i, first, end = refs_of(s, kind, id, &first);
 
+	if (!s->refs)
+		return;
+
 	for (i = first; i < end; i++) {
 		const struct ref *r = &s->refs[i];
 
@@ -839,6 +848,8 @@ static void pin_module_of(const struct sample *s, enum obj_kind kind, __u32 id,
 {
 	size_t i, first, end = refs_of(s, kind, id, &first);
 
+	if (!s->refs)
+		return;
 	for (i = first; i < end; i++) {
 		const struct ref *r = &s->refs[i];
 		const char *p, *start;
@@ -877,7 +888,7 @@ static void group_of(const struct sample *s, enum obj_kind kind, __u32 id,
 	const char *path, *cut;
 	int len;
 
-	if (first == end)
+	if (!s->refs || first == end)
 		return;
 	if (s->refs[first].pid) {
 		snprintf(buf, size, "%s", s->refs[first].who);
@@ -1222,8 +1233,10 @@ static int write_sample(struct pin_writer *w, struct sample *s,
 {
 	int err;
 
-	qsort(s->progs, s->nprogs, sizeof(*s->progs), by_cpu);
-	qsort(s->maps, s->nmaps, sizeof(*s->maps), by_memory);
+	if (s->nprogs)
+		qsort(s->progs, s->nprogs, sizeof(*s->progs), by_cpu);
+	if (s->nmaps)
+		qsort(s->maps, s->nmaps, sizeof(*s->maps), by_memory);
 	/* owner totals before --top cuts the lists */
 	err = write_progs(w, s, o, seconds, fmt);
 	if (!err && fmt == PIN_FMT_PROM)
