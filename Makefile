@@ -8,7 +8,7 @@
 # make help       the other targets
 
 MODULES := proc oomkill seccomp tcpqueue udp tcp dns syscalls mem fileio
-READERS := bpfpin-stat bpfpin-events bpfpin-ls
+READERS := bpfpin-stat bpfpin-events bpfpin-ls bpfpin-top
 PIN_OBJS := log paths registry obj percpu cgroup out columns stats events flush lock tool syscalls dns filter
 LOADER_OBJS := bpfpin-load registry probe settings root tree stage lifecycle
 UNIT_TESTS := test_out test_cgroup test_percpu test_paths test_dns test_stats test_lock test_syscalls test_filter
@@ -182,6 +182,12 @@ $(BUILD)/tests/flush-stress: tests/stress/flush-stress.c $(BUILD)/tests/flush_st
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/tests -Itests/unit $< $(PIN_LIB) $(LDLIBS) -o $@
 
+# bpfpin-top's test program: a raw_tp program it runs N times, pinned.
+$(BUILD)/tests/top-probe: tests/helpers/top-probe.c $(BUILD)/tests/top_probe.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -I$(BUILD)/tests $< $(LDLIBS) -o $@
+all: $(BUILD)/tests/top-probe
+
 # Programs the integration tests run to make the kernel act (allocate, deny).
 # Fixtures, not product code: never sanitized (a seccomp trap filter would
 # also trap the sanitizer runtime's own syscalls).
@@ -241,6 +247,7 @@ run: all
 	@echo "      build/bpfpin-stat --by container      totals per container"
 	@echo "      build/bpfpin-stat --format prom       Prometheus text"
 	@echo "      build/bpfpin-events --count 10        the next 10 events"
+	@echo "      build/bpfpin-top --top 10             every BPF program on the host: cost, owner"
 	@echo "      build/bpfpin-load down                unload everything"
 
 check: all

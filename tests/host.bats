@@ -53,7 +53,7 @@ sandboxed() {
 }
 
 @test "host: every flag of --help is in the man page and back, and the synopses agree" {
-	for page in loader/bpfpin-load.8 readers/bpfpin-stat.1 readers/bpfpin-events.1 readers/bpfpin-ls.1; do
+	for page in loader/bpfpin-load.8 readers/bpfpin-stat.1 readers/bpfpin-events.1 readers/bpfpin-ls.1 readers/bpfpin-top.1; do
 		tool=$(basename "$page" | cut -d. -f1)
 		scd="$REPO/$page.scd"
 		help_flags=$("$tool" --help | grep -o -- '--[a-z][a-z-]*' | sort -u)
@@ -124,6 +124,7 @@ sandboxed() {
 	[ "$(complete_words bpfpin-load up --profile def)" = default ]
 	[ "$(complete_words bpfpin-stat --fl)" = --flush ]
 	[ "$(complete_words bpfpin-stat --format p)" = prom ]
+	[ "$(complete_words bpfpin-top --format p)" = prom ]
 	[ "$(complete_words bpfpin-events --format '')" = "text json" ]
 	[ "$(complete_words bpfpin-stat --by c)" = "comm cgroup container" ]
 	[ "$(complete_words bpfpin-events se)" = seccomp ]
