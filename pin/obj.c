@@ -43,7 +43,7 @@ const char *pin_obj_kind(int fd)
 	char link[64], target[64];
 	ssize_t n;
 
-	/* the kernel names its BPF files: anon_inode:bpf-map, -prog, -link */
+	/* the kernel names its BPF files: anon_inode:bpf-map, -prog, bpf_link */
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
 	n = readlink(link, target, sizeof(target) - 1);
 	if (n < 0)
@@ -53,7 +53,8 @@ const char *pin_obj_kind(int fd)
 		return "map";
 	if (!strcmp(target, "anon_inode:bpf-prog"))
 		return "program";
-	if (!strcmp(target, "anon_inode:bpf-link"))
+	if (!strcmp(target, "anon_inode:bpf-link") ||
+	    !strcmp(target, "anon_inode:bpf_link"))
 		return "link";
 	return "unknown";
 }
