@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <bpf/bpf.h>
@@ -406,23 +407,50 @@ int pin_module__flush_state(const struct pin_module *m, struct bpfpin_flush *st)
 	return err;
 }
 
-int pin_map_count_keys(int fd, __u32 key_size, __u64 *n)
+int pin_map_count_keys_max(int fd, __u32 key_size, __u64 max, __u64 *n)
 {
 	unsigned char *keys;
 	size_t size = key_size ? key_size : 1;
-	int err;
+	int err = 0;
 
 	*n = 0;
 	keys = calloc(2, size);
 	if (!keys)
 		return -ENOMEM;
 	/* the key found is the next call's start: alternate two buffers */
-	while (bpf_map_get_next_key(fd, *n ? keys + (*n & 1) * size : NULL,
-				    keys + ((*n + 1) & 1) * size) == 0)
+	while (*n < max) {
+		if (bpf_map_get_next_key(fd, *n ? keys + (*n & 1) * size : NULL,
+					 keys + ((*n + 1) & 1) * size)) {
+			err = errno == ENOENT ? 0 : -errno;
+			break;
+		}
 		(*n)++;
-	err = errno == ENOENT ? 0 : -errno;
+	}
 	free(keys);
 	return err;
+}
+
+int pin_map_count_keys(int fd, __u32 key_size, __u64 *n)
+{
+	return pin_map_count_keys_max(fd, key_size, UINT64_MAX, n);
+}
+
+__u64 pin_fd_memlock(int fd)
+{
+	char path[64], line[128];
+	unsigned long long v = 0;
+	FILE *f;
+
+	/* the kernel reports an object's charged memory only in fdinfo */
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1)
+			break;
+	fclose(f);
+	return v;
 }
 
 /*

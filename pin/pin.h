@@ -275,6 +275,10 @@ int pin_module__evicted(const struct pin_module *m, __u64 *evicted, bool *has);
  * Return: 0 or a negative errno
  */
 int pin_map_count_keys(int fd, __u32 key_size, __u64 *n);
+/** pin_map_count_keys_max() - pin_map_count_keys(), stopping at @max keys */
+int pin_map_count_keys_max(int fd, __u32 key_size, __u64 max, __u64 *n);
+/** pin_fd_memlock() - the kernel memory charged to BPF object @fd (fdinfo), or 0 */
+__u64 pin_fd_memlock(int fd);
 
 /**
  * pin_module__flush_state() - read the module's flush state (maps/flush)

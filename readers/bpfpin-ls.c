@@ -74,24 +74,6 @@ static void usage(FILE *f)
 		"exit codes: 0 ok, 1 failure, 2 usage, 3 not loaded, 4 permission\n");
 }
 
-/* The kernel reports a map's charged memory only in fdinfo. */
-static __u64 fd_memlock(int fd)
-{
-	char path[64], line[128];
-	unsigned long long v = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "memlock: %llu", &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
-
 struct module_state {
 	int programs;
 	int attached;
@@ -144,7 +126,7 @@ static int list_objects(struct pin_writer *w, const char *dir, const char *modul
 				v[OC_ID].u = info.id;
 				v[OC_MAX].null = v[OC_MEMLOCK].null = false;
 				v[OC_MAX].u = info.max_entries;
-				v[OC_MEMLOCK].u = fd_memlock(fd);
+				v[OC_MEMLOCK].u = pin_fd_memlock(fd);
 				if (info.type != BPF_MAP_TYPE_RINGBUF) {
 					v[OC_ENTRIES].null = false;
 					pin_map_count_keys(fd, info.key_size,

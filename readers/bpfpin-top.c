@@ -235,42 +235,37 @@ static void sample_free(struct sample *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/* The kernel reports an object's charged memory only in fdinfo. */
-static __u64 fd_memlock(int fd)
-{
-	char path[64], line[128];
-	unsigned long long v = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "memlock: %llu", &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
-
 /* ---- enumerating the kernel's objects ---- */
+
+/*
+ * The next object after *@id that still exists (one may go between the
+ * two calls): its fd and id, or -ENOENT past the last one.
+ */
+static int next_object(int (*next_id)(__u32, __u32 *), int (*fd_by_id)(__u32),
+		       __u32 *id)
+{
+	int fd;
+
+	for (;;) {
+		if (next_id(*id, id))
+			return -errno;
+		fd = fd_by_id(*id);
+		if (fd >= 0 || errno != ENOENT)
+			return fd >= 0 ? fd : -errno;
+	}
+}
 
 static int read_progs(struct sample *s, bool full)
 {
 	__u32 id = 0;
-	int err;
+	int fd, err;
 
-	while (!(err = bpf_prog_get_next_id(id, &id) ? -errno : 0)) {
+	while ((fd = next_object(bpf_prog_get_next_id, bpf_prog_get_fd_by_id,
+				 &id)) >= 0) {
 		struct bpf_prog_info info = {};
 		__u32 len = sizeof(info), i;
 		struct prog *p;
-		int fd = bpf_prog_get_fd_by_id(id);
 
-		if (fd < 0) {
-			if (errno == ENOENT)
-				continue;	/* unloaded since */
-			return -errno;
-		}
 		p = grow((void **)&s->progs, &s->nprogs, &s->cap_progs, sizeof(*p));
 		if (!p) {
 			close(fd);
@@ -297,10 +292,10 @@ static int read_progs(struct sample *s, bool full)
 		p->misses = info.recursion_misses;
 		p->nmaps = info.nr_map_ids < MAX_PROG_MAPS ? info.nr_map_ids : MAX_PROG_MAPS;
 		if (full)
-			p->memory = fd_memlock(fd);
+			p->memory = pin_fd_memlock(fd);
 		close(fd);
 	}
-	return err == -ENOENT ? 0 : err;
+	return fd == -ENOENT ? 0 : fd;
 }
 
 static bool is_hash(__u32 type)
@@ -310,46 +305,17 @@ static bool is_hash(__u32 type)
 	       type == BPF_MAP_TYPE_LRU_PERCPU_HASH;
 }
 
-/* Keys of a hash map, up to @cap: the cost of counting stays bounded. */
-static int count_keys(int fd, __u32 key_size, __u64 cap, __u64 *n)
-{
-	unsigned char *keys;
-	size_t size = key_size ? key_size : 1;
-	int err = 0;
-
-	*n = 0;
-	keys = calloc(2, size);
-	if (!keys)
-		return -ENOMEM;
-	/* the key found is the next call's start: alternate two buffers */
-	while (*n < cap) {
-		if (bpf_map_get_next_key(fd, *n ? keys + (*n & 1) * size : NULL,
-					 keys + ((*n + 1) & 1) * size)) {
-			err = errno == ENOENT ? 0 : -errno;
-			break;
-		}
-		(*n)++;
-	}
-	free(keys);
-	return err;
-}
-
 static int read_maps(struct sample *s, __u64 max_keys)
 {
 	__u32 id = 0;
-	int err;
+	int fd, err;
 
-	while (!(err = bpf_map_get_next_id(id, &id) ? -errno : 0)) {
+	while ((fd = next_object(bpf_map_get_next_id, bpf_map_get_fd_by_id,
+				 &id)) >= 0) {
 		struct bpf_map_info info = {};
 		__u32 len = sizeof(info);
 		struct map *m;
-		int fd = bpf_map_get_fd_by_id(id);
 
-		if (fd < 0) {
-			if (errno == ENOENT)
-				continue;
-			return -errno;
-		}
 		m = grow((void **)&s->maps, &s->nmaps, &s->cap_maps, sizeof(*m));
 		if (!m) {
 			close(fd);
@@ -367,14 +333,14 @@ static int read_maps(struct sample *s, __u64 max_keys)
 		m->key_size = info.key_size;
 		m->value_size = info.value_size;
 		m->max_entries = info.max_entries;
-		m->memory = fd_memlock(fd);
+		m->memory = pin_fd_memlock(fd);
 		if (is_hash(info.type) && max_keys) {
-			m->counted = !count_keys(fd, info.key_size, max_keys,
+			m->counted = !pin_map_count_keys_max(fd, info.key_size, max_keys,
 						 &m->entries);
 		}
 		close(fd);
 	}
-	return err == -ENOENT ? 0 : err;
+	return fd == -ENOENT ? 0 : fd;
 }
 
 /*
@@ -478,20 +444,15 @@ static void link_attach(const struct bpf_link_info *info, char *buf,
 static int read_links(struct sample *s)
 {
 	__u32 id = 0;
-	int err;
+	int fd;
 
-	while (!(err = bpf_link_get_next_id(id, &id) ? -errno : 0)) {
+	while ((fd = next_object(bpf_link_get_next_id, bpf_link_get_fd_by_id,
+				 &id)) >= 0) {
 		struct bpf_link_info info = {};
 		__u32 len = sizeof(info);
 		char tp[128] = "";
 		struct link *l;
-		int fd = bpf_link_get_fd_by_id(id);
 
-		if (fd < 0) {
-			if (errno == ENOENT)
-				continue;
-			return -errno;
-		}
 		l = grow((void **)&s->links, &s->nlinks, &s->cap_links, sizeof(*l));
 		if (!l) {
 			close(fd);
@@ -529,7 +490,7 @@ static int read_links(struct sample *s)
 			link_attach(&info, l->attach, sizeof(l->attach), tp);
 		close(fd);
 	}
-	return err == -ENOENT ? 0 : err;
+	return fd == -ENOENT ? 0 : fd;
 }
 
 /* ---- who holds them: fds in /proc, pins on bpffs ---- */
