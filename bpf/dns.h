@@ -9,7 +9,8 @@
 #define DNS_PORT		53
 #define DNS_INFLIGHT_ENTRIES	16384	/* queries awaiting an answer */
 #define DNS_CGROUP_ENTRIES	4096
-#define DNS_SERVER_ENTRIES	256	/* LRU, per CPU: 360 B x CPUs x 2 halves each; dns.server_entries */
+/* LRU, per CPU: 360 B x CPUs x 2 halves each; dns.server_entries */
+#define DNS_SERVER_ENTRIES	256
 #define DNS_TIMEOUT_MS		5000	/* bpfpin.conf: dns.timeout_ms */
 #define DNS_RING_BYTES		(1 << 20)
 
@@ -174,12 +175,15 @@ static const struct pin_setting dns_settings[] = {
 
 static const struct pin_module_desc dns_module = {
 	.name = "dns",
-	.summary = "DNS queries over UDP port 53 matched to responses (latency, rcode) or timeouts, per cgroup and server",
+	.summary = "DNS queries over UDP port 53 matched to responses (latency, rcode) or "
+		"timeouts, per cgroup and server",
 	.schema_version = DNS_SCHEMA_VERSION,
 	.profiles = "network",
 	.captures_content = true,
 	.content_maps = "inflight scratch",
-	.notes = "UDP only (not DNS over TCP or TLS); queries are matched in the kernel by socket, server and id; a timeout is counted dns.timeout_ms after its query; messages are kept up to 256 bytes",
+	.notes = "UDP only (not DNS over TCP or TLS); queries are matched in the kernel by "
+		"socket, server and id; a timeout is counted dns.timeout_ms after its query; "
+		"messages are kept up to 256 bytes",
 	.maps = dns_maps, .nmaps = PIN_LEN(dns_maps),
 	.events = dns_events, .nevents = PIN_LEN(dns_events),
 	.hooks = dns_hooks, .nhooks = PIN_LEN(dns_hooks),

@@ -119,13 +119,20 @@ static const struct pin_field fileio_stat_fields[] = {
 		"Opens (openat, openat2, open, creat) that returned an fd."),
 	PIN_COUNTER(struct fileio_stats, open_errors, "Opens that failed."),
 	PIN_COUNTER(struct fileio_stats, reads,
-		"Reads that returned data: read, pread64, readv, preadv, sendfile's source, io_uring reads; any kind of fd."),
-	PIN_FIELD(struct fileio_stats, bytes_read, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM, PIN_V_BYTES, "Bytes those reads returned."),
+		"Reads that returned data: read, pread64, readv, preadv, sendfile's source, "
+		"io_uring reads; any kind of fd."),
+	PIN_FIELD(struct fileio_stats, bytes_read, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM,
+		PIN_V_BYTES,
+		"Bytes those reads returned."),
 	PIN_COUNTER(struct fileio_stats, writes,
-		"Writes that wrote data: write, pwrite64, writev, pwritev, sendfile's destination, io_uring writes; any kind of fd."),
-	PIN_FIELD(struct fileio_stats, bytes_written, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM, PIN_V_BYTES, "Bytes those writes wrote."),
+		"Writes that wrote data: write, pwrite64, writev, pwritev, sendfile's "
+		"destination, io_uring writes; any kind of fd."),
+	PIN_FIELD(struct fileio_stats, bytes_written, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM,
+		PIN_V_BYTES,
+		"Bytes those writes wrote."),
 	PIN_COUNTER(struct fileio_stats, mmap_faults,
-		"Page faults on file mappings served by filemap_fault (mmap'd reads; fault-around pages not counted)."),
+		"Page faults on file mappings served by filemap_fault (mmap'd reads; "
+		"fault-around pages not counted)."),
 };
 
 static const struct pin_field fileio_errno_key_fields[] = {
@@ -150,9 +157,13 @@ static const struct pin_field fileio_file_key_fields[] = {
 static const struct pin_field fileio_file_stat_fields[] = {
 	PIN_COUNTER(struct fileio_stats, opens, "Opens of this file that returned an fd."),
 	PIN_COUNTER(struct fileio_stats, reads, "Reads of this file that returned data."),
-	PIN_FIELD(struct fileio_stats, bytes_read, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM, PIN_V_BYTES, "Bytes read from this file."),
+	PIN_FIELD(struct fileio_stats, bytes_read, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM,
+		PIN_V_BYTES,
+		"Bytes read from this file."),
 	PIN_COUNTER(struct fileio_stats, writes, "Writes to this file that wrote data."),
-	PIN_FIELD(struct fileio_stats, bytes_written, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM, PIN_V_BYTES, "Bytes written to this file."),
+	PIN_FIELD(struct fileio_stats, bytes_written, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM,
+		PIN_V_BYTES,
+		"Bytes written to this file."),
 	PIN_COUNTER(struct fileio_stats, mmap_faults,
 		"Page faults on mappings of this file served by filemap_fault."),
 };
@@ -236,7 +247,8 @@ static const struct pin_hook fileio_hooks[] = {
 	[FILEIO_HOOK_WRITEV] = { "sys_exit_writev", { "writev_exit" }, .optional = true },
 	[FILEIO_HOOK_PREADV] = { "sys_exit_preadv", { "preadv_exit" }, .optional = true },
 	[FILEIO_HOOK_PWRITEV] = { "sys_exit_pwritev", { "pwritev_exit" }, .optional = true },
-	[FILEIO_HOOK_SENDFILE64] = { "sys_exit_sendfile64", { "sendfile64_exit" }, .optional = true },
+	[FILEIO_HOOK_SENDFILE64] = { "sys_exit_sendfile64", { "sendfile64_exit" },
+				     .optional = true },
 	[FILEIO_HOOK_URING_COMPLETE] = { "io_uring_complete", { "uring_complete_btf",
 		"uring_complete_raw" }, .optional = true },
 	[FILEIO_HOOK_FILEMAP_FAULT] = { "mm_filemap_fault", { "filemap_fault_btf",
@@ -258,10 +270,16 @@ static const struct pin_setting fileio_settings[] = {
 static const struct pin_module_desc fileio_module = {
 	.name = "fileio",
 	.filter_task = true,
-	.summary = "opens with path, flags and fd or errno; failed opens by errno; bytes read and written per cgroup and per regular file (device, inode, path)",
+	.summary = "opens with path, flags and fd or errno; failed opens by errno; bytes read "
+		"and written per cgroup and per regular file (device, inode, path)",
 	.schema_version = FILEIO_SCHEMA_VERSION,
 	.profiles = "fileio",
-	.notes = "syscall exits of openat/openat2/open/creat, read/write/pread64/pwrite64/readv/writev/preadv/pwritev and sendfile64, io_uring completions and filemap faults; not seen: preadv2/pwritev2, splice, copy_file_range, writes through shared mappings, 32-bit compat calls, reads the kernel does itself (exec, swap); per-file rows for regular files only, their path from the dentry chain (16 components at most)",
+	.notes = "syscall exits of openat/openat2/open/creat, "
+		"read/write/pread64/pwrite64/readv/writev/preadv/pwritev and sendfile64, "
+		"io_uring completions and filemap faults; not seen: preadv2/pwritev2, splice, "
+		"copy_file_range, writes through shared mappings, 32-bit compat calls, reads the "
+		"kernel does itself (exec, swap); per-file rows for regular files only, their "
+		"path from the dentry chain (16 components at most)",
 	.maps = fileio_maps, .nmaps = PIN_LEN(fileio_maps),
 	.events = fileio_events, .nevents = PIN_LEN(fileio_events),
 	.hooks = fileio_hooks, .nhooks = PIN_LEN(fileio_hooks),

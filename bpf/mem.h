@@ -96,9 +96,11 @@ static const struct pin_field mem_key_fields[] = {
 	PIN_FIELD(struct mem_stats, m, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM, PIN_V_BYTES, h)
 static const struct pin_field mem_stat_fields[] = {
 	PIN_COUNTER(struct mem_stats, faults_user,
-		"Page fault exceptions taken in user mode (exceptions:page_fault_user), by the faulting task."),
+		"Page fault exceptions taken in user mode (exceptions:page_fault_user), by the "
+		"faulting task."),
 	PIN_COUNTER(struct mem_stats, faults_kernel,
-		"Page fault exceptions taken in kernel mode (exceptions:page_fault_kernel), by the faulting task."),
+		"Page fault exceptions taken in kernel mode (exceptions:page_fault_kernel), by "
+		"the faulting task."),
 	PIN_COUNTER(struct mem_stats, faults,
 		"Page faults handled and charged to the memory cgroup (its memory.stat pgfault)."),
 	PIN_COUNTER(struct mem_stats, major_faults,
@@ -107,8 +109,10 @@ static const struct pin_field mem_stat_fields[] = {
 		"Direct reclaim stalls: allocations that reclaimed memory themselves."),
 	MEM_BYTES(direct_reclaimed_bytes, "Bytes freed by direct reclaim (pages x page size)."),
 	PIN_COUNTER(struct mem_stats, limit_reclaims,
-		"Reclaims a charge over a memory cgroup limit ran (v1 limit_in_bytes, v2 memory.max or memory.high)."),
-	MEM_BYTES(limit_reclaimed_bytes, "Bytes freed by memory cgroup limit reclaim (pages x page size)."),
+		"Reclaims a charge over a memory cgroup limit ran (v1 limit_in_bytes, v2 "
+		"memory.max or memory.high)."),
+	MEM_BYTES(limit_reclaimed_bytes,
+		"Bytes freed by memory cgroup limit reclaim (pages x page size)."),
 	PIN_COUNTER(struct mem_stats, large_kmallocs,
 		"kmalloc calls of at least mem.large_alloc_bytes."),
 	MEM_BYTES(large_kmalloc_bytes, "Bytes those kmalloc calls got (bytes_alloc)."),
@@ -178,7 +182,8 @@ _Static_assert(PIN_LEN(mem_hooks) == MEM_HOOK_NR, "mem: a hook without a table e
 
 static const struct pin_setting mem_settings[] = {
 	{ "rss_step_kb",
-		"an 'rss_step' event each time a process's RSS first reaches a multiple of this (KiB)",
+		"an 'rss_step' event each time a process's RSS first reaches a multiple of "
+		"this (KiB)",
 	  MEM_RSS_STEP_KB, 1024, 1u << 30 },
 	{ "large_alloc_bytes",
 		"kmalloc calls and page blocks of at least this many bytes are counted as large",
@@ -190,10 +195,15 @@ static const struct pin_setting mem_settings[] = {
 static const struct pin_module_desc mem_module = {
 	.name = "mem",
 	.filter_task = true,
-	.summary = "page faults (user/kernel, major), direct and memory cgroup limit reclaim stalls, large allocations per cgroup and memory cgroup; RSS steps as events",
+	.summary = "page faults (user/kernel, major), direct and memory cgroup limit reclaim "
+		"stalls, large allocations per cgroup and memory cgroup; RSS steps as events",
 	.schema_version = MEM_SCHEMA_VERSION,
 	.profiles = "memory",
-	.notes = "runs on every page fault and page allocation of the host (not in the default profile); the memory cgroup is the v1 one where memory is mounted on v1; memory cgroup high/max events have no tracepoint: limit_reclaims counts the reclaims they start; RSS is read from the counters without their per-CPU batches, as get_mm_counter() does",
+	.notes = "runs on every page fault and page allocation of the host (not in the default "
+		"profile); the memory cgroup is the v1 one where memory is mounted on v1; memory "
+		"cgroup high/max events have no tracepoint: limit_reclaims counts the reclaims "
+		"they start; RSS is read from the counters without their per-CPU batches, as "
+		"get_mm_counter() does",
 	.maps = mem_maps, .nmaps = PIN_LEN(mem_maps),
 	.events = mem_events, .nevents = PIN_LEN(mem_events),
 	.hooks = mem_hooks, .nhooks = PIN_LEN(mem_hooks),

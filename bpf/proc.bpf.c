@@ -162,5 +162,6 @@ BPFPIN_HOOK(task_rename, rename, PROC_HOOK_RENAME,
 	  struct task_struct *p COMMA const char *comm,
 	  on_rename(p, comm))
 BPFPIN_HOOK(cgroup_attach_task, cgmove, PROC_HOOK_CGMOVE,
-	  struct cgroup *dst COMMA const char *path COMMA struct task_struct *p COMMA bool threadgroup,
+	  struct cgroup *dst COMMA const char *path COMMA struct task_struct *p COMMA
+	  bool threadgroup,
 	  on_cgroup_move(dst, p, threadgroup))

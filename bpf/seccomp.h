@@ -101,7 +101,9 @@ static const struct pin_module_desc seccomp_module = {
 	.schema_version = SECCOMP_SCHEMA_VERSION,
 	.profiles = "default syscall",
 	.filter_task = true,
-	.notes = "sees kill and trap actions (the SIGSYS they raise); errno, trace, log and user-notify actions raise no signal and need a kprobe/fentry hook this build does not have",
+	.notes = "sees kill and trap actions (the SIGSYS they raise); errno, trace, log and "
+		"user-notify actions raise no signal and need a kprobe/fentry hook this build "
+		"does not have",
 	.maps = seccomp_maps, .nmaps = PIN_LEN(seccomp_maps),
 	.events = seccomp_events, .nevents = PIN_LEN(seccomp_events),
 	.hooks = seccomp_hooks, .nhooks = PIN_LEN(seccomp_hooks),

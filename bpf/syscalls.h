@@ -63,7 +63,8 @@ _Static_assert(SYSCALLS_HOOK_NR <= BPFPIN_MAX_HOOKS, "syscalls: more hooks than 
 #ifndef __bpf__
 #include "desc.h"
 
-_Static_assert(SYSCALLS_NR_MAX <= 64 * PIN_SYSCALL_WORDS, "syscalls: cfg_trace holds every syscall number");
+_Static_assert(SYSCALLS_NR_MAX <= 64 * PIN_SYSCALL_WORDS,
+	       "syscalls: cfg_trace holds every syscall number");
 _Static_assert(sizeof(struct syscalls_stats) % 8 == 0, "syscalls: stats padded to 8 bytes");
 
 static const struct pin_field syscalls_key_fields[] = {
@@ -132,7 +133,8 @@ static const struct pin_hook syscalls_hooks[] = {
 	[SYSCALLS_HOOK_ENTER] = { "sys_enter", { "sys_enter_btf", "sys_enter_raw" } },
 	[SYSCALLS_HOOK_EXIT] = { "sys_exit", { "sys_exit_btf", "sys_exit_raw" } },
 };
-_Static_assert(PIN_LEN(syscalls_hooks) == SYSCALLS_HOOK_NR, "syscalls: a hook without a table entry");
+_Static_assert(PIN_LEN(syscalls_hooks) == SYSCALLS_HOOK_NR,
+	       "syscalls: a hook without a table entry");
 
 static const struct pin_setting syscalls_settings[] = {
 	{ "slow_us", "a call that takes longer is a 'slow' event (0: none)",
@@ -149,11 +151,15 @@ static const struct pin_setting syscalls_settings[] = {
 
 static const struct pin_module_desc syscalls_module = {
 	.name = "syscalls",
-	.summary = "syscall calls, errors by errno and latency histograms per cgroup and syscall; slow and failed calls as events where asked",
+	.summary = "syscall calls, errors by errno and latency histograms per cgroup and "
+		"syscall; slow and failed calls as events where asked",
 	.schema_version = SYSCALLS_SCHEMA_VERSION,
 	.profiles = "syscall",
 	.filter_task = true,
-	.notes = "runs on every syscall of the host (not in the default profile); a call is counted when it returns, its latency only if its enter was seen after the load; syscall numbers are this architecture's native ones (32-bit compat calls are counted under their own numbers)",
+	.notes = "runs on every syscall of the host (not in the default profile); a call is "
+		"counted when it returns, its latency only if its enter was seen after the load; "
+		"syscall numbers are this architecture's native ones (32-bit compat calls are "
+		"counted under their own numbers)",
 	.maps = syscalls_maps, .nmaps = PIN_LEN(syscalls_maps),
 	.events = syscalls_events, .nevents = PIN_LEN(syscalls_events),
 	.hooks = syscalls_hooks, .nhooks = PIN_LEN(syscalls_hooks),

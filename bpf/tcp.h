@@ -8,7 +8,8 @@
 #define TCP_SCHEMA_VERSION	2
 #define TCP_SOCKS_ENTRIES	65536	/* connections followed at once */
 #define TCP_CGROUP_ENTRIES	4096
-#define TCP_REMOTE_ENTRIES	2048	/* LRU, per CPU: 336 B x CPUs x 2 halves each; tcp.remote_entries */
+/* LRU, per CPU: 336 B x CPUs x 2 halves each; tcp.remote_entries */
+#define TCP_REMOTE_ENTRIES	2048
 #define TCP_RING_BYTES		(1 << 20)
 
 /* IPv4 addresses are kept IPv4-mapped (::ffff:a.b.c.d) */
@@ -126,8 +127,12 @@ static const struct pin_field tcp_stat_fields[] = {
 	PIN_COUNTER(struct tcp_stats, resets_sent, "TCP resets sent."),
 	PIN_COUNTER(struct tcp_stats, resets_received, "TCP resets received."),
 	PIN_COUNTER(struct tcp_stats, retransmits, "TCP segments retransmitted."),
-	PIN_FIELD(struct tcp_stats, bytes_sent, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM, PIN_V_BYTES, "TCP payload bytes acknowledged by the peer, counted when the connection closes."),
-	PIN_FIELD(struct tcp_stats, bytes_received, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM, PIN_V_BYTES, "TCP payload bytes received, counted when the connection closes."),
+	PIN_FIELD(struct tcp_stats, bytes_sent, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM,
+		PIN_V_BYTES,
+		"TCP payload bytes acknowledged by the peer, counted when the connection closes."),
+	PIN_FIELD(struct tcp_stats, bytes_received, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM,
+		PIN_V_BYTES,
+		"TCP payload bytes received, counted when the connection closes."),
 	PIN_HIST(struct tcp_stats, rtt,
 		"Smoothed TCP round-trip time, sampled at each segment received."),
 };
@@ -237,10 +242,13 @@ static const struct pin_setting tcp_settings[] = {
 
 static const struct pin_module_desc tcp_module = {
 	.name = "tcp",
-	.summary = "TCP connects, accepts, closes with bytes and duration, resets, retransmits, SYN timeouts, RTT histograms",
+	.summary = "TCP connects, accepts, closes with bytes and duration, resets, retransmits, "
+		"SYN timeouts, RTT histograms",
 	.schema_version = TCP_SCHEMA_VERSION,
 	.profiles = "network",
-	.notes = "bytes are counted when a connection closes; connections open before the module loaded are not followed; an accepted socket's pid/comm is known once accept() returns",
+	.notes = "bytes are counted when a connection closes; connections open before the module "
+		"loaded are not followed; an accepted socket's pid/comm is known once accept() "
+		"returns",
 	.maps = tcp_maps, .nmaps = PIN_LEN(tcp_maps),
 	.events = tcp_events, .nevents = PIN_LEN(tcp_events),
 	.hooks = tcp_hooks, .nhooks = PIN_LEN(tcp_hooks),

@@ -67,7 +67,8 @@ static const struct pin_hook tcpqueue_hooks[] = {
 	[TCPQUEUE_HOOK_SEND] = { "sock_send_length", { "send_btf", "send_raw" }, .optional = true },
 	[TCPQUEUE_HOOK_READY] = { "sk_data_ready", { "ready_btf", "ready_raw" }, .optional = true },
 };
-_Static_assert(PIN_LEN(tcpqueue_hooks) == TCPQUEUE_HOOK_NR, "tcpqueue: a hook without a table entry");
+_Static_assert(PIN_LEN(tcpqueue_hooks) == TCPQUEUE_HOOK_NR,
+	       "tcpqueue: a hook without a table entry");
 
 static const struct pin_module_desc tcpqueue_module = {
 	.name = "tcpqueue",

@@ -50,10 +50,14 @@ static const struct pin_field udp_key_fields[] = {
 
 static const struct pin_field udp_stat_fields[] = {
 	PIN_COUNTER(struct udp_stats, packets_sent, "UDP datagrams sent."),
-	PIN_FIELD(struct udp_stats, bytes_sent, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM, PIN_V_BYTES, "UDP payload bytes sent."),
+	PIN_FIELD(struct udp_stats, bytes_sent, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM,
+		PIN_V_BYTES,
+		"UDP payload bytes sent."),
 	PIN_COUNTER(struct udp_stats, packets_received,
 		"UDP datagrams that reached a socket (its drops included)."),
-	PIN_FIELD(struct udp_stats, bytes_received, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM, PIN_V_BYTES, "UDP payload bytes that reached a socket."),
+	PIN_FIELD(struct udp_stats, bytes_received, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM,
+		PIN_V_BYTES,
+		"UDP payload bytes that reached a socket."),
 	PIN_COUNTER(struct udp_stats, receive_drops,
 		"UDP datagrams dropped: the socket's receive queue was full."),
 };
@@ -84,7 +88,8 @@ static const struct pin_module_desc udp_module = {
 	.summary = "UDP datagrams and payload bytes per cgroup and remote endpoint, receive drops",
 	.schema_version = UDP_SCHEMA_VERSION,
 	.profiles = "network",
-	.notes = "cgroup_skb programs at the cgroup v2 root: datagrams of sockets in that hierarchy; non-first IPv4 fragments and IPv6 extension headers are not parsed",
+	.notes = "cgroup_skb programs at the cgroup v2 root: datagrams of sockets in that "
+		"hierarchy; non-first IPv4 fragments and IPv6 extension headers are not parsed",
 	.maps = udp_maps, .nmaps = PIN_LEN(udp_maps),
 	.hooks = udp_hooks, .nhooks = PIN_LEN(udp_hooks),
 };

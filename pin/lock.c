@@ -15,6 +15,9 @@
 
 #include "pin.h"
 
+/* What a lock refused for want of root says. */
+#define NEEDS_ROOT " (needs root: reading events, flushing and loading write to the pins)"
+
 /* How often a wait tries again. */
 #define POLL_NS (20 * 1000000L)
 
@@ -165,7 +168,7 @@ static int open_lock_dir(const char *path)
 		if (err) {
 			pin_warn("lock '%s': cannot create it: %s%s", path,
 				 strerror(-err), err == -EACCES ?
-				 " (needs root: reading events, flushing and loading write to the pins)" : "");
+				 NEEDS_ROOT : "");
 			return err;
 		}
 		fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -178,7 +181,7 @@ static int open_lock_dir(const char *path)
 			return -EPROTO;
 		}
 		pin_warn("lock '%s': %s%s", path, strerror(-err),
-			 err == -EACCES ? " (needs root: reading events, flushing and loading write to the pins)" : "");
+			 err == -EACCES ? NEEDS_ROOT : "");
 		return err;
 	}
 	if (fstat(fd, &st)) {
