@@ -217,3 +217,31 @@ as_user() {
 root_entries() {
 	ls -A "$BPFPIN_ROOT" 2>/dev/null | grep -vx _lock
 }
+
+# A fresh memory cgroup NAME, limited to LIMIT if given (swap too, so the
+# limit cannot be escaped): in the v1 memory hierarchy where it is mounted
+# (hybrid hosts), else in cgroup v2. Sets MEMCG and MEMCG_REL.
+new_memcg() {
+	local v1
+	v1=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ { print $2; exit }' /proc/mounts)
+	if [ -n "$v1" ]; then
+		MEMCG="$v1/bpfpin-test-$$-${BATS_TEST_NUMBER:-0}-$1"
+		mkdir "$MEMCG"
+		echo "$MEMCG" >> "$BATS_FILE_TMPDIR/cgroups"
+		MEMCG_REL=${MEMCG#"$v1"}
+		if [ -n "${2:-}" ]; then
+			echo "$2" > "$MEMCG/memory.limit_in_bytes"
+			[ ! -e "$MEMCG/memory.memsw.limit_in_bytes" ] ||
+				echo "$2" > "$MEMCG/memory.memsw.limit_in_bytes"
+		fi
+	else
+		echo "+memory" > "$CG2/cgroup.subtree_control"
+		new_cgroup "$1-memcg"
+		MEMCG=$CG
+		MEMCG_REL=$CG_REL
+		if [ -n "${2:-}" ]; then
+			echo "$2" > "$MEMCG/memory.max"
+			echo 0 > "$MEMCG/memory.swap.max" 2>/dev/null || true
+		fi
+	fi
+}

@@ -28,26 +28,6 @@ teardown() {
 	cleanup_cgroups
 }
 
-# A fresh memory cgroup, limited to $2 if given: in the v1 memory hierarchy
-# where it is mounted, else cgroup v2. Sets MEMCG and MEMCG_REL.
-new_memcg() {
-	local v1
-	v1=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ { print $2; exit }' /proc/mounts)
-	if [ -n "$v1" ]; then
-		MEMCG="$v1/bpfpin-test-$$-${BATS_TEST_NUMBER}-$1"
-		mkdir "$MEMCG"
-		echo "$MEMCG" >> "$BATS_FILE_TMPDIR/cgroups"
-		MEMCG_REL=${MEMCG#"$v1"}
-		[ -z "${2:-}" ] || echo "$2" > "$MEMCG/memory.limit_in_bytes"
-	else
-		echo "+memory" > "$CG2/cgroup.subtree_control"
-		new_cgroup "$1-memcg"
-		MEMCG=$CG
-		MEMCG_REL=$CG_REL
-		[ -z "${2:-}" ] || echo "$2" > "$MEMCG/memory.max"
-	fi
-}
-
 # run_in NAME [LIMIT] -- COMMAND...: COMMAND in a fresh cgroup v2 group and
 # a fresh memory cgroup (the same group on a v2-only host), through `run`
 run_in() {

@@ -21,32 +21,8 @@ teardown() {
 	cleanup_cgroups
 }
 
-# A memory cgroup limited to $1: v1 controller where it is mounted (hybrid
-# hosts), else cgroup v2's memory.max. Sets MEMCG and MEMCG_REL.
-new_memcg() {
-	local v1
-	v1=$(awk '$3 == "cgroup" && $4 ~ /(^|,)memory(,|$)/ { print $2; exit }' /proc/mounts)
-	if [ -n "$v1" ]; then
-		MEMCG="$v1/bpfpin-test-$$-${BATS_TEST_NUMBER}-oom"
-		mkdir "$MEMCG"
-		echo "$MEMCG" >> "$BATS_FILE_TMPDIR/cgroups"
-		echo "$1" > "$MEMCG/memory.limit_in_bytes"
-		# no way around the limit through swap
-		[ ! -e "$MEMCG/memory.memsw.limit_in_bytes" ] ||
-			echo "$1" > "$MEMCG/memory.memsw.limit_in_bytes"
-		MEMCG_REL=${MEMCG#"$v1"}
-	else
-		echo "+memory" > "$CG2/cgroup.subtree_control"
-		new_cgroup oom-memcg
-		MEMCG=$CG
-		echo "$1" > "$MEMCG/memory.max"
-		echo 0 > "$MEMCG/memory.swap.max" 2>/dev/null || true
-		MEMCG_REL=$CG_REL
-	fi
-}
-
 @test "oomkill: 64 MiB in a 20 MiB memory cgroup: killed, one event with victim and figures, kills 1" {
-	new_memcg 20M
+	new_memcg oom 20M
 	new_cgroup victim
 	sh -c 'echo $$ > "$1/cgroup.procs" && echo $$ > "$2/cgroup.procs" && exec "$3" 64' \
 		oom "$MEMCG" "$CG" "$BUILD/tests/memhog" &
