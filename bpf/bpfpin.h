@@ -168,4 +168,18 @@ struct bpfpin_dns_capture {
 	__u8 pad[6];
 };
 
+/*
+ * Content an event carries (a shell line, TLS plaintext, a query): `len`
+ * bytes follow this header at the event's end, and the event submitted is
+ * only as long as what was captured (its description's size stops where
+ * the data begins). `total` is what the call carried; total - len bytes
+ * were not captured, and the module counts them in its stats
+ * (`truncated_bytes`). Every module with content sizes it by the setting
+ * `<module>.capture_bytes` (BPF constant cfg_capture_bytes).
+ */
+struct bpfpin_content {
+	__u32 len;		/* bytes captured, following this header */
+	__u32 total;		/* bytes the call carried */
+};
+
 #endif /* __BPFPIN_H */

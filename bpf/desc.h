@@ -47,6 +47,8 @@ enum pin_view {
 	PIN_V_IP,		/* 16 bytes, IPv6 or IPv4-mapped: shown as text */
 	PIN_V_DNS,		/* struct bpfpin_dns_capture: adds qname, qtype */
 	PIN_V_ERRNO,		/* errno number: adds its name (ENOENT) as `label` */
+	PIN_V_CONTENT,		/* struct bpfpin_content (PIN_T_BYTES), the
+				 * event's last field: its data follows */
 };
 
 struct pin_field {
