@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: GPL-2.0
+/* tls.bpf.c: TLS plaintext at OpenSSL 3 and GnuTLS read/write uprobes, with the socket's tuple */
+#include "common.bpf.h"
+#include <bpf/bpf_endian.h>
+#include "tls.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define AF_INET		2
+#define AF_INET6	10
+#define IPPROTO_TCP	6
+
+/* Set by the loader: tls.capture_bytes, tls.max_chunks. */
+const volatile __u32 cfg_capture_bytes = TLS_CAPTURE_BYTES;
+const volatile __u32 cfg_max_chunks = TLS_MAX_CHUNKS;
+
+BPFPIN_STATS_MAP(stats, struct tls_key, struct tls_stats, TLS_STATS_ENTRIES);
+BPFPIN_EVENTS_RING(TLS_RING_BYTES);
+
+struct tuple {
+	__u8 local[16];
+	__u8 remote[16];
+	__u16 local_port;
+	__u16 remote_port;
+	__u32 known;
+};
+
+/*
+ * A call between its entry and its return, per thread: the arguments the
+ * return needs (the buffer is only filled when a read returns), and the
+ * socket the call's own I/O went through, if it made any.
+ */
+struct call {
+	__u64 conn;
+	__u64 buf;
+	__u64 outp;		/* _ex: where the byte count is written */
+	__u64 start_ns;
+	__u32 library;
+	__u32 direction;
+	struct tuple t;
+};
+
+/* An LRU: a thread killed inside a call never returns to delete its entry. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TLS_CALL_ENTRIES);
+	__type(key, __u64);	/* pid_tgid */
+	__type(value, struct call);
+} calls SEC(".maps");
+
+struct conn_key {
+	__u64 conn;
+	__u32 tgid;
+	__u32 pad;
+};
+
+/*
+ * The tuple last seen for each connection: a read served from the
+ * library's buffer makes no socket I/O of its own.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TLS_CONN_ENTRIES);
+	__type(key, struct conn_key);
+	__type(value, struct tuple);
+} conns SEC(".maps");
+
+/* An event with room for the most data an event holds (not the stack). */
+struct scratch {
+	struct tls_event e;
+	__u8 data[TLS_CAPTURE_MAX];
+};
+
+/*
+ * min(n, TLS_CAPTURE_MAX) in the register the helper call gets: clang
+ * otherwise compares a copy, and the verifier sees no bound on the length.
+ */
+static __always_inline __u64 capture_len(__u64 n)
+{
+	asm volatile("if %[n] <= %[max] goto +1;\n"
+		     "%[n] = %[max];\n"
+		     : [n] "+r"(n) : [max] "i"(TLS_CAPTURE_MAX));
+	return n;
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+static const struct tls_stats zero_stats;
+
+/* Entry: remember the call for its return, for a wanted task only. */
+static __always_inline int enter(__u32 library, __u32 direction, void *conn,
+				 const void *buf, void *outp)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct call c = {
+		.conn = (__u64)conn, .buf = (__u64)buf, .outp = (__u64)outp,
+		.library = library, .direction = direction,
+	};
+
+	if (!bpfpin_wanted_current())
+		return 0;
+	c.start_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&calls, &id, &c, BPF_ANY))
+		bpfpin_drop(DROP_MAP_FULL);
+	return 0;
+}
+
+static __always_inline struct tls_stats *stats_of(const struct call *c)
+{
+	struct tls_key k = { .library = c->library, .direction = c->direction };
+
+	k.cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(k.comm, sizeof(k.comm));
+	return bpfpin_stats_slot(&stats_slot, &k, &zero_stats);
+}
+
+/* What the chunks of one call share, passed to the bpf_loop() steps. */
+struct emit_ctx {
+	struct scratch *s;
+	const __u8 *buf;
+	__u32 len;		/* of the call's data */
+	__u32 lost;		/* bytes not captured */
+};
+
+/*
+ * Submit the event in scratch, @size bytes, with the wake-up rule of
+ * bpfpin_event_submit_size(): the event's length is the data's, so it is
+ * copied into the ring by bpf_ringbuf_output() rather than reserved.
+ */
+static __always_inline void output(void *e, __u32 size)
+{
+	__u64 start = bpf_ringbuf_query(&events, BPF_RB_PROD_POS);
+	__u64 end = start + 8 + ((size + 7) & ~7u);
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (end / cfg_wakeup_bytes != start / cfg_wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_output(&events, e, size, flags))
+		bpfpin_drop(DROP_RINGBUF);
+}
+
+/* One event: chunk @i of the call's data. */
+static long emit_step(__u32 i, void *arg)
+{
+	struct emit_ctx *x = arg;
+	struct scratch *s = x->s;
+	__u32 cap = cfg_capture_bytes, off, n, rest;
+
+	if (cap > TLS_CAPTURE_MAX)
+		cap = TLS_CAPTURE_MAX;
+	off = i * cap;
+	if (off >= x->len)
+		return 1;
+	rest = x->len - off;
+	n = rest < cap ? rest : cap;
+	/* the last chunk allowed holds the rest of the call, captured or not */
+	if (i + 1 >= cfg_max_chunks)
+		s->e.data.total = rest;
+	else
+		s->e.data.total = n;
+	if (!bpfpin_event_allowed(TLS_EV_DATA))
+		return 1;
+	if (bpf_probe_read_user(s->data, capture_len(n), x->buf + off)) {
+		bpfpin_drop(DROP_READ);
+		x->lost += rest;
+		return 1;
+	}
+	s->e.offset = off;
+	s->e.data.len = n;
+	x->lost += s->e.data.total - n;
+	output(&s->e, sizeof(s->e) + capture_len(n));
+	return 0;
+}
+
+/*
+ * Return of a call that carried @len bytes (0 or less: none): count it, and
+ * emit its data in chunks of tls.capture_bytes, up to tls.max_chunks.
+ */
+static __always_inline int leave(long len)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct emit_ctx x = {};
+	struct conn_key ck = {};
+	struct tls_stats *st;
+	struct tuple *t;
+	struct call *c;
+	__u32 zero = 0;
+
+	c = bpf_map_lookup_elem(&calls, &id);
+	if (!c)
+		return 0;
+	st = stats_of(c);
+	if (len <= 0) {
+		if (st)
+			st->no_data += 1;
+		goto out;
+	}
+	ck.conn = c->conn;
+	ck.tgid = id >> 32;
+	if (c->t.known)
+		bpf_map_update_elem(&conns, &ck, &c->t, BPF_ANY);
+	x.s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!x.s)
+		goto out;
+	x.buf = (const __u8 *)c->buf;
+	x.len = len > 0x7fffffff ? 0x7fffffff : len;
+	t = c->t.known ? &c->t : bpf_map_lookup_elem(&conns, &ck);
+	if (t)
+		__builtin_memcpy(x.s->e.local, t, offsetof(struct tuple, known));
+	else
+		__builtin_memset(x.s->e.local, 0, offsetof(struct tuple, known));
+	x.s->e.hdr.ts_ns = bpf_ktime_get_boot_ns();
+	x.s->e.hdr.cgroup_id = bpf_get_current_cgroup_id();
+	x.s->e.hdr.pid = id >> 32;
+	x.s->e.hdr.tid = (__u32)id;
+	x.s->e.hdr.type = TLS_EV_DATA;
+	x.s->e.hdr.pad0 = 0;
+	x.s->e.hdr.pad1 = 0;
+	bpf_get_current_comm(x.s->e.hdr.comm, sizeof(x.s->e.hdr.comm));
+	x.s->e.library = c->library;
+	x.s->e.direction = c->direction;
+	x.s->e.call_bytes = x.len;
+	x.s->e.conn = c->conn;
+	x.s->e.call_ns = bpf_ktime_get_ns() - c->start_ns;
+	x.s->e.pad = 0;
+	bpf_loop(cfg_max_chunks, emit_step, &x, 0);
+	if (st) {
+		st->calls += 1;
+		st->bytes += x.len;
+		st->truncated_bytes += x.lost;
+	}
+out:
+	bpf_map_delete_elem(&calls, &id);
+	return 0;
+}
+
+/* _ex return: 1 and the byte count written through @outp on success */
+static __always_inline int leave_ex(int ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct call *c = bpf_map_lookup_elem(&calls, &id);
+	__u64 n = 0;
+
+	if (!c)
+		return 0;
+	if (ret == 1 && bpf_probe_read_user(&n, sizeof(n), (void *)c->outp))
+		bpfpin_drop(DROP_READ);
+	return leave(ret == 1 ? (long)n : 0);
+}
+
+/*
+ * OpenSSL 3: SSL_write(ssl, buf, int num) returns the bytes written;
+ * SSL_write_ex(ssl, buf, size_t num, size_t *written) returns 1 and sets
+ * *written. Neither calls the other (both call ssl_write_internal), nor
+ * do the reads, so no call is counted twice.
+ */
+SEC("uprobe")
+int BPF_KPROBE(ssl_write_in, void *ssl, const void *buf)
+{
+	if (!bpfpin_active(TLS_HOOK_SSL_WRITE))
+		return 0;
+	return enter(TLS_LIB_OPENSSL, TLS_DIR_WRITE, ssl, buf, NULL);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(ssl_write_out, int ret)
+{
+	if (!bpfpin_active(TLS_HOOK_SSL_WRITE_RET))
+		return 0;
+	return leave(ret);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_write_ex_in, void *ssl, const void *buf, __u64 num,
+	       __u64 *written)
+{
+	if (!bpfpin_active(TLS_HOOK_SSL_WRITE_EX))
+		return 0;
+	return enter(TLS_LIB_OPENSSL, TLS_DIR_WRITE, ssl, buf, written);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(ssl_wr_ex_out, int ret)
+{
+	if (!bpfpin_active(TLS_HOOK_SSL_WRITE_EX_RET))
+		return 0;
+	return leave_ex(ret);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_read_in, void *ssl, void *buf)
+{
+	if (!bpfpin_active(TLS_HOOK_SSL_READ))
+		return 0;
+	return enter(TLS_LIB_OPENSSL, TLS_DIR_READ, ssl, buf, NULL);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(ssl_read_out, int ret)
+{
+	if (!bpfpin_active(TLS_HOOK_SSL_READ_RET))
+		return 0;
+	return leave(ret);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(ssl_read_ex_in, void *ssl, void *buf, __u64 num,
+	       __u64 *readbytes)
+{
+	if (!bpfpin_active(TLS_HOOK_SSL_READ_EX))
+		return 0;
+	return enter(TLS_LIB_OPENSSL, TLS_DIR_READ, ssl, buf, readbytes);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(ssl_rd_ex_out, int ret)
+{
+	if (!bpfpin_active(TLS_HOOK_SSL_READ_EX_RET))
+		return 0;
+	return leave_ex(ret);
+}
+
+/* GnuTLS: gnutls_record_send/recv(session, data, size) return a ssize_t */
+SEC("uprobe")
+int BPF_KPROBE(gnutls_send_in, void *session, const void *data)
+{
+	if (!bpfpin_active(TLS_HOOK_GNUTLS_SEND))
+		return 0;
+	return enter(TLS_LIB_GNUTLS, TLS_DIR_WRITE, session, data, NULL);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(gnutls_send_out, long ret)
+{
+	if (!bpfpin_active(TLS_HOOK_GNUTLS_SEND_RET))
+		return 0;
+	return leave(ret);
+}
+
+SEC("uprobe")
+int BPF_KPROBE(gnutls_recv_in, void *session, void *data)
+{
+	if (!bpfpin_active(TLS_HOOK_GNUTLS_RECV))
+		return 0;
+	return enter(TLS_LIB_GNUTLS, TLS_DIR_READ, session, data, NULL);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(gnutls_recv_out, long ret)
+{
+	if (!bpfpin_active(TLS_HOOK_GNUTLS_RECV_RET))
+		return 0;
+	return leave(ret);
+}
+
+#define RD(btf, p, f) ((btf) ? (p)->f : BPF_CORE_READ(p, f))
+
+static __always_inline void mapped4(__u8 *a, __u32 v4)
+{
+	__builtin_memset(a, 0, 10);
+	a[10] = a[11] = 0xff;
+	__builtin_memcpy(&a[12], &v4, 4);
+}
+
+/*
+ * Socket I/O inside a TLS call (the library's read/recv/write/sendmsg,
+ * whatever its version): the call's connection is this TCP socket. This
+ * runs for every socket send and receive on the host; a thread in no TLS
+ * call costs one hash lookup.
+ */
+static __always_inline int on_sock_io(const struct sock *sk, bool btf)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct call *c = bpf_map_lookup_elem(&calls, &id);
+	struct tuple *t;
+	__u16 family;
+
+	if (!c || !sk)
+		return 0;
+	family = RD(btf, sk, __sk_common.skc_family);
+	if ((family != AF_INET && family != AF_INET6) ||
+	    RD(btf, sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	t = &c->t;
+	if (family == AF_INET) {
+		mapped4(t->local, RD(btf, sk, __sk_common.skc_rcv_saddr));
+		mapped4(t->remote, RD(btf, sk, __sk_common.skc_daddr));
+	} else {
+		BPF_CORE_READ_INTO((struct in6_addr *)t->local, sk,
+				   __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO((struct in6_addr *)t->remote, sk,
+				   __sk_common.skc_v6_daddr);
+	}
+	t->local_port = RD(btf, sk, __sk_common.skc_num);
+	t->remote_port = bpf_ntohs(RD(btf, sk, __sk_common.skc_dport));
+	t->known = 1;
+	return 0;
+}
+
+BPFPIN_HOOK(sock_send_length, sock_send, TLS_HOOK_SOCK_SEND,
+	    struct sock *sk COMMA int ret COMMA int flags,
+	    on_sock_io(sk, bpfpin_btf))
+BPFPIN_HOOK(sock_recv_length, sock_recv, TLS_HOOK_SOCK_RECV,
+	    struct sock *sk COMMA int ret COMMA int flags,
+	    on_sock_io(sk, bpfpin_btf))
