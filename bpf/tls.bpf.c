@@ -160,9 +160,9 @@ static long emit_step(__u32 i, void *arg)
 	n = rest < cap ? rest : cap;
 	/* the last chunk allowed holds the rest of the call, captured or not */
 	if (i + 1 >= cfg_max_chunks)
-		s->e.data.total = rest;
+		s->e.content.total = rest;
 	else
-		s->e.data.total = n;
+		s->e.content.total = n;
 	if (!bpfpin_event_allowed(TLS_EV_DATA))
 		return 1;
 	if (bpf_probe_read_user(s->data, capture_len(n), x->buf + off)) {
@@ -171,8 +171,8 @@ static long emit_step(__u32 i, void *arg)
 		return 1;
 	}
 	s->e.offset = off;
-	s->e.data.len = n;
-	x->lost += s->e.data.total - n;
+	s->e.content.len = n;
+	x->lost += s->e.content.total - n;
 	output(&s->e, sizeof(s->e) + capture_len(n));
 	return 0;
 }

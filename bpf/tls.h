@@ -38,11 +38,11 @@ struct tls_stats {
 #define TLS_EV_DATA	1
 
 /*
- * One event per chunk of a call's plaintext: data[offset, offset + total)
- * of what the call carried (call_bytes), of which `data.len` bytes follow
- * the event. A call longer than tls.max_chunks x tls.capture_bytes ends in
- * a last event whose `data.total` holds the whole rest, so `data.total -
- * data.len` is always what was lost. The tuple is zero when no socket was
+ * One event per chunk of a call's plaintext: bytes [offset, offset +
+ * content.total) of what the call carried (call_bytes), of which
+ * content.len bytes follow the event. A call longer than tls.max_chunks x
+ * tls.capture_bytes ends in a last event whose content.total holds the
+ * whole rest, so total - len (the readers' `truncated`) is what was lost. The tuple is zero when no socket was
  * seen for the connection (a memory BIO, a custom transport).
  */
 struct tls_event {
@@ -58,7 +58,7 @@ struct tls_event {
 	__u64 call_ns;		/* from the call's entry to its return */
 	__u32 offset;		/* of this chunk in the call's plaintext */
 	__u32 pad;
-	struct bpfpin_content data;	/* data.len bytes follow */
+	struct bpfpin_content content;	/* content.len bytes follow */
 };
 
 /*
@@ -133,7 +133,7 @@ static const struct pin_field tls_data_fields[] = {
 		"this chunk's offset in the call's plaintext"),
 	PIN_EV(struct tls_event, call_ns, PIN_T_U64, PIN_V_DURATION,
 		"from the call's entry to its return"),
-	PIN_EV(struct tls_event, data, PIN_T_BYTES, PIN_V_CONTENT, "the plaintext"),
+	PIN_EV(struct tls_event, content, PIN_T_BYTES, PIN_V_CONTENT, "the plaintext"),
 };
 
 static const struct pin_event_desc tls_events[] = {
@@ -188,6 +188,8 @@ static const struct pin_module_desc tls_module = {
 	.hooks = tls_hooks, .nhooks = PIN_LEN(tls_hooks),
 	.settings = tls_settings, .nsettings = PIN_LEN(tls_settings),
 };
+_Static_assert(offsetof(struct tls_event, content) + sizeof(struct bpfpin_content) ==
+	       sizeof(struct tls_event), "tls: content is the event's last field");
 #endif /* !__bpf__ */
 
 #endif /* __BPFPIN_TLS_H */

@@ -183,7 +183,10 @@ static bool layout_of(const struct pin_event_desc *e, struct layout *l)
 	l->rport = field(e, "remote_port", 2);
 	l->dir = field(e, "direction", 4);
 	l->conn = field(e, "conn", 8);
-	l->data = field(e, "data", sizeof(struct bpfpin_content));
+	for (i = 0; i < (unsigned int)e->nfields; i++)
+		if (e->fields[i].view == PIN_V_CONTENT &&
+		    e->fields[i].size == sizeof(struct bpfpin_content))
+			l->data = &e->fields[i];
 	if (!l->local || !l->remote || !l->lport || !l->rport || !l->dir ||
 	    !l->data || l->data->view != PIN_V_CONTENT ||
 	    l->dir->view != PIN_V_NAMES)

@@ -582,7 +582,7 @@ struct pin_pcapng *pin_pcapng__new(FILE *f, const char *appl);
 void pin_pcapng__free(struct pin_pcapng *p);
 /**
  * pin_pcapng_supported() - whether module @d has an event pcapng can
- * write: a PIN_V_CONTENT field `data`, fields `local`, `remote` (16-byte
+ * write: a PIN_V_CONTENT field, fields `local`, `remote` (16-byte
  * addresses), `local_port`, `remote_port` and `direction` (names, one of
  * them "write": sent from local to remote; any other: received)
  */

@@ -34,8 +34,8 @@ static int event(__u32 pid, __u32 dir, const char *local, __u16 lport,
 	e->local_port = lport;
 	e->remote_port = rport;
 	e->direction = dir;
-	e->data.len = n;
-	e->data.total = total ? total : n;
+	e->content.len = n;
+	e->content.total = total ? total : n;
 	memcpy(ev + sizeof(*e), data, n);
 	return pin_pcapng__event(p, &tls_module, ev, sizeof(*e) + n, 1000);
 }
@@ -221,8 +221,8 @@ int main(void)
 		struct tls_event *e = (struct tls_event *)ev;
 
 		e->hdr.type = TLS_EV_DATA;
-		e->data.len = 5;
-		e->data.total = 5;
+		e->content.len = 5;
+		e->content.total = 5;
 		r = pin_pcapng__event(p, &tls_module, ev, sizeof(ev), 0);
 		ok(r == -EPROTO, "content past the event's end: -EPROTO");
 		e->hdr.type = 99;
