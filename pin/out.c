@@ -521,13 +521,14 @@ static void json_base64(struct line *l, const unsigned char *p, size_t len)
  */
 static void json_data(struct line *l, const char *name, const struct pin_val *v)
 {
-	bool text = !v->null && utf8_valid(v->data, v->len);
+	bool none = v->null || (!v->data && v->len);
+	bool text = none || utf8_valid(v->data, v->len);
 
 	line_put(l, name, strlen(name));
 	if (!text)
 		line_put(l, "_b64", 4);
 	line_put(l, "\":", 2);
-	if (v->null || (!v->data && v->len))
+	if (none)
 		line_put(l, "null", 4);
 	else if (text)
 		json_bytes(l, v->data, v->len);

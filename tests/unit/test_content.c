@@ -320,6 +320,36 @@ static void test_hex_table(void)
 	ok(pin_format_parse("hex", &fmt) == -EINVAL, "stats: no hex");
 }
 
+/* A data column with no value (a writer's caller may have none) */
+static const char *render_null(enum pin_format fmt)
+{
+	static const struct pin_col cols[] = {
+		{ "comm", PIN_COL_STR },
+		{ "data", PIN_COL_DATA, .flags = PIN_COL_NO_PROM },
+	};
+	struct pin_val vals[2] = { { .str = "cat" }, { .null = true } };
+	static char *buf;
+	struct pin_writer *w;
+	size_t len;
+	FILE *f;
+
+	free(buf);
+	f = open_memstream(&buf, &len);
+	w = pin_writer__new(f, fmt);
+	pin_writer__record(w, cols, vals, PIN_LEN(cols));
+	pin_writer__free(w);
+	fclose(f);
+	return buf;
+}
+
+static void test_null(void)
+{
+	is_str(render_null(PIN_FMT_JSON), "{\"comm\":\"cat\",\"data\":null}\n",
+	       "json: no data is null, under its own name");
+	is_str(render_null(PIN_FMT_TABLE), "comm=cat\n", "text: no data, no block");
+	is_str(render_null(PIN_FMT_HEX), "comm=cat\n", "hex: no data, no block");
+}
+
 int main(void)
 {
 	test_decode();
@@ -328,5 +358,6 @@ int main(void)
 	test_json();
 	test_plain();
 	test_hex_table();
+	test_null();
 	return tap_done();
 }
