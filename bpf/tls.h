@@ -7,7 +7,7 @@
 
 #define TLS_SCHEMA_VERSION	1
 #define TLS_STATS_ENTRIES	4096
-#define TLS_CALL_ENTRIES	16384	/* threads inside a TLS call at once */
+#define TLS_CALL_ENTRIES	4096	/* threads inside a TLS call at once */
 #define TLS_CONN_ENTRIES	8192	/* connections whose socket is known */
 #define TLS_RING_BYTES		(4 << 20)
 #define TLS_CAPTURE_BYTES	4096	/* tls.capture_bytes */
@@ -142,29 +142,38 @@ static const struct pin_event_desc tls_events[] = {
 };
 
 /*
- * Entry and return of each call, and the socket I/O a call makes, which
- * tells the connection's socket (its tuple) whatever the library's
- * version: one hook per program, each its own handoff slot.
+ * Entry and return of each call, in every library tls.libs names or finds,
+ * and the socket I/O a call makes, which tells the connection's socket
+ * (its tuple) whatever the library's version. One hook per program (its
+ * own handoff slot); a library without a hook's symbol is skipped, so
+ * libssl takes the SSL_ hooks and libgnutls the gnutls_ ones. Every
+ * uprobe is optional: a host without GnuTLS runs degraded, not refused.
  */
+#define TLS_UHOOK(n, prog, sym) { n, { prog }, true, "libs", sym }
 static const struct pin_hook tls_hooks[] = {
-	[TLS_HOOK_SSL_WRITE] = { "SSL_write", { "ssl_write_in" }, true },
-	[TLS_HOOK_SSL_WRITE_RET] = { "SSL_write:ret", { "ssl_write_out" }, true },
-	[TLS_HOOK_SSL_WRITE_EX] = { "SSL_write_ex", { "ssl_write_ex_in" }, true },
-	[TLS_HOOK_SSL_WRITE_EX_RET] = { "SSL_write_ex:ret", { "ssl_wr_ex_out" }, true },
-	[TLS_HOOK_SSL_READ] = { "SSL_read", { "ssl_read_in" }, true },
-	[TLS_HOOK_SSL_READ_RET] = { "SSL_read:ret", { "ssl_read_out" }, true },
-	[TLS_HOOK_SSL_READ_EX] = { "SSL_read_ex", { "ssl_read_ex_in" }, true },
-	[TLS_HOOK_SSL_READ_EX_RET] = { "SSL_read_ex:ret", { "ssl_rd_ex_out" }, true },
-	[TLS_HOOK_GNUTLS_SEND] = { "gnutls_record_send", { "gnutls_send_in" }, true },
-	[TLS_HOOK_GNUTLS_SEND_RET] = { "gnutls_record_send:ret", { "gnutls_send_out" }, true },
-	[TLS_HOOK_GNUTLS_RECV] = { "gnutls_record_recv", { "gnutls_recv_in" }, true },
-	[TLS_HOOK_GNUTLS_RECV_RET] = { "gnutls_record_recv:ret", { "gnutls_recv_out" }, true },
+	[TLS_HOOK_SSL_WRITE] = TLS_UHOOK("ssl_write", "ssl_write_in", "SSL_write"),
+	[TLS_HOOK_SSL_WRITE_RET] = TLS_UHOOK("ssl_write_ret", "ssl_write_out", "SSL_write"),
+	[TLS_HOOK_SSL_WRITE_EX] = TLS_UHOOK("ssl_write_ex", "ssl_write_ex_in", "SSL_write_ex"),
+	[TLS_HOOK_SSL_WRITE_EX_RET] = TLS_UHOOK("ssl_write_ex_ret", "ssl_wr_ex_out", "SSL_write_ex"),
+	[TLS_HOOK_SSL_READ] = TLS_UHOOK("ssl_read", "ssl_read_in", "SSL_read"),
+	[TLS_HOOK_SSL_READ_RET] = TLS_UHOOK("ssl_read_ret", "ssl_read_out", "SSL_read"),
+	[TLS_HOOK_SSL_READ_EX] = TLS_UHOOK("ssl_read_ex", "ssl_read_ex_in", "SSL_read_ex"),
+	[TLS_HOOK_SSL_READ_EX_RET] = TLS_UHOOK("ssl_read_ex_ret", "ssl_rd_ex_out", "SSL_read_ex"),
+	[TLS_HOOK_GNUTLS_SEND] = TLS_UHOOK("gnutls_send", "gnutls_send_in", "gnutls_record_send"),
+	[TLS_HOOK_GNUTLS_SEND_RET] = TLS_UHOOK("gnutls_send_ret", "gnutls_send_out",
+					       "gnutls_record_send"),
+	[TLS_HOOK_GNUTLS_RECV] = TLS_UHOOK("gnutls_recv", "gnutls_recv_in", "gnutls_record_recv"),
+	[TLS_HOOK_GNUTLS_RECV_RET] = TLS_UHOOK("gnutls_recv_ret", "gnutls_recv_out",
+					       "gnutls_record_recv"),
 	[TLS_HOOK_SOCK_SEND] = { "sock_send_length", { "sock_send_btf", "sock_send_raw" } },
 	[TLS_HOOK_SOCK_RECV] = { "sock_recv_length", { "sock_recv_btf", "sock_recv_raw" } },
 };
 _Static_assert(PIN_LEN(tls_hooks) == TLS_HOOK_NR, "tls: a hook without a table entry");
 
 static const struct pin_setting tls_settings[] = {
+	{ "libs", "OpenSSL 3 and GnuTLS libraries (or binaries linking them statically): "
+	  "auto and/or paths", 0, 0, 0, PIN_SET_TARGETS,
+	  .discover = "libssl.so.3 libgnutls.so.30" },
 	{ "capture_bytes", "plaintext bytes per event (a call's data is split)",
 	  TLS_CAPTURE_BYTES, 16, TLS_CAPTURE_MAX },
 	{ "max_chunks", "events per call at most; the rest is counted as truncated",
