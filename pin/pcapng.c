@@ -356,10 +356,18 @@ static void put_packet(struct pin_pcapng *p, __u64 ts, size_t len,
 	p->packets++;
 }
 
-/* SYN, SYN-ACK, ACK: the lower port is taken for the server's. */
-static void handshake(struct pin_pcapng *p, const struct conn *c, __u64 ts)
+#define EPHEMERAL_PORTS 32768	/* Linux's ip_local_port_range starts here */
+
+/*
+ * SYN, SYN-ACK, ACK. The client is the end with an ephemeral port when
+ * only one has one, else the end that sent the first byte seen (@first_flow
+ * 0: end 0): most protocols (HTTP, TLS) have the client speak first.
+ */
+static void handshake(struct pin_pcapng *p, const struct conn *c, __u64 ts,
+		      int first_flow)
 {
-	int client = c->port[0] > c->port[1] ? 0 : 1;
+	bool e0 = c->port[0] >= EPHEMERAL_PORTS, e1 = c->port[1] >= EPHEMERAL_PORTS;
+	int client = e0 != e1 ? !e0 : first_flow;
 	size_t n;
 
 	n = build(p, c, client, TCP_SYN, ISN, 0, NULL, 0);
@@ -449,7 +457,7 @@ int pin_pcapng__event(struct pin_pcapng *p, const struct pin_module_desc *d,
 	ts = h->ts_ns + clock_offset;
 	c = conn_of(p, ends, ports, &first);
 	if (first)
-		handshake(p, c, ts);
+		handshake(p, c, ts, flow);
 	/* the event covers [start, end) of this observer's view of the flow */
 	start = c->seen[flow][who];
 	c->seen[flow][who] = start + ct.total;

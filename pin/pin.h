@@ -610,8 +610,9 @@ bool pin_pcapng_supported(const struct pin_module_desc *d);
 /**
  * pin_pcapng__event() - write a raw event's content as one TCP segment of
  * its connection, in stream order per direction. A connection's first
- * event is preceded by a synthesized handshake (the lower port is the
- * server's). Bytes seen twice (a write at one end, the read at the other,
+ * event is preceded by a synthesized handshake (the client: the end with
+ * an ephemeral port, from 32768, when only one has one; else the end that
+ * sent the first byte seen). Bytes seen twice (a write at one end, the read at the other,
  * both captured) are written once; bytes not captured leave a gap in the
  * sequence numbers. Timestamps: the event's, @clock_offset added (boot
  * time to real time, pin_clock_offset()).

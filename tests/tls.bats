@@ -22,7 +22,7 @@ setup() {
 	T=$BATS_TEST_TMPDIR
 	CERT=$BATS_FILE_TMPDIR/cert.pem
 	KEY=$BATS_FILE_TMPDIR/key.pem
-	bpfpin-events tls --duration 0.2 >/dev/null
+	bpfpin-events tls --duration 0.2 >/dev/null 2>&1
 	# a namespace of its own: its loopback carries only this test's TLS
 	NS="bpfpin-test-$$-$BATS_TEST_NUMBER-tls"
 	echo "$NS" >> "$BATS_FILE_TMPDIR/netns"
@@ -35,6 +35,12 @@ teardown() {
 	cleanup_netns
 	cleanup_cgroups
 }
+
+# sh -c "$IN_NS_CG" _ CGROUP NETNS CMD...: CMD in both, started by
+# exec, so that $! of a background start is CMD's own pid (a shell
+# function in the background is a subshell of its own)
+# shellcheck disable=SC2016
+IN_NS_CG='echo $$ > "$1/cgroup.procs" && shift && exec ip netns exec "$@"'
 
 # wait_for FILE BYTES: until FILE holds at least BYTES bytes (5 s)
 wait_for() {
@@ -64,7 +70,7 @@ openssl_server() {
 	new_cgroup "$1"
 	SCG_REL=$CG_REL
 	mkfifo "$T/srv.in"
-	in_netns_cgroup "$NS" "$CG" env ${2:+LD_LIBRARY_PATH="$2"} openssl s_server \
+	sh -c "$IN_NS_CG" _ "$CG" "$NS" env ${2:+LD_LIBRARY_PATH="$2"} openssl s_server \
 		-accept 127.0.0.1:0 -cert "$CERT" -key "$KEY" -naccept 2 -quiet \
 		< "$T/srv.in" >> "$T/srv.out" 2> "$T/srv.err" &
 	SPID=$!
@@ -76,14 +82,15 @@ openssl_server() {
 openssl_client() {
 	new_cgroup "$1"
 	CCG_REL=$CG_REL
-	in_netns_cgroup "$NS" "$CG" openssl s_client -connect "127.0.0.1:$PORT" -quiet \
+	sh -c "$IN_NS_CG" _ "$CG" "$NS" openssl s_client -connect "127.0.0.1:$PORT" -quiet \
 		< "$2" > "$T/cli.out" 2> "$T/cli.err" &
 	CPID=$!
 }
 
-# exchange REQUEST_FILE RESPONSE_FILE: the client sends one, the server the other
+# exchange REQUEST_FILE RESPONSE_FILE [CGROUP]: the client (in a new
+# cgroup, default "client") sends one, the server the other
 exchange() {
-	openssl_client client "$1"
+	openssl_client "${3:-client}" "$1"
 	wait_for "$T/srv.out" "$(stat -c %s "$1")"
 	cat "$2" >&"$SRV_FD"
 	wait_for "$T/cli.out" "$(stat -c %s "$2")"
@@ -187,7 +194,7 @@ tls_stat() {
 	SCG_REL=$CG_REL
 	# gnutls-serv takes a port, not 0: one free in this namespace
 	PORT=$((20000 + RANDOM % 20000))
-	in_netns_cgroup "$NS" "$CG" gnutls-serv --echo -p "$PORT" \
+	sh -c "$IN_NS_CG" _ "$CG" "$NS" gnutls-serv --echo -p "$PORT" \
 		--x509certfile "$CERT" --x509keyfile "$KEY" > "$T/srv.out" 2>&1 &
 	SPID=$!
 	[ "$(listen_port "$SPID")" -eq "$PORT" ]
@@ -195,7 +202,7 @@ tls_stat() {
 	CCG_REL=$CG_REL
 	# the client's stdin stays open until the echo is back
 	(cat "$T/msg"; wait_for "$T/cli.out" 20 2>/dev/null; sleep 0.2) |
-		in_netns_cgroup "$NS" "$CG" gnutls-cli --insecure -p "$PORT" 127.0.0.1 \
+		sh -c "$IN_NS_CG" _ "$CG" "$NS" gnutls-cli --insecure -p "$PORT" 127.0.0.1 \
 		> "$T/cli.out" 2>&1 &
 	CPID=$!
 	wait_for "$T/cli.out" 20
@@ -225,22 +232,24 @@ tls_stat() {
 	echo "$output" >&3
 	[ "$status" -eq 0 ]
 	# our port is no HTTP port Wireshark knows: say what it carries
-	run tshark -r "$T/tls.pcapng" -d "tcp.port==$PORT,http" -Y "http && tcp.port == $PORT" \
-		-T fields -e http.request.line -e http.response.line -e frame.comment -e http.request.method \
-		-e http.response.code
+	run tshark -r "$T/tls.pcapng" -d "tcp.port==$PORT,http" -Y "http && tcp.port == $PORT"
 	echo "$output" >&3
 	[ "$status" -eq 0 ]
-	[ "$(grep -c . <<< "$output")" -eq 2 ]
-	grep -q "GET /index.html HTTP/1.1" <<< "$output"
-	grep -q "HTTP/1.1 200 OK" <<< "$output"
+	[ "$(grep -c "127.0.0.1" <<< "$output")" -eq 2 ]
+	grep -q "HTTP .* GET /index.html HTTP/1.1" <<< "$output"
+	grep -q "HTTP .* HTTP/1.1 200 OK" <<< "$output"
 	# the request was captured at both ends and written once, by either
-	grep "GET" <<< "$output" | grep -Eq "pid ($CPID|$SPID) "
+	out=$(tshark -r "$T/tls.pcapng" -d "tcp.port==$PORT,http" -Y "http.request" -T fields \
+		-e frame.comment -e http.request.method -e http.request.uri 2>/dev/null)
+	echo "$out" >&3
+	[ "$(grep -c . <<< "$out")" -eq 1 ]
+	grep -Eq "tls pid ($CPID|$SPID) .*	GET	/index.html" <<< "$out"
 	# a handshake, then data from the client's port to the server's
-	run tshark -r "$T/tls.pcapng" -Y "tcp.port == $PORT" -T fields -e tcp.srcport -e tcp.dstport \
-		-e tcp.flags.str -e tcp.len
-	echo "$output" >&3
-	[ "$(sed -n 1p <<< "$output" | cut -f2)" -eq "$PORT" ]
-	[ "$(grep -c . <<< "$output")" -eq 5 ]
+	out=$(tshark -r "$T/tls.pcapng" -Y "tcp.port == $PORT" -T fields -e tcp.srcport \
+		-e tcp.dstport -e tcp.flags.str -e tcp.len 2>/dev/null)
+	echo "$out" >&3
+	[ "$(sed -n 1p <<< "$out" | cut -f2)" -eq "$PORT" ]
+	[ "$(grep -c . <<< "$out")" -eq 5 ]
 	run tshark -r "$T/tls.pcapng" -q -z expert,warn -Y "tcp.port == $PORT"
 	! grep -q "not captured" <<< "$output"
 	# the file is pcapng: section header block type
@@ -250,7 +259,7 @@ tls_stat() {
 @test "tls: --format pcapng refusals: no --output, --output with another format, a module it cannot write" {
 	run bpfpin-events tls --format pcapng
 	[ "$status" -eq 2 ]
-	[ "$(grep -c . <<< "$output")" -eq 2 ]
+	[ "$(grep -c . <<< "$output")" -eq 1 ]
 	grep -q "pcapng.*--output" <<< "$output"
 	run bpfpin-events tls --format json --output "$T/x"
 	[ "$status" -eq 2 ]
@@ -285,7 +294,7 @@ tls_stat() {
 	: > "$T/srv.out"	# the server appends: it starts again at 0
 	printf 'second\n' > "$T/req2"
 	printf 'two\n' > "$T/resp2"
-	exchange "$T/req2" "$T/resp2"
+	exchange "$T/req2" "$T/resp2" client2
 	kill "$CPID" "$SPID"
 	bpfpin-events tls --format json --duration 1 > "$T/events"
 	[ "$(plaintext "$SPID" read)" = second ]
@@ -304,4 +313,5 @@ tls_stat() {
 	grep -q "tls" <<< "$output"
 	run as_user "bpfpin-tls-$$" bpfpin-stat tls --format json
 	[ "$status" -eq 0 ]
+	grep -q '"type":"drops"' <<< "$output"
 }
