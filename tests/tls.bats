@@ -165,6 +165,43 @@ tls_stat() {
 	[ "$(tls_stat "$SCG_REL" write truncated_bytes)" -eq 0 ]
 }
 
+@test "tls: SSL_write_ex and SSL_read_ex (Python's ssl module as the client): its plaintext each way" {
+	printf 'PING from python\n' > "$T/req"
+	printf 'PONG to python\n' > "$T/resp"
+	openssl_server server
+	new_cgroup pyclient
+	CCG_REL=$CG_REL
+	# Python 3.11's ssl calls SSL_write_ex and SSL_read_ex, never SSL_write or SSL_read
+	syms=$(nm -D "$(python3 -c 'import _ssl; print(_ssl.__file__)')" | grep -Eo 'SSL_(write|read)[_a-z]*' | sort | tr '\n' ' ')
+	[ "$syms" = "SSL_read_ex SSL_write_ex " ]
+	sh -c "$IN_NS_CG" _ "$CG" "$NS" python3 -c '
+import socket, ssl, sys
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))))
+s.sendall(open(sys.argv[2], "rb").read())
+want = open(sys.argv[3], "rb").read()
+got = b""
+while len(got) < len(want):
+	got += s.recv(4096)
+sys.stdout.buffer.write(got)
+' "$PORT" "$T/req" "$T/resp" > "$T/cli.out" &
+	CPID=$!
+	wait_for "$T/srv.out" "$(stat -c %s "$T/req")"
+	cat "$T/resp" >&"$SRV_FD"
+	wait "$CPID"
+	cmp "$T/resp" "$T/cli.out"
+	kill "$SPID"
+	bpfpin-events tls --format json --duration 1 > "$T/events"
+	cmp "$T/req" <(plaintext "$CPID" write)
+	cmp "$T/resp" <(plaintext "$CPID" read)
+	[ "$(jq -r .comm <<< "$(events "$CPID" write)")" = python3 ]
+	[ "$(jq .remote_port <<< "$(events "$CPID" read)")" -eq "$PORT" ]
+	[ "$(tls_stat "$CCG_REL" write bytes)" -eq "$(stat -c %s "$T/req")" ]
+	[ "$(tls_stat "$CCG_REL" read bytes)" -eq "$(stat -c %s "$T/resp")" ]
+}
+
 @test "tls: a write longer than max_chunks x capture_bytes: split into events, the rest counted as truncated" {
 	# 3000 bytes: events of 1024 and 1024 (capture_bytes), 952 not captured
 	head -c 2250 /dev/urandom | base64 -w 0 | head -c 3000 > "$T/req"
