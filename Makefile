@@ -219,6 +219,7 @@ fuzz: $(BUILD)/fuzz/fuzz_dns
 # and the counting floor, then scripts/bench/run (report in build/bench).
 BENCH_TOOLS := bench-work bench-floor bench-fill bench-run bench-stats
 BENCH_TOOLS += bench-burst burst.bpf.o bench-delete
+BENCH_TOOLS += bench-tls
 
 $(BUILD)/%.bpf.o: scripts/bench/%.bpf.c bpf/common.bpf.h bpf/bpfpin.h bpf/vmlinux.h | $(BUILD)/.deps
 	$(call msg,CLANG,$@)
@@ -228,6 +229,10 @@ $(BUILD)/%.bpf.o: scripts/bench/%.bpf.c bpf/common.bpf.h bpf/bpfpin.h bpf/vmlinu
 $(BUILD)/bench-floor: scripts/bench/bench-floor.c $(BUILD)/floor.skel.h $(PIN_LIB)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(PIN_LIB) $(LDLIBS) -o $@
+# bench-tls is an OpenSSL client and server
+$(BUILD)/bench-tls: scripts/bench/bench-tls.c | $(BUILD)/.deps
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -lssl -lcrypto -o $@
 $(BUILD)/bench-%: scripts/bench/bench-%.c | $(BUILD)/.deps
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
