@@ -202,14 +202,17 @@ static __always_inline int leave(long len)
 	}
 	ck.conn = c->conn;
 	ck.tgid = id >> 32;
-	if (c->t.known)
+	t = bpf_map_lookup_elem(&conns, &ck);
+	/* an update costs several lookups: only when the socket changed */
+	if (c->t.known && (!t || __builtin_memcmp(t, &c->t, sizeof(*t))))
 		bpf_map_update_elem(&conns, &ck, &c->t, BPF_ANY);
+	if (c->t.known)
+		t = &c->t;
 	x.s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!x.s)
 		goto out;
 	x.buf = (const __u8 *)c->buf;
 	x.len = len > 0x7fffffff ? 0x7fffffff : len;
-	t = c->t.known ? &c->t : bpf_map_lookup_elem(&conns, &ck);
 	if (t)
 		__builtin_memcpy(x.s->e.local, t, offsetof(struct tuple, known));
 	else
