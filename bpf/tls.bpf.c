@@ -92,6 +92,17 @@ struct {
 
 static const struct tls_stats zero_stats;
 
+_Static_assert(sizeof(struct tuple) == 5 * sizeof(__u64), "tuple: five words");
+
+/* BPF has no memcmp: the tuples word by word */
+static __always_inline bool same_tuple(const struct tuple *a, const struct tuple *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] &&
+	       x[4] == y[4];
+}
+
 /* Entry: remember the call for its return, for a wanted task only. */
 static __always_inline int enter(__u32 library, __u32 direction, void *conn,
 				 const void *buf, void *outp)
@@ -204,7 +215,7 @@ static __always_inline int leave(long len)
 	ck.tgid = id >> 32;
 	t = bpf_map_lookup_elem(&conns, &ck);
 	/* an update costs several lookups: only when the socket changed */
-	if (c->t.known && (!t || __builtin_memcmp(t, &c->t, sizeof(*t))))
+	if (c->t.known && (!t || !same_tuple(t, &c->t)))
 		bpf_map_update_elem(&conns, &ck, &c->t, BPF_ANY);
 	if (c->t.known)
 		t = &c->t;
