@@ -13,6 +13,7 @@ char LICENSE[] SEC("license") = "GPL";
 /* Set by the loader: tls.capture_bytes, tls.max_chunks. */
 const volatile __u32 cfg_capture_bytes = TLS_CAPTURE_BYTES;
 const volatile __u32 cfg_max_chunks = TLS_MAX_CHUNKS;
+const volatile __u32 cfg_keylog = 0;
 
 BPFPIN_STATS_MAP(stats, struct tls_key, struct tls_stats, TLS_STATS_ENTRIES);
 BPFPIN_EVENTS_RING(TLS_RING_BYTES);
@@ -91,6 +92,18 @@ struct {
 } scratch SEC(".maps");
 
 static const struct tls_stats zero_stats;
+
+struct client_random {
+	__u8 b[32];
+};
+
+/* The session each OpenSSL connection's keys were last sent for (keylog). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, TLS_KEYED_ENTRIES);
+	__type(key, struct conn_key);
+	__type(value, struct client_random);
+} keyed SEC(".maps");
 
 _Static_assert(sizeof(struct tuple) == 5 * sizeof(__u64), "tuple: five words");
 
@@ -188,6 +201,82 @@ static long emit_step(__u32 i, void *arg)
 	return 0;
 }
 
+static __always_inline bool same_random(const struct client_random *a,
+					const struct client_random *b)
+{
+	const __u64 *x = (const __u64 *)a->b, *y = (const __u64 *)b->b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3];
+}
+
+/* One keys event: the secret at @src, @len bytes (32, or 48 for SHA-384) */
+static __always_inline void emit_secret(const struct call *c,
+					const struct tuple *t, __u32 version,
+					const struct client_random *r,
+					__u32 label, const __u8 *src, __u32 len)
+{
+	struct tls_keys_event *e;
+
+	e = bpfpin_event_reserve(&events, sizeof(*e), TLS_EV_KEYS);
+	if (!e)
+		return;
+	if (t)
+		__builtin_memcpy(e->local, t, offsetof(struct tuple, known));
+	else
+		__builtin_memset(e->local, 0, offsetof(struct tuple, known));
+	e->version = version;
+	e->conn = c->conn;
+	e->secret.label = label;
+	e->secret.len = len;
+	__builtin_memcpy(e->secret.client_random, r->b, sizeof(r->b));
+	__builtin_memset(e->secret.secret, 0, sizeof(e->secret.secret));
+	/* a constant size for each: no byte past the secret is read */
+	if (bpf_probe_read_user(e->secret.secret, len == 48 ? 48 : 32, src))
+		bpfpin_drop(DROP_READ);
+	bpfpin_event_submit(&events, e);
+}
+
+/*
+ * tls.keylog: once per session of an OpenSSL connection, its secrets from
+ * the SSL struct (OpenSSL 3.0/3.1 offsets, tls.h). Called at the return
+ * of a call that carried data, so the handshake is done.
+ */
+static __always_inline void keylog(const struct call *c, __u64 id,
+				   const struct tuple *t)
+{
+	const __u8 *ssl = (const __u8 *)c->conn;
+	struct conn_key ck = { .conn = c->conn, .tgid = id >> 32 };
+	struct client_random r, *seen;
+	const __u8 *sess = NULL, *cipher = NULL;
+	__u32 version = 0, cid = 0, len;
+
+	if (bpf_probe_read_user(&r, sizeof(r), ssl + TLS_SSL_CLIENT_RANDOM) ||
+	    bpf_probe_read_user(&version, sizeof(version), ssl + TLS_SSL_VERSION) ||
+	    bpf_probe_read_user(&sess, sizeof(sess), ssl + TLS_SSL_SESSION)) {
+		bpfpin_drop(DROP_READ);
+		return;
+	}
+	seen = bpf_map_lookup_elem(&keyed, &ck);
+	if (seen && same_random(seen, &r))
+		return;
+	bpf_map_update_elem(&keyed, &ck, &r, BPF_ANY);
+	if (version == 0x0304) {
+		/* the hash of the suite: SHA-384 for TLS_AES_256_GCM_SHA384 */
+		if (!bpf_probe_read_user(&cipher, sizeof(cipher), sess + TLS_SESSION_CIPHER))
+			bpf_probe_read_user(&cid, sizeof(cid), cipher + TLS_CIPHER_ID);
+		len = (cid & 0xffff) == 0x1302 ? 48 : 32;
+		emit_secret(c, t, version, &r, BPFPIN_KEYLOG_CLIENT_TRAFFIC_0,
+			    ssl + TLS_SSL_CLIENT_APP, len);
+		emit_secret(c, t, version, &r, BPFPIN_KEYLOG_SERVER_TRAFFIC_0,
+			    ssl + TLS_SSL_SERVER_APP, len);
+		emit_secret(c, t, version, &r, BPFPIN_KEYLOG_EXPORTER,
+			    ssl + TLS_SSL_EXPORTER, len);
+	} else if (version >= 0x0301 && version <= 0x0303 && sess) {
+		emit_secret(c, t, version, &r, BPFPIN_KEYLOG_CLIENT_RANDOM,
+			    sess + TLS_SESSION_MASTER_KEY, 48);
+	}
+}
+
 /*
  * Return of a call that carried @len bytes (0 or less: none): count it, and
  * emit its data in chunks of tls.capture_bytes, up to tls.max_chunks.
@@ -243,6 +332,8 @@ static __always_inline int leave(long len)
 	x.s->e.call_ns = bpf_ktime_get_ns() - c->start_ns;
 	x.s->e.pad = 0;
 	bpf_loop(cfg_max_chunks, emit_step, &x, 0);
+	if (cfg_keylog && c->library == TLS_LIB_OPENSSL)
+		keylog(c, id, t);
 	if (st) {
 		st->calls += 1;
 		st->bytes += x.len;

@@ -36,6 +36,7 @@ struct tls_stats {
 };
 
 #define TLS_EV_DATA	1
+#define TLS_EV_KEYS	2
 
 /*
  * One event per chunk of a call's plaintext: bytes [offset, offset +
@@ -59,6 +60,35 @@ struct tls_event {
 	__u32 offset;		/* of this chunk in the call's plaintext */
 	__u32 pad;
 	struct bpfpin_content content;	/* content.len bytes follow */
+};
+
+/*
+ * tls.keylog: a connection's secrets, read from OpenSSL's SSL struct at the
+ * first read or write that returns data on a new session (so, after its
+ * handshake), one event per SSLKEYLOGFILE line. The struct is OpenSSL
+ * 3.0's and 3.1's (the offsets below, checked against `s_client
+ * -keylogfile` with Debian bookworm's 3.0); GnuTLS has none.
+ */
+#define TLS_SSL_VERSION		0x0	/* ssl_st.version */
+#define TLS_SSL_CLIENT_RANDOM	0x160	/* ssl_st.s3.client_random[32] */
+#define TLS_SSL_CLIENT_APP	0x744	/* ssl_st.client_app_traffic_secret */
+#define TLS_SSL_SERVER_APP	0x784	/* ssl_st.server_app_traffic_secret */
+#define TLS_SSL_EXPORTER	0x7c4	/* ssl_st.exporter_master_secret */
+#define TLS_SSL_SESSION		0x918	/* ssl_st.session */
+#define TLS_SESSION_MASTER_KEY	0x50	/* ssl_session_st.master_key[48] */
+#define TLS_SESSION_CIPHER	0x2f8	/* ssl_session_st.cipher */
+#define TLS_CIPHER_ID		0x18	/* ssl_cipher_st.id */
+#define TLS_KEYED_ENTRIES	8192
+
+struct tls_keys_event {
+	struct bpfpin_event_hdr hdr;
+	__u8 local[16];
+	__u8 remote[16];
+	__u16 local_port;
+	__u16 remote_port;
+	__u32 version;		/* 0x0303: TLS 1.2, 0x0304: TLS 1.3 */
+	__u64 conn;
+	struct bpfpin_keylog secret;
 };
 
 /*
@@ -136,9 +166,23 @@ static const struct pin_field tls_data_fields[] = {
 	PIN_EV(struct tls_event, content, PIN_T_BYTES, PIN_V_CONTENT, "the plaintext"),
 };
 
+static const struct pin_field tls_keys_fields[] = {
+	PIN_EV(struct tls_keys_event, local, PIN_T_BYTES, PIN_V_IP, "local address"),
+	PIN_EV(struct tls_keys_event, local_port, PIN_T_U16, PIN_V_PLAIN, "local port"),
+	PIN_EV(struct tls_keys_event, remote, PIN_T_BYTES, PIN_V_IP, "remote address"),
+	PIN_EV(struct tls_keys_event, remote_port, PIN_T_U16, PIN_V_PLAIN, "remote port"),
+	PIN_EV(struct tls_keys_event, conn, PIN_T_U64, PIN_V_PLAIN, "the connection: SSL *"),
+	PIN_EV(struct tls_keys_event, version, PIN_T_U32, PIN_V_PLAIN,
+		"TLS version: 771 TLS 1.2, 772 TLS 1.3"),
+	PIN_EV(struct tls_keys_event, secret, PIN_T_BYTES, PIN_V_KEYLOG,
+		"the SSLKEYLOGFILE line"),
+};
+
 static const struct pin_event_desc tls_events[] = {
 	{ .type = TLS_EV_DATA, .name = "data", .size = sizeof(struct tls_event),
 	  .fields = tls_data_fields, .nfields = PIN_LEN(tls_data_fields) },
+	{ .type = TLS_EV_KEYS, .name = "keys", .size = sizeof(struct tls_keys_event),
+	  .fields = tls_keys_fields, .nfields = PIN_LEN(tls_keys_fields) },
 };
 
 /*
@@ -178,6 +222,8 @@ static const struct pin_setting tls_settings[] = {
 	  TLS_CAPTURE_BYTES, 16, TLS_CAPTURE_MAX },
 	{ "max_chunks", "events per call at most; the rest is counted as truncated",
 	  TLS_MAX_CHUNKS, 1, TLS_CHUNKS_MAX },
+	{ "keylog", "1: keys events with OpenSSL 3.0/3.1 session secrets (SSLKEYLOGFILE lines)",
+	  0, 0, 1 },
 };
 
 static const struct pin_module_desc tls_module = {
@@ -188,7 +234,7 @@ static const struct pin_module_desc tls_module = {
 	.profiles = "capture",
 	.filter_task = true,
 	.captures_content = true,
-	.content_maps = "calls scratch",
+	.content_maps = "calls scratch keyed",
 	.notes = "OpenSSL 3 (SSL_read/_ex, SSL_write/_ex) and GnuTLS (gnutls_record_send/"
 		"recv) only: not NSS, BoringSSL, rustls, Go's crypto/tls, QUIC, or kernel TLS "
 		"offload after the handshake; static builds only when named in tls.libs",

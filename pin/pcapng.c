@@ -10,6 +10,8 @@
 #define BT_SHB		0x0A0D0D0A
 #define BT_IDB		0x00000001
 #define BT_EPB		0x00000006
+#define BT_DSB		0x0000000A
+#define DSB_TLS_KEYLOG	0x544c534b	/* "TLSK": NSS key log lines */
 #define BYTE_ORDER_MAGIC 0x1A2B3C4D
 #define LINKTYPE_RAW	101	/* an IPv4 or IPv6 packet, no link header */
 #define OPT_END		0
@@ -378,6 +380,39 @@ static void handshake(struct pin_pcapng *p, const struct conn *c, __u64 ts,
 	put_packet(p, ts, n, NULL);
 }
 
+/* The event's PIN_V_KEYLOG field, if it has one */
+static const struct pin_field *keylog_field(const struct pin_event_desc *e)
+{
+	int i;
+
+	for (i = 0; i < e->nfields; i++)
+		if (e->fields[i].view == PIN_V_KEYLOG &&
+		    e->fields[i].size == sizeof(struct bpfpin_keylog))
+			return &e->fields[i];
+	return NULL;
+}
+
+/* A Decryption Secrets Block with the event's SSLKEYLOGFILE line */
+static void put_secrets(struct pin_pcapng *p, const void *field)
+{
+	static const __u8 zero[4];
+	char line[512];
+	size_t n = pin_keylog_line(field, line, sizeof(line) - 1);
+	__u32 total;
+
+	if (!n)
+		return;
+	line[n++] = '\n';
+	total = 20 + pad4(n);
+	put32(p, BT_DSB);
+	put32(p, total);
+	put32(p, DSB_TLS_KEYLOG);
+	put32(p, (__u32)n);
+	put(p, line, n);
+	put(p, zero, pad4(n) - n);
+	put32(p, total);
+}
+
 static __u64 get_u(const void *data, const struct pin_field *f)
 {
 	__u64 v = 0;
@@ -411,6 +446,10 @@ int pin_pcapng__event(struct pin_pcapng *p, const struct pin_module_desc *d,
 			e = &d->events[i];
 	if (!e || size < e->size)
 		return -EPROTO;
+	if (keylog_field(e)) {
+		put_secrets(p, ev + keylog_field(e)->offset);
+		return p->err ? p->err : 1;
+	}
 	if (!layout_of(e, &l))
 		return 0;
 	memcpy(&ct, ev + l.data->offset, sizeof(ct));

@@ -588,6 +588,14 @@ struct pin_dns_msg {
  */
 int pin_dns_parse(const void *data, size_t len, struct pin_dns_msg *m);
 
+/**
+ * pin_keylog_line() - a struct bpfpin_keylog at @data as its SSLKEYLOGFILE
+ * line, without a newline: "LABEL <client random> <secret>" in lowercase
+ * hex; empty for an unknown label or length
+ * Return: the line's length
+ */
+size_t pin_keylog_line(const void *data, char *buf, size_t size);
+
 /* ---- pcapng output of captured content (pcapng.c) ---- */
 
 struct pin_pcapng;
@@ -616,6 +624,8 @@ bool pin_pcapng_supported(const struct pin_module_desc *d);
  * both captured) are written once; bytes not captured leave a gap in the
  * sequence numbers. Timestamps: the event's, @clock_offset added (boot
  * time to real time, pin_clock_offset()).
+ * An event with a PIN_V_KEYLOG field (the tls module's keys) becomes a
+ * Decryption Secrets Block holding its SSLKEYLOGFILE line.
  * Return: 1 written, 0 not an event pcapng writes, -EPROTO for a short or
  * malformed event, or the errno of a failed write
  */

@@ -9,7 +9,7 @@ setup_file() {
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
 		-keyout "$BATS_FILE_TMPDIR/key.pem" -out "$BATS_FILE_TMPDIR/cert.pem" 2>/dev/null
 	# small enough that one test's payload is split and truncated
-	printf 'tls.capture_bytes = 1024\ntls.max_chunks = 2\n' > "$BATS_FILE_TMPDIR/conf"
+	printf 'tls.capture_bytes = 1024\ntls.max_chunks = 2\ntls.keylog = 1\n' > "$BATS_FILE_TMPDIR/conf"
 	bpfpin-load up --config "$BATS_FILE_TMPDIR/conf" tls > "$BATS_FILE_TMPDIR/up.out" 2>&1
 }
 
@@ -78,19 +78,20 @@ openssl_server() {
 	PORT=$(listen_port "$SPID")
 }
 
-# openssl_client CGROUP FILE: s_client in $NS sends FILE; sets CPID
+# openssl_client CGROUP FILE [OPTION...]: s_client in $NS sends FILE; sets CPID
 openssl_client() {
 	new_cgroup "$1"
 	CCG_REL=$CG_REL
-	sh -c "$IN_NS_CG" _ "$CG" "$NS" openssl s_client -connect "127.0.0.1:$PORT" -quiet \
+	sh -c "$IN_NS_CG" _ "$CG" "$NS" openssl s_client -connect "127.0.0.1:$PORT" -quiet "${@:3}" \
 		< "$2" > "$T/cli.out" 2> "$T/cli.err" &
 	CPID=$!
 }
 
-# exchange REQUEST_FILE RESPONSE_FILE [CGROUP]: the client (in a new
-# cgroup, default "client") sends one, the server the other
+# exchange REQUEST_FILE RESPONSE_FILE [CGROUP [OPTION...]]: the client (in
+# a new cgroup, default "client"; s_client options) sends one, the server
+# the other
 exchange() {
-	openssl_client "${3:-client}" "$1"
+	openssl_client "${3:-client}" "$1" "${@:4}"
 	wait_for "$T/srv.out" "$(stat -c %s "$1")"
 	cat "$2" >&"$SRV_FD"
 	wait_for "$T/cli.out" "$(stat -c %s "$2")"
@@ -291,6 +292,36 @@ sys.stdout.buffer.write(got)
 	! grep -q "not captured" <<< "$output"
 	# the file is pcapng: section header block type
 	[ "$(head -c 4 "$T/tls.pcapng" | od -An -tx4 | tr -d ' ')" = 0a0d0d0a ]
+}
+
+@test "tls: tls.keylog: each session's secrets are the lines s_client -keylogfile writes, TLS 1.3 and 1.2" {
+	printf 'key test\n' > "$T/req"
+	printf 'ok\n' > "$T/resp"
+	openssl_server server
+	exchange "$T/req" "$T/resp" client13 -keylogfile "$T/keylog13"
+	c13=$CPID
+	kill "$CPID"
+	: > "$T/srv.out"
+	exchange "$T/req" "$T/resp" client12 -tls1_2 -keylogfile "$T/keylog12"
+	c12=$CPID
+	kill "$CPID" "$SPID"
+	bpfpin-events tls --format json --duration 1 > "$T/events"
+	keys() { jq -r --argjson pid "$1" 'select(.type == "keys" and .pid == $pid) | .keylog' "$T/events"; }
+	keys "$c13" >&3
+	# TLS 1.3: the application traffic and exporter secrets (the handshake
+	# secrets are not kept by OpenSSL, so not given)
+	[ "$(keys "$c13" | grep -c .)" -eq 3 ]
+	[ "$(keys "$c13" | cut -d' ' -f1 | sort | tr '\n' ' ')" = \
+		"CLIENT_TRAFFIC_SECRET_0 EXPORTER_SECRET SERVER_TRAFFIC_SECRET_0 " ]
+	keys "$c13" | while read -r line; do grep -qxF "$line" "$T/keylog13"; done
+	# the server holds the same session: the same lines, from its side
+	[ "$(keys "$SPID" | grep -v '^CLIENT_RANDOM ' | sort)" = "$(keys "$c13" | sort)" ]
+	[ "$(keys "$SPID" | grep '^CLIENT_RANDOM ')" = "$(keys "$c12")" ]
+	# TLS 1.2: the master secret, by the client random
+	[ "$(keys "$c12" | grep -c .)" -eq 1 ]
+	keys "$c12" | grep -q "^CLIENT_RANDOM "
+	grep -qxF "$(keys "$c12")" "$T/keylog12"
+	[ "$(jq -r 'select(.type == "keys" and .pid == '"$c12"') | .version' "$T/events")" -eq 771 ]
 }
 
 @test "tls: --format pcapng refusals: no --output, --output with another format, a module it cannot write" {

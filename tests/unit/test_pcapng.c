@@ -215,6 +215,35 @@ int main(void)
 	}
 	ok(sums, "every IPv4 and TCP checksum is right");
 
+	/* a keys event: a Decryption Secrets Block with its keylog line */
+	{
+		struct tls_keys_event k = { .hdr.type = TLS_EV_KEYS };
+		const char *want = "CLIENT_TRAFFIC_SECRET_0 "
+			"0001020304050607080910111213141516171819202122232425262728293031 "
+			"ff000000000000000000000000000000000000000000000000000000000000ee\n";
+		size_t before = len, wl = strlen(want);
+		__u32 type, total, stype, slen;
+
+		k.secret.label = BPFPIN_KEYLOG_CLIENT_TRAFFIC_0;
+		k.secret.len = 32;
+		for (i = 0; i < 32; i++)
+			k.secret.client_random[i] = (i / 10) << 4 | i % 10;
+		k.secret.secret[0] = 0xff;
+		k.secret.secret[31] = 0xee;
+		k.secret.secret[32] = 0x77;	/* past len: not written */
+		r = pin_pcapng__event(p, &tls_module, &k, sizeof(k), 0);
+		ok(r == 1, "a keys event: written");
+		pin_pcapng__flush(p);
+		memcpy(&type, buf + before, 4);
+		memcpy(&total, buf + before + 4, 4);
+		memcpy(&stype, buf + before + 8, 4);
+		memcpy(&slen, buf + before + 12, 4);
+		ok(type == 0x0A && stype == 0x544c534b && slen == wl &&
+		   total == 20 + ((wl + 3) & ~3u) && len == before + total &&
+		   !memcmp(buf + before + 16, want, wl),
+		   "a DSB of type TLSK holding the SSLKEYLOGFILE line");
+	}
+
 	/* malformed: content longer than the event */
 	{
 		__u8 ev[sizeof(struct tls_event)] = { 0 };
