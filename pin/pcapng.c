@@ -319,7 +319,8 @@ static size_t build(struct pin_pcapng *p, const struct conn *c, int from,
 	tcp[12] = 5 << 4;
 	tcp[13] = flags;
 	*(__u16 *)(tcp + 14) = htons(65535);
-	memcpy(tcp + 20, data, len);
+	if (len)
+		memcpy(tcp + 20, data, len);
 	/* the pseudo-header: addresses, then protocol and length */
 	if (v4) {
 		pseudo[8] = 0;
