@@ -1,0 +1,187 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+# http.bats: curl and test clients against local HTTP servers in a test namespace: statuses, latency slots, split and pipelined requests, unparsed connections
+
+load helpers
+
+PORT=8080
+
+setup_file() {
+	bpfpin_setup_file
+	bpfpin-load up http >/dev/null
+}
+
+teardown_file() {
+	bpfpin_teardown_file
+}
+
+setup() {
+	require_module http
+	# a namespace of its own: its loopback and port 8080 are ours
+	NS="bpfpin-test-$$-$BATS_TEST_NUMBER-http"
+	echo "$NS" >> "$BATS_FILE_TMPDIR/netns"
+	ip netns add "$NS"
+	ip -n "$NS" link set lo up
+	new_cgroup server
+	SRV_CG=$CG
+	SRV_REL=$CG_REL
+	new_cgroup client
+}
+
+teardown() {
+	cleanup_netns
+	cleanup_cgroups
+	bpfpin-load filter http --clear >/dev/null 2>&1 || true
+}
+
+# wait_ready FILE: the server wrote FILE once it listens
+wait_ready() {
+	for _ in $(seq 50); do [ -e "$1" ] && return 0; sleep 0.1; done
+	return 1
+}
+
+# start_peer [DELAY_MS]: tests/helpers/http-peer on port 8080, in the server cgroup
+start_peer() {
+	in_netns_cgroup "$NS" "$SRV_CG" "$BUILD/tests/http-peer" serve $PORT \
+		"$BATS_TEST_TMPDIR/ready" "${1:-0}" &
+	wait_ready "$BATS_TEST_TMPDIR/ready"
+}
+
+# http_value CGROUP_REL SIDE METHOD CLASS FIELD: one stats value (null: no row)
+http_value() {
+	bpfpin-stat http --format json | jq -r --arg cg "$1" --arg side "$2" \
+		--arg m "$3" --arg cl "$4" --argjson port $PORT \
+		"select(.type == \"stats\" and .cgroup == \$cg and .side == \$side and
+			.server_port == \$port and .method == \$m and .status_class == \$cl) | .$5"
+}
+
+# latency_le CGROUP_REL SIDE METHOD CLASS LE: the cumulative count of the latency bucket le LE
+latency_le() {
+	http_value "$1" "$2" "$3" "$4" "latency.buckets[] | select(.le == $5) | .count"
+}
+
+@test "http: python3 -m http.server answers 5 GETs with 200 and 3 with 404 to curl: counted per status class on both sides" {
+	mkdir "$BATS_TEST_TMPDIR/www"
+	echo hello > "$BATS_TEST_TMPDIR/www/ok.txt"
+	in_netns_cgroup "$NS" "$SRV_CG" python3 -m http.server $PORT --bind 127.0.0.1 \
+		--directory "$BATS_TEST_TMPDIR/www" > "$BATS_TEST_TMPDIR/server.log" 2>&1 &
+	for _ in $(seq 50); do
+		ip netns exec "$NS" bash -c ": < /dev/tcp/127.0.0.1/$PORT" 2>/dev/null && break
+		sleep 0.1
+	done
+	# the probe above was a connection without payload: it counts nowhere
+	curl_w='%{http_code} %{size_request} %{size_header} %{size_download}\n'
+	for i in 1 2 3 4 5; do
+		in_netns_cgroup "$NS" "$CG" curl -s -o /dev/null -w "$curl_w" \
+			"http://127.0.0.1:$PORT/ok.txt" >> "$BATS_TEST_TMPDIR/ok"
+	done
+	for i in 1 2 3; do
+		in_netns_cgroup "$NS" "$CG" curl -s -o /dev/null -w "$curl_w" \
+			"http://127.0.0.1:$PORT/missing-$i" >> "$BATS_TEST_TMPDIR/nf"
+	done
+	cat "$BATS_TEST_TMPDIR/ok" "$BATS_TEST_TMPDIR/nf" >&3
+	[ "$(awk '$1 == 200' "$BATS_TEST_TMPDIR/ok" | wc -l)" -eq 5 ]
+	[ "$(awk '$1 == 404' "$BATS_TEST_TMPDIR/nf" | wc -l)" -eq 3 ]
+	bpfpin-stat http --format json | jq -c "select(.cgroup == \"$CG_REL\" or .cgroup == \"$SRV_REL\") | del(.latency)" >&3
+	[ "$(http_value "$CG_REL" client GET 2xx responses)" -eq 5 ]
+	[ "$(http_value "$CG_REL" client GET 4xx responses)" -eq 3 ]
+	[ "$(http_value "$SRV_REL" server GET 2xx responses)" -eq 5 ]
+	[ "$(http_value "$SRV_REL" server GET 4xx responses)" -eq 3 ]
+	# the latency histograms hold every pair, and nothing else
+	[ $(($(http_value "$CG_REL" client GET 2xx latency.count) + \
+	     $(http_value "$CG_REL" client GET 4xx latency.count))) -eq 8 ]
+	[ "$(http_value "$SRV_REL" server GET 4xx latency.count)" -eq 3 ]
+	# bytes as curl counted them: requests, and headers plus bodies
+	[ "$(http_value "$CG_REL" client GET 2xx request_bytes)" -eq "$(awk '{ s += $2 } END { print s }' "$BATS_TEST_TMPDIR/ok")" ]
+	[ "$(http_value "$CG_REL" client GET 2xx response_bytes)" -eq "$(awk '{ s += $3 + $4 } END { print s }' "$BATS_TEST_TMPDIR/ok")" ]
+	[ "$(http_value "$SRV_REL" server GET 4xx response_bytes)" -eq "$(awk '{ s += $3 + $4 } END { print s }' "$BATS_TEST_TMPDIR/nf")" ]
+	# one row per status class, nothing unparsed or unpaired
+	[ "$(bpfpin-stat http --format json | jq -c "select(.type == \"stats\" and .cgroup == \"$CG_REL\")" | wc -l)" -eq 2 ]
+	run bpfpin-events http --format json --duration 0.5
+	ev=$(jq -c --arg cg "$CG_REL" 'select(.cgroup == $cg)' <<< "$output")
+	echo "$ev" >&3
+	[ "$(jq -c 'select(.type == "ok" and .status == 200 and .comm == "curl")' <<< "$ev" | wc -l)" -eq 5 ]
+	[ "$(jq -c 'select(.type == "errors" and .status == 404 and .comm == "curl")' <<< "$ev" | wc -l)" -eq 3 ]
+	[ "$(jq -r 'select(.side == "client") | "\(.server) \(.server_port) \(.client) \(.method)"' <<< "$ev" | sort -u)" = "127.0.0.1 $PORT 127.0.0.1 GET" ]
+	# the server's side names the server: python3 answered
+	[ "$(jq -r --arg cg "$SRV_REL" 'select(.cgroup == $cg) | .comm' <<< "$output" | sort -u)" = python3 ]
+	run bpfpin-stat http --format prom
+	grep -q "^bpfpin_http_latency_seconds_count{cgroup=\"$CG_REL\",container=\"\",server=\"127.0.0.1\",server_port=\"$PORT\",method=\"GET\",status_class=\"4xx\",side=\"client\"} 3\$" <<< "$output"
+	run promtool check metrics <<< "$output"
+	[ "$status" -eq 0 ]
+}
+
+@test "http: a server that waits 50 ms before each answer: 4 latencies in the slot of 32.8 to 65.5 ms" {
+	start_peer 50
+	for i in 1 2 3 4; do
+		in_netns_cgroup "$NS" "$CG" curl -sf -o /dev/null "http://127.0.0.1:$PORT/ok"
+	done
+	http_value "$CG_REL" client GET 2xx latency >&3
+	[ "$(http_value "$CG_REL" client GET 2xx responses)" -eq 4 ]
+	[ "$(latency_le "$CG_REL" client GET 2xx 32768)" -eq 0 ]
+	[ "$(latency_le "$CG_REL" client GET 2xx 65536)" -eq 4 ]
+	[ "$(latency_le "$SRV_REL" server GET 2xx 32768)" -eq 0 ]
+	[ "$(latency_le "$SRV_REL" server GET 2xx 65536)" -eq 4 ]
+}
+
+@test "http: a request written in two segments 100 ms apart counts once, timed from its first byte" {
+	start_peer
+	in_netns_cgroup "$NS" "$CG" "$BUILD/tests/http-peer" split $PORT 100 > "$BATS_TEST_TMPDIR/out"
+	grep -q "^HTTP/1.1 200 OK" "$BATS_TEST_TMPDIR/out"
+	bpfpin-stat http --format json | jq -c "select(.cgroup == \"$CG_REL\" or .cgroup == \"$SRV_REL\") | del(.latency)" >&3
+	[ "$(http_value "$CG_REL" client GET 2xx responses)" -eq 1 ]
+	[ "$(http_value "$SRV_REL" server GET 2xx responses)" -eq 1 ]
+	# the whole request: "GET /ok HTTP/1.1\r\nHost: test\r\nUser-Agent: http-peer\r\n\r\n"
+	[ "$(http_value "$CG_REL" client GET 2xx request_bytes)" -eq 55 ]
+	[ "$(http_value "$SRV_REL" server GET 2xx request_bytes)" -eq 55 ]
+	# 100 ms and a little: (65.5 ms, 131 ms]
+	[ "$(latency_le "$CG_REL" client GET 2xx 65536)" -eq 0 ]
+	[ "$(latency_le "$CG_REL" client GET 2xx 131072)" -eq 1 ]
+	[ "$(latency_le "$SRV_REL" server GET 2xx 65536)" -eq 0 ]
+	# the second half was neither a new request nor unparsed
+	[ "$(bpfpin-stat http --format json | jq -c "select(.type == \"stats\" and .cgroup == \"$CG_REL\")" | wc -l)" -eq 1 ]
+}
+
+@test "http: a pipelined request is counted as pipelined and its response as unmatched, not timed" {
+	start_peer 50
+	in_netns_cgroup "$NS" "$CG" "$BUILD/tests/http-peer" pipeline $PORT > /dev/null
+	bpfpin-stat http --format json | jq -c "select(.cgroup == \"$CG_REL\") | del(.latency)" >&3
+	[ "$(http_value "$CG_REL" client GET 2xx responses)" -eq 1 ]
+	[ "$(http_value "$CG_REL" client GET 2xx latency.count)" -eq 1 ]
+	[ "$(http_value "$CG_REL" client GET "" pipelined)" -eq 1 ]
+	[ "$(http_value "$CG_REL" client "" 2xx unmatched)" -eq 1 ]
+}
+
+@test "http: HTTP/2 preface, a TLS hello and other TCP are each counted once as unparsed connections" {
+	start_peer
+	send() {
+		in_netns_cgroup "$NS" "$CG" bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT; printf '$1' >&3; sleep 0.1; printf '$1' >&3; exec 3>&-"
+	}
+	send 'PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'
+	send '\x16\x03\x01\x00\x05hello'
+	send 'SSH-2.0-test\r\n'
+	send 'SSH-2.0-test\r\n'
+	bpfpin-stat http --format json | jq -c "select(.cgroup == \"$CG_REL\" or .cgroup == \"$SRV_REL\") | del(.latency)" >&3
+	[ "$(http_value "$CG_REL" client "" "" http2)" -eq 1 ]
+	[ "$(http_value "$CG_REL" client "" "" tls)" -eq 1 ]
+	[ "$(http_value "$CG_REL" client "" "" unparsed)" -eq 2 ]
+	[ "$(http_value "$CG_REL" client "" "" responses)" -eq 0 ]
+	[ "$(http_value "$SRV_REL" server "" "" http2)" -eq 1 ]
+	[ "$(http_value "$SRV_REL" server "" "" unparsed)" -eq 2 ]
+}
+
+@test "http: http.events = errors: only the 404s are events, the stats count both" {
+	run bpfpin-load filter http --events errors
+	[ "$status" -eq 0 ]
+	bpfpin-events http --duration 0.2 > /dev/null
+	start_peer
+	in_netns_cgroup "$NS" "$CG" curl -s -o /dev/null "http://127.0.0.1:$PORT/ok" "http://127.0.0.1:$PORT/ok" \
+		"http://127.0.0.1:$PORT/nope"
+	run bpfpin-events http --format json --duration 0.5
+	ev=$(jq -c --arg cg "$CG_REL" 'select(.cgroup == $cg)' <<< "$output")
+	echo "$ev" >&3
+	[ "$(wc -l <<< "$ev")" -eq 1 ]
+	[ "$(jq -r '"\(.type) \(.status) \(.side)"' <<< "$ev")" = "errors 404 client" ]
+	[ "$(http_value "$CG_REL" client GET 2xx responses)" -eq 2 ]
+	[ "$(http_value "$CG_REL" client GET 4xx responses)" -eq 1 ]
+}
