@@ -35,8 +35,7 @@ struct conn {
 	__u8 method;		/* of the request awaited or answered */
 	__u8 status_class;	/* of the response flowing; 0: none */
 	__u8 pad[6];
-	struct bpfpin_owner owner;	/* who sent the request (client) or the
-					 * response (server), when known */
+	struct bpfpin_owner owner;	/* see owner_note(); pid 0: not known */
 };
 
 struct {
@@ -68,45 +67,61 @@ static __always_inline void mapped4(__u8 *a, const __be32 *v4)
 
 /*
  * The segment's ends and payload; cgroup_skb data starts at the network
- * header. Return: 0, or -1 when it is no TCP segment we can read (IPv6
- * extension headers, non-first fragments).
+ * header. The headers are read in place when they are in the linear part
+ * (nearly always: a helper call fewer each), else copied. Return: 0, or
+ * -1 when it is no TCP segment we can read (IPv6 extension headers,
+ * non-first fragments).
  */
 static __always_inline int seg_parse(struct __sk_buff *skb, bool egress,
 				     struct seg *s)
 {
-	struct tcphdr tcp;
+	void *data = (void *)(long)skb->data;
+	void *data_end = (void *)(long)skb->data_end;
+	struct tcphdr tcp_copy, *tcp;
 	__u32 off, total;
 
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
-		struct iphdr ip;
+		struct iphdr ip_copy, *ip = data;
 
-		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)) ||
-		    ip.protocol != IPPROTO_TCP ||
-		    (bpf_ntohs(ip.frag_off) & IP_OFFSET_MASK))
+		if ((void *)(ip + 1) > data_end) {
+			if (bpf_skb_load_bytes(skb, 0, &ip_copy, sizeof(ip_copy)))
+				return -1;
+			ip = &ip_copy;
+		}
+		if (ip->protocol != IPPROTO_TCP ||
+		    (bpf_ntohs(ip->frag_off) & IP_OFFSET_MASK))
 			return -1;
-		mapped4(s->laddr, egress ? &ip.saddr : &ip.daddr);
-		mapped4(s->raddr, egress ? &ip.daddr : &ip.saddr);
-		off = (ip.ihl & 0xf) * 4;
-		total = bpf_ntohs(ip.tot_len);
+		mapped4(s->laddr, egress ? &ip->saddr : &ip->daddr);
+		mapped4(s->raddr, egress ? &ip->daddr : &ip->saddr);
+		off = (ip->ihl & 0xf) * 4;
+		total = bpf_ntohs(ip->tot_len);
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr ip6;
+		struct ipv6hdr ip6_copy, *ip6 = data;
 
-		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)) ||
-		    ip6.nexthdr != IPPROTO_TCP)
+		if ((void *)(ip6 + 1) > data_end) {
+			if (bpf_skb_load_bytes(skb, 0, &ip6_copy, sizeof(ip6_copy)))
+				return -1;
+			ip6 = &ip6_copy;
+		}
+		if (ip6->nexthdr != IPPROTO_TCP)
 			return -1;
-		__builtin_memcpy(s->laddr, egress ? &ip6.saddr : &ip6.daddr, 16);
-		__builtin_memcpy(s->raddr, egress ? &ip6.daddr : &ip6.saddr, 16);
-		off = sizeof(ip6);
-		total = off + bpf_ntohs(ip6.payload_len);
+		__builtin_memcpy(s->laddr, egress ? &ip6->saddr : &ip6->daddr, 16);
+		__builtin_memcpy(s->raddr, egress ? &ip6->daddr : &ip6->saddr, 16);
+		off = sizeof(*ip6);
+		total = off + bpf_ntohs(ip6->payload_len);
 	} else {
 		return -1;
 	}
-	if (bpf_skb_load_bytes(skb, off, &tcp, sizeof(tcp)))
-		return -1;
-	s->lport = bpf_ntohs(egress ? tcp.source : tcp.dest);
-	s->rport = bpf_ntohs(egress ? tcp.dest : tcp.source);
-	s->seq = bpf_ntohl(tcp.seq);
-	off += tcp.doff * 4;
+	tcp = data + off;
+	if ((void *)(tcp + 1) > data_end) {
+		if (bpf_skb_load_bytes(skb, off, &tcp_copy, sizeof(tcp_copy)))
+			return -1;
+		tcp = &tcp_copy;
+	}
+	s->lport = bpf_ntohs(egress ? tcp->source : tcp->dest);
+	s->rport = bpf_ntohs(egress ? tcp->dest : tcp->source);
+	s->seq = bpf_ntohl(tcp->seq);
+	off += tcp->doff * 4;
 	/* a GSO packet's IP length is not its size: the skb's is */
 	if (total < off || skb->len > total)
 		total = skb->len;
@@ -204,21 +219,25 @@ static __always_inline struct http_stats *row(struct __sk_buff *skb,
 	} while (0)
 
 /*
- * The task sending now, if it is plausibly the socket's: egress runs in
- * the sender's context, except what softirq sends (a segment Nagle held,
- * a retransmission), where current is whoever was interrupted; one in
- * another cgroup than the socket's is not taken.
+ * The connection's owner, noted once: the task that sends its first
+ * request (a client) or first response (a server). Egress runs in the
+ * sender's context, except what softirq sends (a segment Nagle held, a
+ * retransmission), where current is whoever was interrupted: a task in
+ * another cgroup than the socket's is not taken, and the next exchange
+ * tries again. Once per connection, not per exchange: the comm and ids
+ * cost ~35 ns a segment.
  */
 static __always_inline void owner_note(struct __sk_buff *skb, struct conn *c)
 {
-	__u64 cg = bpf_skb_cgroup_id(skb);
+	__u64 cg;
 
-	if (bpf_get_current_cgroup_id() == cg) {
+	if (c->owner.pid)
+		return;
+	cg = bpf_skb_cgroup_id(skb);
+	if (bpf_get_current_cgroup_id() == cg)
 		bpfpin_owner_current(&c->owner);
-	} else {
-		__builtin_memset(&c->owner, 0, sizeof(c->owner));
+	else
 		c->owner.cgroup_id = cg;
-	}
 }
 
 /* The first payload of a connection: is it HTTP/1.x? */
