@@ -6,7 +6,7 @@
 #include "bpfpin.h"
 
 #define HTTP_SCHEMA_VERSION	1
-#define HTTP_STATS_ENTRIES	16384
+#define HTTP_STATS_ENTRIES	16384	/* http.stats_entries; full: counted map_full */
 #define HTTP_RING_BYTES		(1 << 20)
 
 /* The request's method; 0: none (a connection-level row). */
@@ -151,7 +151,8 @@ static const struct pin_map_desc http_maps[] = {
 	  .key_size = sizeof(struct http_key),
 	  .value_size = sizeof(struct http_stats),
 	  .keys = http_key_fields, .nkeys = PIN_LEN(http_key_fields),
-	  .values = http_stat_fields, .nvalues = PIN_LEN(http_stat_fields) },
+	  .values = http_stat_fields, .nvalues = PIN_LEN(http_stat_fields),
+	  .entries_setting = "stats_entries" },
 };
 
 static const struct pin_field http_event_fields[] = {
@@ -184,6 +185,11 @@ static const struct pin_hook http_hooks[] = {
 };
 _Static_assert(PIN_LEN(http_hooks) == HTTP_HOOK_NR, "http: a hook without a table entry");
 
+static const struct pin_setting http_settings[] = {
+	{ "stats_entries", "rows kept (cgroup, server, method, status class, side); a full map "
+	  "counts map_full drops", HTTP_STATS_ENTRIES, 64, 1 << 20 },
+};
+
 static const struct pin_module_desc http_module = {
 	.name = "http",
 	.summary = "HTTP/1.x requests matched to responses per cgroup, server, method and status "
@@ -197,6 +203,7 @@ static const struct pin_module_desc http_module = {
 	.maps = http_maps, .nmaps = PIN_LEN(http_maps),
 	.events = http_events, .nevents = PIN_LEN(http_events),
 	.hooks = http_hooks, .nhooks = PIN_LEN(http_hooks),
+	.settings = http_settings, .nsettings = PIN_LEN(http_settings),
 };
 #endif /* !__bpf__ */
 
