@@ -269,12 +269,13 @@ static __always_inline void on_request_seg(struct __sk_buff *skb,
 	__u8 m = method_of(p);
 
 	if (!m) {
+		/*
+		 * the same request, continued; once its final response has
+		 * begun, the request is over: a body still sent (after an
+		 * early 413) is an unparsed segment, as is junk
+		 */
 		if (c->req_ns)
-			c->req_bytes += s->len;	/* the same request, continued */
-		else if (c->status_class)
-			/* after its response began: a body sent late */
-			ADD(skb, s, c->side, c->method, c->status_class,
-			    request_bytes, s->len);
+			c->req_bytes += s->len;
 		else
 			ADD(skb, s, c->side, 0, 0, unparsed_segments, 1);
 		return;

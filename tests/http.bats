@@ -185,3 +185,54 @@ latency_le() {
 	[ "$(http_value "$CG_REL" client GET 2xx responses)" -eq 2 ]
 	[ "$(http_value "$CG_REL" client GET 4xx responses)" -eq 1 ]
 }
+
+@test "http: 101 Switching Protocols: the exchange counts in 1xx, the connection as upgraded, what follows is not parsed" {
+	start_peer
+	in_netns_cgroup "$NS" "$CG" "$BUILD/tests/http-peer" upgrade $PORT > /dev/null
+	bpfpin-stat http --format json | jq -c "select(.cgroup == \"$CG_REL\" or .cgroup == \"$SRV_REL\") | del(.latency)" >&3
+	[ "$(http_value "$CG_REL" client GET 1xx responses)" -eq 1 ]
+	[ "$(http_value "$CG_REL" client GET 1xx upgraded)" -eq 1 ]
+	[ "$(http_value "$SRV_REL" server GET 1xx upgraded)" -eq 1 ]
+	# the echoed bytes after the upgrade make no row
+	[ "$(bpfpin-stat http --format json | jq -c "select(.type == \"stats\" and .cgroup == \"$CG_REL\")" | wc -l)" -eq 1 ]
+}
+
+@test "http: a line that is no request on a kept-alive connection is an unparsed segment, its answer unmatched" {
+	start_peer
+	in_netns_cgroup "$NS" "$CG" "$BUILD/tests/http-peer" junk $PORT > /dev/null
+	bpfpin-stat http --format json | jq -c "select(.cgroup == \"$CG_REL\") | del(.latency)" >&3
+	[ "$(http_value "$CG_REL" client GET 2xx responses)" -eq 1 ]
+	[ "$(http_value "$CG_REL" client "" "" unparsed_segments)" -eq 1 ]
+	[ "$(http_value "$CG_REL" client "" 4xx unmatched)" -eq 1 ]
+	[ "$(http_value "$CG_REL" client "" 4xx responses)" -eq 0 ]
+}
+
+@test "http: IPv6: curl to python3 -m http.server on ::1" {
+	mkdir "$BATS_TEST_TMPDIR/www"
+	in_netns_cgroup "$NS" "$SRV_CG" python3 -m http.server $PORT --bind ::1 \
+		--directory "$BATS_TEST_TMPDIR/www" > /dev/null 2>&1 &
+	for _ in $(seq 50); do
+		ip netns exec "$NS" bash -c ": < /dev/tcp/::1/$PORT" 2>/dev/null && break
+		sleep 0.1
+	done
+	in_netns_cgroup "$NS" "$CG" curl -s -o /dev/null "http://[::1]:$PORT/"
+	bpfpin-stat http --format json | jq -c "select(.cgroup == \"$CG_REL\") | del(.latency)" >&3
+	[ "$(bpfpin-stat http --format json | jq -r "select(.type == \"stats\" and .cgroup == \"$CG_REL\") | \"\(.server) \(.server_port) \(.method) \(.status_class) \(.responses)\"")" = "::1 $PORT GET 2xx 1" ]
+}
+
+@test "http: a cgroup filter counts the client's sockets only; --pid is refused, the filter unchanged" {
+	start_peer
+	run bpfpin-load filter http --cgroup "$CG_REL"
+	[ "$status" -eq 0 ]
+	in_netns_cgroup "$NS" "$CG" curl -sf -o /dev/null "http://127.0.0.1:$PORT/ok"
+	[ "$(http_value "$CG_REL" client GET 2xx responses)" -eq 1 ]
+	[ -z "$(http_value "$SRV_REL" server GET 2xx responses)" ]
+	run bpfpin-load filter http --pid 1
+	echo "$output" >&3
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "${lines[0]}" == *http* ]]
+	in_netns_cgroup "$NS" "$CG" curl -sf -o /dev/null "http://127.0.0.1:$PORT/ok"
+	[ "$(http_value "$CG_REL" client GET 2xx responses)" -eq 2 ]
+	[ -z "$(http_value "$SRV_REL" server GET 2xx responses)" ]
+}

@@ -34,6 +34,8 @@ static void serve_conn(int c, long delay_ms)
 {
 	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nok\n";
 	static const char nf[] = "HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnot\n";
+	static const char up[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\n"
+				 "Connection: Upgrade\r\n\r\n";
 	char buf[4096];
 	size_t have = 0;
 	ssize_t n;
@@ -49,6 +51,15 @@ static void serve_conn(int c, long delay_ms)
 			have += n;
 		}
 		pause_ms(delay_ms);
+		if (!strncmp(buf, "GET /upgrade ", 13)) {
+			/* then an echo: whatever comes, back */
+			if (write(c, up, sizeof(up) - 1) < 0)
+				return;
+			while ((n = read(c, buf, sizeof(buf))) > 0)
+				if (write(c, buf, n) != n)
+					return;
+			return;
+		}
 		if (!strncmp(buf, "GET /ok ", 8)) {
 			if (write(c, ok, sizeof(ok) - 1) < 0)
 				return;
@@ -109,8 +120,11 @@ static void send_all(int s, const char *p, size_t n)
 	}
 }
 
-/* Read until @n responses have arrived whole: their bodies end with a newline. */
-static void read_responses(int s, int n)
+/*
+ * Read until @n responses have arrived whole: their bodies end with a
+ * newline; @bodies false: headers alone (a 101).
+ */
+static void read_responses(int s, int n, int bodies)
 {
 	char buf[4096];
 	size_t have = 0;
@@ -123,8 +137,8 @@ static void read_responses(int s, int n)
 		for (p = buf; (p = memmem(p, have - (p - buf), "\r\n\r\n", 4)); p += 4)
 			seen++;
 		/* the last body's newline, not a header block's */
-		if (seen >= n && buf[have - 1] == '\n' &&
-		    memcmp(buf + have - 4, "\r\n\r\n", 4))
+		if (seen >= n && (!bodies || (buf[have - 1] == '\n' &&
+					     memcmp(buf + have - 4, "\r\n\r\n", 4))))
 			break;
 		r = read(s, buf + have, sizeof(buf) - have);
 		if (r <= 0) {
@@ -136,9 +150,29 @@ static void read_responses(int s, int n)
 	fwrite(buf, 1, have, stdout);
 }
 
+/* Write @p and read until @n bytes have come back. */
+static void echo_round(int s, const char *p, size_t n)
+{
+	char buf[256];
+	size_t have = 0;
+	ssize_t r;
+
+	send_all(s, p, n);
+	while (have < n) {
+		r = read(s, buf, sizeof(buf));
+		if (r <= 0) {
+			fprintf(stderr, "http-peer: no echo\n");
+			exit(1);
+		}
+		have += r;
+	}
+}
+
 /*
  * split PORT PAUSE_MS: one request written in two send()s, PAUSE_MS apart;
- * pipeline PORT: two requests, the second sent before the first is answered.
+ * pipeline PORT: two requests, the second sent before the first is answered;
+ * upgrade PORT: GET /upgrade (101), then two rounds of other bytes;
+ * junk PORT: GET /ok, then a line that is no request (answered 404).
  */
 int main(int argc, char **argv)
 {
@@ -153,7 +187,7 @@ int main(int argc, char **argv)
 		send_all(s, req, 10);
 		pause_ms(atol(argv[3]));
 		send_all(s, req + 10, sizeof(req) - 1 - 10);
-		read_responses(s, 1);
+		read_responses(s, 1, 1);
 		return 0;
 	}
 	if (argc == 3 && !strcmp(argv[1], "pipeline")) {
@@ -161,9 +195,29 @@ int main(int argc, char **argv)
 		send_all(s, req, sizeof(req) - 1);
 		pause_ms(10);
 		send_all(s, req, sizeof(req) - 1);
-		read_responses(s, 2);
+		read_responses(s, 2, 1);
 		return 0;
 	}
-	fprintf(stderr, "usage: http-peer serve PORT READYFILE [DELAY_MS] | split PORT PAUSE_MS | pipeline PORT\n");
+	if (argc == 3 && !strcmp(argv[1], "upgrade")) {
+		static const char up[] = "GET /upgrade HTTP/1.1\r\nHost: test\r\nUpgrade: echo\r\n\r\n";
+
+		s = connect_to(atoi(argv[2]));
+		send_all(s, up, sizeof(up) - 1);
+		read_responses(s, 1, 0);
+		echo_round(s, "ping\n", 5);
+		echo_round(s, "pong\n", 5);
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "junk")) {
+		static const char junk[] = "hello there\r\n\r\n";
+
+		s = connect_to(atoi(argv[2]));
+		send_all(s, req, sizeof(req) - 1);
+		read_responses(s, 1, 1);
+		send_all(s, junk, sizeof(junk) - 1);
+		read_responses(s, 1, 1);
+		return 0;
+	}
+	fprintf(stderr, "usage: http-peer serve PORT READYFILE [DELAY_MS] | split PORT PAUSE_MS | pipeline PORT | upgrade PORT | junk PORT\n");
 	return 2;
 }
