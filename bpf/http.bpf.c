@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* http.bpf.c: HTTP/1.x from TCP payload under cgroup_skb; a request and its response paired per socket */
+/* http.bpf.c: HTTP/1.x from TCP payload under cgroup_skb; requests paired with responses */
 #include "common.bpf.h"
 #include <bpf/bpf_endian.h>
 #include "http.h"

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* http.h: HTTP/1.x requests matched to responses from TCP payload: method, status, latency, bytes */
+/* http.h: HTTP/1.x requests paired with responses from TCP payload: method, status, latency */
 #ifndef __BPFPIN_HTTP_H
 #define __BPFPIN_HTTP_H
 
@@ -133,7 +133,7 @@ static const struct pin_field http_stat_fields[] = {
 		"HTTP requests sent while another awaited its response (pipelined: not timed)."),
 	PIN_COUNTER(struct http_stats, unmatched, "HTTP responses with no request waiting."),
 	PIN_COUNTER(struct http_stats, unparsed_segments,
-		"TCP segments of HTTP connections that start neither the request nor the response expected."),
+		"HTTP connection segments that start neither the request nor the response expected."),
 	PIN_COUNTER(struct http_stats, upgraded,
 		"HTTP connections that left HTTP/1.x (101 Switching Protocols, CONNECT)."),
 	PIN_COUNTER(struct http_stats, http2,

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* http-peer: a tiny HTTP/1.1 server and clients that split or pipeline requests, for the http tests */
+/* http-peer: a tiny HTTP/1.1 server, and clients that split, pipeline or upgrade requests */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
