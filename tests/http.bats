@@ -34,6 +34,13 @@ teardown() {
 	bpfpin-load filter http --clear >/dev/null 2>&1 || true
 }
 
+# python3 for its http.server: installed here if missing, as servers are
+need_python() {
+	command -v python3 >/dev/null && return 0
+	apt-get install -y -qq python3 >/dev/null 2>&1 ||
+		{ apt-get update -qq >/dev/null && apt-get install -y -qq python3 >/dev/null; }
+}
+
 # wait_ready FILE: the server wrote FILE once it listens
 wait_ready() {
 	for _ in $(seq 50); do [ -e "$1" ] && return 0; sleep 0.1; done
@@ -61,6 +68,7 @@ latency_le() {
 }
 
 @test "http: python3 -m http.server answers 5 GETs with 200 and 3 with 404 to curl: counted per status class on both sides" {
+	need_python
 	mkdir "$BATS_TEST_TMPDIR/www"
 	echo hello > "$BATS_TEST_TMPDIR/www/ok.txt"
 	in_netns_cgroup "$NS" "$SRV_CG" python3 -m http.server $PORT --bind 127.0.0.1 \
@@ -171,9 +179,9 @@ latency_le() {
 }
 
 @test "http: http.events = errors: only the 404s are events, the stats count both" {
-	run bpfpin-load filter http --events errors
-	[ "$status" -eq 0 ]
-	bpfpin-events http --duration 0.2 > /dev/null
+	echo "http.events = errors" > "$BATS_TEST_TMPDIR/conf"
+	bpfpin-load down http >/dev/null
+	bpfpin-load up --config "$BATS_TEST_TMPDIR/conf" http >/dev/null
 	start_peer
 	in_netns_cgroup "$NS" "$CG" curl -s -o /dev/null "http://127.0.0.1:$PORT/ok" "http://127.0.0.1:$PORT/ok" \
 		"http://127.0.0.1:$PORT/nope"
@@ -208,6 +216,7 @@ latency_le() {
 }
 
 @test "http: IPv6: curl to python3 -m http.server on ::1" {
+	need_python
 	mkdir "$BATS_TEST_TMPDIR/www"
 	in_netns_cgroup "$NS" "$SRV_CG" python3 -m http.server $PORT --bind ::1 \
 		--directory "$BATS_TEST_TMPDIR/www" > /dev/null 2>&1 &
