@@ -245,14 +245,21 @@ static __always_inline void on_first(struct __sk_buff *skb, struct conn *c,
 				     const struct seg *s, const __u8 *p,
 				     bool egress)
 {
-	/* the end that speaks first is the client */
-	__u8 side = egress ? HTTP_SIDE_CLIENT : HTTP_SIDE_SERVER;
+	__u8 side;
 
+	/* an HTTP request: the end that sends it is the client */
 	if (method_of(p)) {
 		c->state = CONN_HTTP;
-		c->side = side;
+		c->side = egress ? HTTP_SIDE_CLIENT : HTTP_SIDE_SERVER;
 		return;
 	}
+	/*
+	 * Anything else is counted in the row of the end with the lower port:
+	 * a service's port is nearly always below the ephemeral range, and
+	 * the first speaker is no guide (SSH, SMTP and MySQL servers speak
+	 * first): a row per service, never one per client port.
+	 */
+	side = s->rport <= s->lport ? HTTP_SIDE_CLIENT : HTTP_SIDE_SERVER;
 	c->state = CONN_DONE;
 	if (W4(p[0], p[1], p[2], p[3]) == W4('P', 'R', 'I', ' ') && p[4] == '*')
 		ADD(skb, s, side, 0, 0, http2, 1);

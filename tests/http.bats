@@ -119,17 +119,27 @@ latency_le() {
 	[ "$status" -eq 0 ]
 }
 
-@test "http: a server that waits 50 ms before each answer: 4 latencies in the slot of 32.8 to 65.5 ms" {
+@test "http: a server that waits 50 ms before each answer: its latencies in the slot of 32.8 to 65.5 ms" {
 	start_peer 50
 	for i in 1 2 3 4; do
-		in_netns_cgroup "$NS" "$CG" curl -sf -o /dev/null "http://127.0.0.1:$PORT/ok"
+		in_netns_cgroup "$NS" "$CG" curl -sf -o /dev/null \
+			-w '%{time_pretransfer} %{time_starttransfer}\n' \
+			"http://127.0.0.1:$PORT/ok" >> "$BATS_TEST_TMPDIR/times"
 	done
+	# on a loaded machine a wait can overrun the slot: the slot is the
+	# one curl saw (request sent to first byte, ms), far from its bounds
+	cat "$BATS_TEST_TMPDIR/times" >&3
+	in_slot=$(awk '{ ms = ($2 - $1) * 1000 } ms > 33 && ms < 65 { n++ } END { print n + 0 }' \
+		"$BATS_TEST_TMPDIR/times")
 	http_value "$CG_REL" client GET 2xx latency >&3
 	[ "$(http_value "$CG_REL" client GET 2xx responses)" -eq 4 ]
 	[ "$(latency_le "$CG_REL" client GET 2xx 32768)" -eq 0 ]
-	[ "$(latency_le "$CG_REL" client GET 2xx 65536)" -eq 4 ]
 	[ "$(latency_le "$SRV_REL" server GET 2xx 32768)" -eq 0 ]
-	[ "$(latency_le "$SRV_REL" server GET 2xx 65536)" -eq 4 ]
+	[ "$in_slot" -ge 1 ]
+	[ "$(latency_le "$CG_REL" client GET 2xx 65536)" -ge "$in_slot" ]
+	[ "$(latency_le "$SRV_REL" server GET 2xx 65536)" -ge "$in_slot" ]
+	# the 50 ms are in every one: at least 4 x 50 ms
+	[ "$(http_value "$CG_REL" client GET 2xx latency.sum)" -ge 200000 ]
 }
 
 @test "http: a request written in two segments 100 ms apart counts once, timed from its first byte" {
@@ -142,10 +152,11 @@ latency_le() {
 	# the whole request: "GET /ok HTTP/1.1\r\nHost: test\r\nUser-Agent: http-peer\r\n\r\n"
 	[ "$(http_value "$CG_REL" client GET 2xx request_bytes)" -eq 55 ]
 	[ "$(http_value "$SRV_REL" server GET 2xx request_bytes)" -eq 55 ]
-	# 100 ms and a little: (65.5 ms, 131 ms]
+	# timed from the first half: the 100 ms pause is in it (µs)
+	[ "$(http_value "$CG_REL" client GET 2xx latency.count)" -eq 1 ]
+	[ "$(http_value "$CG_REL" client GET 2xx latency.sum)" -ge 100000 ]
+	[ "$(http_value "$SRV_REL" server GET 2xx latency.sum)" -ge 100000 ]
 	[ "$(latency_le "$CG_REL" client GET 2xx 65536)" -eq 0 ]
-	[ "$(latency_le "$CG_REL" client GET 2xx 131072)" -eq 1 ]
-	[ "$(latency_le "$SRV_REL" server GET 2xx 65536)" -eq 0 ]
 	# the second half was neither a new request nor unparsed
 	[ "$(bpfpin-stat http --format json | jq -c "select(.type == \"stats\" and .cgroup == \"$CG_REL\")" | wc -l)" -eq 1 ]
 }
@@ -244,4 +255,23 @@ latency_le() {
 	in_netns_cgroup "$NS" "$CG" curl -sf -o /dev/null "http://127.0.0.1:$PORT/ok"
 	[ "$(http_value "$CG_REL" client GET 2xx responses)" -eq 2 ]
 	[ -z "$(http_value "$SRV_REL" server GET 2xx responses)" ]
+}
+
+@test "http: a server that speaks first (an SSH-like banner) is counted under its port, not the client's" {
+	need_python
+	in_netns_cgroup "$NS" "$SRV_CG" python3 -c '
+import socket, sys
+l = socket.create_server(("127.0.0.1", 2222))
+open(sys.argv[1], "w").close()
+c, _ = l.accept()
+c.sendall(b"SSH-2.0-srv\r\n")
+c.recv(64)
+' "$BATS_TEST_TMPDIR/ready" &
+	wait_ready "$BATS_TEST_TMPDIR/ready"
+	in_netns_cgroup "$NS" "$CG" bash -c 'exec 3<>/dev/tcp/127.0.0.1/2222; read -r banner <&3; printf "SSH-2.0-cli\r\n" >&3; exec 3>&-'
+	wait
+	rows=$(bpfpin-stat http --format json | jq -r "select(.type == \"stats\" and (.cgroup == \"$CG_REL\" or .cgroup == \"$SRV_REL\")) | \"\(.side) \(.server_port) \(.unparsed)\"" | sort)
+	echo "$rows" >&3
+	[ "$rows" = "client 2222 1
+server 2222 1" ]
 }
