@@ -364,6 +364,18 @@ static bool is_control(unsigned int cp)
 	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
 }
 
+/*
+ * Bidirectional controls (U+200E, U+200F, U+202A..U+202E, U+2066..U+2069)
+ * and the line and paragraph separators: captured content shown with them
+ * as they are could reorder or break what a person reads, and hide a
+ * command in a shell line. Content escapes them.
+ */
+static bool is_bidi(unsigned int cp)
+{
+	return cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
 /* printable ASCII that neither JSON nor Prometheus escapes */
 static inline bool is_plain(unsigned char c)
 {
@@ -486,7 +498,7 @@ static bool utf8_valid(const unsigned char *p, size_t len)
 	return true;
 }
 
-/* Valid UTF-8 content as a JSON string: control characters as \u00XX. */
+/* Valid UTF-8 content as a JSON string: control and bidi characters as \uXXXX. */
 static void json_bytes(struct line *l, const unsigned char *p, size_t len)
 {
 	const unsigned char *end = p + len, *run;
@@ -508,7 +520,7 @@ static void json_bytes(struct line *l, const unsigned char *p, size_t len)
 			continue;
 		}
 		n = utf8_next_n(p, end - p, &cp);
-		if (n && !is_control(cp)) {
+		if (n && !is_control(cp) && !is_bidi(cp)) {
 			line_put(l, p, n);
 		} else {
 			/* utf8_valid() passed: no n == 0 here but for safety */
@@ -1206,8 +1218,9 @@ static void text_value(FILE *f, const struct pin_col *c, const struct pin_val *v
  * Content as text, below its record: printable ASCII and printable UTF-8
  * characters as they are; \\, \t, \r and \n escaped, \n followed by a
  * line break so that lines read as lines; every other byte (control
- * characters, C1 included, and bytes of no valid sequence) as \xNN. Each
- * byte can be told back from the text. A newline ends the block.
+ * characters, C1 included, bidi controls, and bytes of no valid
+ * sequence) as \xNN. Each byte can be told back from the text. A newline
+ * ends the block.
  */
 static void text_data(struct line *l, const unsigned char *p, size_t len)
 {
@@ -1235,7 +1248,7 @@ static void text_data(struct line *l, const unsigned char *p, size_t len)
 			continue;
 		}
 		n = utf8_next_n(p, end - p, &cp);
-		if (n > 1 && !is_control(cp)) {
+		if (n > 1 && !is_control(cp) && !is_bidi(cp)) {
 			line_put(l, p, n);
 			p += n;
 			continue;
