@@ -29,10 +29,11 @@ teardown() {
 	cleanup_cgroups
 }
 
-# The lines the shells read: the second one leaves the shell's pid.
+# The lines the shells read: the second one leaves the shell's pid (no tab:
+# at a prompt, that is completion).
 lines() {
 	printf '%s\n' 'echo first line > /dev/null' "echo \$\$ > $SHARE/pid-$1" \
-		"printf '%s\n' 'third:  two spaces, a tab	and é'"
+		"printf '%s\n' 'third:  two spaces, a \"quote\" and é'"
 }
 
 # Run shell command $2 as user $1 under a pty (script), in cgroup $CG,
