@@ -317,7 +317,7 @@ static int attach_targets(const struct settings *settings,
 			   sizeof(st->targets));
 	if (n > 0)
 		return 0;
-	if (n < 0 && n != -ENOENT)
+	if (n < 0)
 		return n;
 	if (!hook->optional) {
 		pin_warn("module '%s': hook '%s': no binary or library with %s found (%s.%s = %s; see 'bpfpin-load check'); nothing pinned",
@@ -325,7 +325,7 @@ static int attach_targets(const struct settings *settings,
 			 settings_text(settings, settings_find(d, hook->targets)));
 		return -ENODEV;
 	}
-	pin_warn("module '%s': optional hook '%s' not attached: no binary or library with %s found",
+	pin_warn("module '%s': optional hook '%s' not attached: no binary or library with %s attached",
 		 d->name, hook->name, hook->symbols);
 	st->hooks_missing |= 1u << h;
 	return 1;
