@@ -49,6 +49,8 @@ enum pin_view {
 	PIN_V_ERRNO,		/* errno number: adds its name (ENOENT) as `label` */
 	PIN_V_CONTENT,		/* struct bpfpin_content (PIN_T_BYTES), the
 				 * event's last field: its data follows */
+	PIN_V_CGPATH,		/* a cgroup path (PIN_T_STR): adds the
+				 * container id it names as `label` */
 };
 
 struct pin_field {

@@ -19,6 +19,7 @@ enum pin_derive {
 	PIN_D_GROUP,		/* the row's group (--by container) */
 	PIN_D_DNS_NAME,		/* a captured DNS message's question name */
 	PIN_D_DNS_TYPE,		/* and its type */
+	PIN_D_PATH_CONTAINER,	/* container id a cgroup path names */
 };
 
 struct pin_colspec {
