@@ -13,7 +13,7 @@ PIN_OBJS := log paths registry obj percpu cgroup out columns stats events flush 
 LOADER_OBJS := bpfpin-load registry probe settings root tree stage lifecycle
 UNIT_TESTS := test_out test_cgroup test_percpu test_paths test_dns test_stats test_lock test_syscalls test_filter
 STRESS_TESTS := flush-stress
-TEST_HELPERS := memhog seccomp-deny tcp-fill udp-fill tcp-peer dns-peer set-comm sys-burst touch-pages file-rw
+TEST_HELPERS := memhog seccomp-deny tcp-fill udp-fill tcp-peer dns-peer set-comm sys-burst touch-pages file-rw tcp-hold
 
 SHELL := /bin/bash
 VERSION := $(shell cat VERSION)

@@ -141,6 +141,13 @@ struct pin_module_desc {
 	int nhooks;
 	const struct pin_setting *settings;
 	int nsettings;
+	/*
+	 * Iterator programs (SEC("iter/<target>")), space-separated, that the
+	 * loader runs once each, in this order, after the gate opens at up
+	 * and reload: they seed state that predates the load. One that this
+	 * kernel cannot run is reported and skipped.
+	 */
+	const char *seed_programs;
 };
 
 #define PIN_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))

@@ -40,7 +40,7 @@ struct conn {
 	__u8 open;		/* OPEN_CONNECT or OPEN_ACCEPT */
 	__u8 owned;		/* owner known */
 	__u8 reset;		/* a reset was received */
-	__u8 pad;
+	__u8 existing;		/* seeded at up/reload: open before */
 };
 
 struct {
@@ -210,6 +210,7 @@ static __always_inline struct tcp_event *event_for(const struct conn *c,
 	__builtin_memset((char *)e + sizeof(e->hdr), 0, sizeof(*e) - sizeof(e->hdr));
 	__builtin_memcpy(e->laddr, t, sizeof(*t));
 	e->state = state;
+	e->existing = c ? c->existing : 0;
 	return e;
 }
 
@@ -585,3 +586,84 @@ static __always_inline int on_probe(struct sock *sk, bool btf)
 
 BPFPIN_HOOK(tcp_probe, probe, TCP_HOOK_PROBE,
 	    struct sock *sk COMMA struct sk_buff *skb, on_probe(sk, bpfpin_btf))
+
+/*
+ * Seeding, run once by the loader after the gate opens at up and reload
+ * (the module's seed_programs): every TCP socket of the loader's network
+ * namespace that is connected or connecting and not followed yet gets an
+ * entry, as if seen from its last state change, with its byte counts as
+ * they are now: payload is counted from here on. The iterator holds each
+ * socket's lock while it runs, so a close either came before (the socket
+ * is skipped) or comes after (and finds the entry).
+ */
+SEC("iter/tcp")
+int seed_socks(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct conn fresh = { .existing = 1 };
+	const struct tcp_sock *tp;
+	const struct sock *sk;
+	__u64 key, cgroup_id;
+	struct tcp_stats *c, *r;
+	__u8 state;
+
+	if (!skc)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0;	/* listeners and time-wait/request socks are not */
+	sk = (const struct sock *)tp;
+	state = sk->__sk_common.skc_state;
+	if (state == TCP_CLOSE || state == TCP_LISTEN || state == TCP_SYN_RECV ||
+	    state == TCP_NEW_SYN_RECV || state == TCP_TIME_WAIT ||
+	    !is_tcp(sk, true) || !bpfpin_wanted_sock(sk))
+		return 0;
+	key = (__u64)sk;
+	fresh.start_ns = bpf_ktime_get_boot_ns();
+	fresh.open = direction_of(NULL, sk, true) == TCP_DIR_ACCEPT ?
+		     OPEN_ACCEPT : OPEN_CONNECT;
+	read_ends(sk, true, &fresh.ends);
+	if (state != TCP_SYN_SENT) {
+		/* a SYN_SENT one takes these when it is established */
+		fresh.acked0 = tp->bytes_acked;
+		fresh.received0 = tp->bytes_received;
+	}
+	/* a connection already followed (a reload) keeps its entry */
+	if (bpf_map_update_elem(&conns, &key, &fresh, BPF_NOEXIST))
+		return 0;
+	cgroup_id = sock_cgroup(sk, true);
+	stats_for(cgroup_id, &fresh.ends, direction_of(&fresh, sk, true), &c, &r);
+	bpfpin_add2(c, r, offsetof(struct tcp_stats, existing), 1);
+	return 0;
+}
+
+#define S_IFMT		00170000
+#define S_IFSOCK	0140000
+
+/*
+ * The owners of the sockets seed_socks found: the first process whose fd
+ * table holds one (a socket shared after fork names one of its holders).
+ */
+SEC("iter/task_file")
+int seed_owners(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct socket *sock;
+	struct conn *c;
+	__u64 key;
+
+	if (!task || !file || (file->f_inode->i_mode & S_IFMT) != S_IFSOCK)
+		return 0;
+	sock = BPF_CORE_READ(file, private_data);
+	key = (__u64)BPF_CORE_READ(sock, sk);
+	c = bpf_map_lookup_elem(&conns, &key);
+	if (!c || !c->existing || c->owned)
+		return 0;
+	c->owner.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	c->owner.pid = task->tgid;
+	c->owner.tid = task->pid;
+	bpf_probe_read_kernel(c->owner.comm, sizeof(c->owner.comm), task->comm);
+	c->owned = 1;
+	return 0;
+}

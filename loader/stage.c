@@ -340,6 +340,73 @@ static int attach_hook(const struct pin_module_desc *d, struct staged *st,
 	return 0;
 }
 
+/*
+ * Load the module's seed programs with the rest, those this kernel can
+ * run; one it cannot is said once and left out (the module still loads,
+ * without that seeding).
+ */
+static void pick_seeds(const struct features *f, struct bpf_object *obj,
+		       const struct pin_module_desc *d)
+{
+	const char *p = d->seed_programs;
+	struct bpf_program *prog;
+	char name[64], why[160];
+	size_t n;
+
+	while (p && *p) {
+		n = strcspn(p, " ");
+		snprintf(name, sizeof(name), "%.*s", (int)n, p);
+		p += n + !!p[n];
+		prog = bpf_object__find_program_by_name(obj, name);
+		if (!prog)
+			pin_warn("module '%s': no seed program '%s'", d->name, name);
+		else if (probe_program(f, prog, why, sizeof(why)))
+			bpf_program__set_autoload(prog, true);
+		else
+			pin_warn("module '%s': seed '%s' left out: %s", d->name, name,
+				 why);
+	}
+}
+
+/*
+ * Run each loaded seed program once (an iterator read to its end), in the
+ * table's order. A failure is said and the rest still run: seeding adds
+ * what predates the load, the module counts without it.
+ */
+void stage_seed(const struct pin_module_desc *d, struct staged *st)
+{
+	struct bpf_program *prog;
+	struct bpf_link *link;
+	char buf[4096];
+	ssize_t r;
+	int fd;
+
+	bpf_object__for_each_program(prog, st->obj) {
+		const char *name = bpf_program__name(prog);
+
+		if (!pin_list_has(d->seed_programs, name) ||
+		    !bpf_program__autoload(prog))
+			continue;
+		link = bpf_program__attach_iter(prog, NULL);
+		fd = link ? bpf_iter_create(bpf_link__fd(link)) : -errno;
+		if (fd < 0) {
+			pin_warn("module '%s': seed '%s': %s; what predates the load is not seen",
+				 d->name, name, strerror(link ? errno : -fd));
+			bpf_link__destroy(link);
+			continue;
+		}
+		while ((r = read(fd, buf, sizeof(buf))) > 0)
+			;
+		if (r < 0)
+			pin_warn("module '%s': seed '%s': read: %s", d->name, name,
+				 strerror(errno));
+		else
+			pin_debug("module '%s': seed '%s' run", d->name, name);
+		close(fd);
+		bpf_link__destroy(link);
+	}
+}
+
 int stage_module(const struct features *f, const struct settings *settings,
 		 const struct pin_module_desc *d, __u32 gen,
 		 const char *maps_dir, const char *stage, struct staged *st)
@@ -360,6 +427,7 @@ int stage_module(const struct features *f, const struct settings *settings,
 			 st->why);
 		return err;
 	}
+	pick_seeds(f, st->obj, d);
 	/* what every module is told: its generation, the host's page size */
 	err = set_rodata(st->obj, "cfg_generation", gen);
 	if (!err)
