@@ -34,6 +34,8 @@ struct conn {
 	__u64 start_ns;
 	__u64 acked0;		/* bytes_acked at ESTABLISHED: the SYN */
 	__u64 received0;
+	__u64 sent_live;	/* payload already counted in the stats while */
+	__u64 received_live;	/* the connection lived (at tcp_probe) */
 	struct bpfpin_owner owner;
 	struct ends ends;	/* as established: by close, the local port
 				 * may be released already */
@@ -315,8 +317,11 @@ static __always_inline void on_close(const struct sock *sk, bool btf, int old)
 	cgroup_id = sock_cgroup(sk, btf);
 	stats_for(cgroup_id, &c->ends, direction_of(c, sk, btf), &cs, &rs);
 	bpfpin_add2(cs, rs, offsetof(struct tcp_stats, closes), 1);
-	bpfpin_add2(cs, rs, offsetof(struct tcp_stats, bytes_sent), sent);
-	bpfpin_add2(cs, rs, offsetof(struct tcp_stats, bytes_received), received);
+	/* the rest of what tcp_probe counted while it lived */
+	bpfpin_add2(cs, rs, offsetof(struct tcp_stats, bytes_sent),
+		    sent > c->sent_live ? sent - c->sent_live : 0);
+	bpfpin_add2(cs, rs, offsetof(struct tcp_stats, bytes_received),
+		    received > c->received_live ? received - c->received_live : 0);
 	e = event_for(c, cgroup_id, TCP_EV_CLOSE, &c->ends, old);
 	if (e) {
 		e->duration_ns = e->hdr.ts_ns - c->start_ns;	/* one clock read */
@@ -557,35 +562,90 @@ static __always_inline int on_receive_reset(struct sock *sk, bool btf)
 BPFPIN_HOOK(tcp_receive_reset, receive_reset, TCP_HOOK_RECEIVE_RESET,
 	    struct sock *sk, on_receive_reset(sk, bpfpin_btf))
 
-/* Every segment received on an established socket: sample its srtt. */
-static __always_inline int on_probe(struct sock *sk, bool btf)
+/*
+ * Live bytes: the payload a followed connection has moved so far, added to
+ * the stats as it grows, so a long connection is seen before it closes.
+ * tcp_probe fires at the top of tcp_rcv_established(), before the segment
+ * is processed, so the segment's own part is read from its header: what
+ * its ACK newly acknowledges (ack_seq - snd_una, within what was sent) and
+ * its payload when it is the next in order (seq == rcv_nxt). Only in
+ * ESTABLISHED, where neither FIN is in the counts (a FIN arrives as a flag,
+ * not payload, and moves the socket out of ESTABLISHED). What this misses
+ * (out-of-order data, the last ACKs) the close adds, exactly.
+ */
+static __always_inline void live_bytes(struct conn *cn, const struct sock *sk,
+				       const struct tcp_sock *tp,
+				       const struct sk_buff *skb, bool btf,
+				       struct tcp_stats *c, struct tcp_stats *r)
+{
+	const unsigned char *data = RD(btf, skb, data);
+	__u32 len = RD(btf, skb, len), ack, seq, una, hdr;
+	__u64 sent, received;
+	struct tcphdr th;
+
+	if (bpf_probe_read_kernel(&th, sizeof(th), data))
+		return;
+	sent = RD(btf, tp, bytes_acked) - cn->acked0;
+	received = RD(btf, tp, bytes_received) - cn->received0;
+	ack = bpf_ntohl(th.ack_seq);
+	una = RD(btf, tp, snd_una);
+	if (th.ack && (__s32)(ack - una) > 0 &&
+	    (__s32)(ack - RD(btf, tp, snd_nxt)) <= 0)
+		sent += ack - una;
+	seq = bpf_ntohl(th.seq);
+	hdr = th.doff * 4;
+	if (len > hdr && seq == RD(btf, tp, rcv_nxt))
+		received += len - hdr;
+	if (sent > cn->sent_live) {
+		bpfpin_add2(c, r, offsetof(struct tcp_stats, bytes_sent),
+			    sent - cn->sent_live);
+		cn->sent_live = sent;
+	}
+	if (received > cn->received_live) {
+		bpfpin_add2(c, r, offsetof(struct tcp_stats, bytes_received),
+			    received - cn->received_live);
+		cn->received_live = received;
+	}
+}
+
+/*
+ * Every segment received on an established socket: sample its srtt, and
+ * count the bytes a followed connection moved since the last one.
+ */
+static __always_inline int on_probe(struct sock *sk, const struct sk_buff *skb,
+				    bool btf)
 {
 	const struct tcp_sock *tp = tcp_of(sk, btf);
 	__u64 key = (__u64)sk;
 	struct tcp_stats *c, *r;
+	struct conn *cn;
 	__u32 srtt_us;
 	struct ends t;
 
-	if (!tp)
+	if (!tp || !bpfpin_wanted_sock(sk))
 		return 0;
 	srtt_us = RD(btf, tp, srtt_us) >> 3;
-	if (!srtt_us || !bpfpin_wanted_sock(sk))
+	cn = bpf_map_lookup_elem(&conns, &key);
+	if (!srtt_us && !cn)
 		return 0;
 	/* per segment: only what the keys need */
 	read_remote(sk, btf, RD(btf, sk, __sk_common.skc_family) == AF_INET,
 		    t.raddr, &t.rport);
 	t.lport = RD(btf, sk, __sk_common.skc_num);
-	stats_for(sock_cgroup(sk, btf), &t,
-		  direction_of(bpf_map_lookup_elem(&conns, &key), sk, btf), &c, &r);
-	if (c)
-		bpfpin_hist_add(&c->rtt, srtt_us);
-	if (r)
-		bpfpin_hist_add(&r->rtt, srtt_us);
+	stats_for(sock_cgroup(sk, btf), &t, direction_of(cn, sk, btf), &c, &r);
+	if (srtt_us) {
+		if (c)
+			bpfpin_hist_add(&c->rtt, srtt_us);
+		if (r)
+			bpfpin_hist_add(&r->rtt, srtt_us);
+	}
+	if (cn && sock_state(sk, btf) == TCP_ESTABLISHED)
+		live_bytes(cn, sk, tp, skb, btf, c, r);
 	return 0;
 }
 
 BPFPIN_HOOK(tcp_probe, probe, TCP_HOOK_PROBE,
-	    struct sock *sk COMMA struct sk_buff *skb, on_probe(sk, bpfpin_btf))
+	    struct sock *sk COMMA struct sk_buff *skb, on_probe(sk, skb, bpfpin_btf))
 
 /*
  * Seeding, run once by the loader after the gate opens at up and reload

@@ -42,8 +42,8 @@ struct tcp_stats {
 	__u64 resets_sent;
 	__u64 resets_received;
 	__u64 retransmits;	/* segments retransmitted */
-	__u64 bytes_sent;	/* payload acknowledged by the peer, at close */
-	__u64 bytes_received;	/* payload received, at close */
+	__u64 bytes_sent;	/* payload acknowledged by the peer */
+	__u64 bytes_received;	/* payload received */
 	__u64 existing;		/* connections found open at up/reload */
 	struct bpfpin_hist rtt;	/* smoothed RTT per received segment, us */
 };
@@ -132,10 +132,10 @@ static const struct pin_field tcp_stat_fields[] = {
 	PIN_COUNTER(struct tcp_stats, retransmits, "TCP segments retransmitted."),
 	PIN_FIELD(struct tcp_stats, bytes_sent, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM,
 		PIN_V_BYTES,
-		"TCP payload bytes acknowledged by the peer, counted when the connection closes."),
+		"TCP payload bytes acknowledged by the peer (growing at each segment received; exact at close)."),
 	PIN_FIELD(struct tcp_stats, bytes_received, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM,
 		PIN_V_BYTES,
-		"TCP payload bytes received, counted when the connection closes."),
+		"TCP payload bytes received (growing at each segment received in order; exact at close)."),
 	PIN_COUNTER(struct tcp_stats, existing,
 		"TCP connections found open at load or reload, followed from then on."),
 	PIN_HIST(struct tcp_stats, rtt,
@@ -254,9 +254,9 @@ static const struct pin_module_desc tcp_module = {
 	.schema_version = TCP_SCHEMA_VERSION,
 	.profiles = "network",
 	.notes = "connections open at up/reload are followed from then (existing; bytes and "
-		"duration from then; the loader's network namespace only); bytes are counted when "
-		"a connection closes; an accepted socket's pid/comm is known once accept() "
-		"returns",
+		"duration from then; the loader's network namespace only); bytes grow at each "
+		"segment received and are exact at close; an accepted socket's pid/comm is known "
+		"once accept() returns",
 	.seed_programs = "seed_socks seed_owners",
 	.maps = tcp_maps, .nmaps = PIN_LEN(tcp_maps),
 	.events = tcp_events, .nevents = PIN_LEN(tcp_events),

@@ -366,6 +366,9 @@ hold_close() {
 	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" existing)" -eq 2 ]
 	echo "send 70000" >&4
 	hold_wait 3
+	sleep 0.2
+	# counted while it lives, from the load on
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" bytes_sent)" -eq 70000 ]
 	hold_close
 	[ "$(cat "$BATS_TEST_TMPDIR/sunk")" -eq 73000 ]
 	run bpfpin-events tcp --format json --duration 1
@@ -412,4 +415,34 @@ hold_close() {
 	[ "$(jq .pid <<< "$ev")" -eq "$HOLD_PID" ]
 	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" existing)" -eq 0 ]
 	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" connects)" -eq 1 ]
+}
+
+@test "tcp: live bytes: 50000 sent, then a wait: a read before the close shows 50000 each way; a flush, 1 more and the close add exactly 1" {
+	new_cgroup live
+	hold_start "$CG"
+	echo "send 50000" >&4
+	hold_wait 2
+	sleep 0.3
+	client=".raddr == \"127.0.0.1\" and .port == $PORT and .direction == \"connect\""
+	server=".raddr == \"127.0.0.1\" and .port == $PORT and .direction == \"accept\""
+	[ "$(tcp_value remotes "$client" bytes_sent)" -eq 50000 ]
+	[ "$(tcp_value remotes "$client" bytes_received)" -eq 0 ]
+	[ "$(tcp_value remotes "$server" bytes_received)" -eq 50000 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" bytes_sent)" -eq 50000 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" bytes_received)" -eq 50000 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" closes)" -eq 0 ]
+	# the interval up to here holds the 50000; the next one only what follows
+	flushed=$(bpfpin-stat tcp --flush --format json)
+	[ "$(jq -r "select(.type == \"cgroups\" and .cgroup == \"$CG_REL\") | .bytes_sent" <<< "$flushed")" -eq 50000 ]
+	echo "send 1" >&4
+	hold_wait 3
+	hold_close
+	[ "$(cat "$BATS_TEST_TMPDIR/sunk")" -eq 50001 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" bytes_sent)" -eq 1 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" bytes_received)" -eq 1 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" closes)" -eq 2 ]
+	# the close events still carry the whole connection
+	ev=$(bpfpin-events tcp --format json --duration 1 |
+		jq -c --argjson p "$PORT" 'select(.type == "close" and .rport == $p)')
+	[ "$(jq .bytes_sent <<< "$ev")" -eq 50001 ]
 }
