@@ -163,3 +163,30 @@ stat_of() {
 	[ "$(jq -r 'select(.type == "create") | "\(.hierarchy) \(.path)"' <<< "$output" | tr '\n' ,)" = \
 		"0 /$PARENT/in,0 /$PARENT/in/deeper," ]
 }
+
+# refused STATUS WORDS CMD...: exit STATUS, one line naming WORDS, nothing pinned changed
+refused() {
+	local want=$1 words=$2 before
+	shift 2
+	before=$(cd "$BPFPIN_ROOT" && find . | sort; pinned_link_ids cgroup)
+	run "$@"
+	if [ "$status" -ne "$want" ] || [[ "$output" != *"$words"* ]] ||
+		[ "$(wc -l <<< "$output")" -ne 1 ]; then
+		echo "command: $*; status $status (want $want), output: $output" >&2
+		return 1
+	fi
+	[ "$(cd "$BPFPIN_ROOT" && find . | sort; pinned_link_ids cgroup)" = "$before" ]
+}
+
+@test "cgroup: a pid filter, or cgroup.path_entries out of range, exits 2 with one line and changes nothing pinned" {
+	[ -d "$BPFPIN_ROOT/cgroup" ]
+	refused 2 "module 'cgroup' filters on its" \
+		bpfpin-load filter cgroup --pid 1
+	[[ "$output" == *"no pid filter (cgroup and no_system apply)"* ]]
+	bpfpin-load down cgroup >/dev/null
+	refused 2 "'cgroup.path_entries' must be a number from 64 to 1048576, not '63'" \
+		bpfpin-load up cgroup --set cgroup.path_entries=63
+	[ ! -e "$BPFPIN_ROOT/cgroup" ]
+	bpfpin-load up cgroup --set cgroup.path_entries=128 >/dev/null
+	[ "$(bpftool map show pinned "$BPFPIN_ROOT/cgroup/maps/paths_a" -j | jq .max_entries)" -eq 128 ]
+}
