@@ -10,11 +10,10 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 
-/* sink PORTFILE: accept one client on 127.0.0.1, read to EOF, print the bytes read */
-static int sink(const char *port_file)
+/* sink PORTFILE ADDR: accept one client on ADDR, read to EOF, print the bytes read */
+static int sink(const char *port_file, const char *addr)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in a = { .sin_family = AF_INET };
 	socklen_t len = sizeof(a);
 	char buf[65536], tmp[4096];
 	long total = 0;
@@ -23,6 +22,8 @@ static int sink(const char *port_file)
 	FILE *f;
 
 	prctl(PR_SET_NAME, "tcp-sink");
+	if (inet_pton(AF_INET, addr, &a.sin_addr) != 1)
+		return fprintf(stderr, "tcp-hold: bad address '%s'\n", addr), 2;
 	s = socket(AF_INET, SOCK_STREAM, 0);
 	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 1) ||
 	    getsockname(s, (struct sockaddr *)&a, &len))
@@ -47,19 +48,20 @@ static int sink(const char *port_file)
 }
 
 /*
- * hold PORT: connect to 127.0.0.1:PORT, then obey stdin, one command a
+ * hold PORT ADDR: connect to ADDR:PORT, then obey stdin, one command a
  * line: "send N" writes N bytes, "close" closes; "ok" on stdout after each.
  */
-static int hold(const char *port)
+static int hold(const char *port, const char *addr)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_port = htons(atoi(port)),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+				 .sin_port = htons(atoi(port)) };
 	char line[64], buf[65536];
 	long n;
 	int s;
 
 	prctl(PR_SET_NAME, "tcp-holder");
+	if (inet_pton(AF_INET, addr, &a.sin_addr) != 1)
+		return fprintf(stderr, "tcp-hold: bad address '%s'\n", addr), 2;
 	memset(buf, 'x', sizeof(buf));
 	s = socket(AF_INET, SOCK_STREAM, 0);
 	if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)))
@@ -89,10 +91,12 @@ static int hold(const char *port)
 
 int main(int argc, char **argv)
 {
-	if (argc == 3 && !strcmp(argv[1], "sink"))
-		return sink(argv[2]);
-	if (argc == 3 && !strcmp(argv[1], "hold"))
-		return hold(argv[2]);
-	fprintf(stderr, "usage: tcp-hold sink PORTFILE | hold PORT\n");
+	const char *addr = argc == 4 ? argv[3] : "127.0.0.1";
+
+	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "sink"))
+		return sink(argv[2], addr);
+	if ((argc == 3 || argc == 4) && !strcmp(argv[1], "hold"))
+		return hold(argv[2], addr);
+	fprintf(stderr, "usage: tcp-hold sink PORTFILE [ADDR] | hold PORT [ADDR]\n");
 	return 2;
 }
