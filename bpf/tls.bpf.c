@@ -134,13 +134,15 @@ static __always_inline int enter(__u32 library, __u32 direction, void *conn,
 	return 0;
 }
 
-static __always_inline struct tls_stats *stats_of(const struct call *c)
+/* The caller's stats; @k is filled (cgroup, comm) for the event too. */
+static __always_inline struct tls_stats *stats_of(const struct call *c,
+						  struct tls_key *k)
 {
-	struct tls_key k = { .library = c->library, .direction = c->direction };
-
-	k.cgroup_id = bpf_get_current_cgroup_id();
-	bpf_get_current_comm(k.comm, sizeof(k.comm));
-	return bpfpin_stats_slot(&stats_slot, &k, &zero_stats);
+	k->cgroup_id = bpf_get_current_cgroup_id();
+	bpf_get_current_comm(k->comm, sizeof(k->comm));
+	k->library = c->library;
+	k->direction = c->direction;
+	return bpfpin_stats_slot(&stats_slot, k, &zero_stats);
 }
 
 /* What the chunks of one call share, passed to the bpf_loop() steps. */
@@ -287,6 +289,7 @@ static __always_inline int leave(long len)
 	struct emit_ctx x = {};
 	struct conn_key ck = {};
 	struct tls_stats *st;
+	struct tls_key k;
 	struct tuple *t;
 	struct call *c;
 	__u32 zero = 0;
@@ -294,7 +297,7 @@ static __always_inline int leave(long len)
 	c = bpf_map_lookup_elem(&calls, &id);
 	if (!c)
 		return 0;
-	st = stats_of(c);
+	st = stats_of(c, &k);
 	if (len <= 0) {
 		if (st)
 			st->no_data += 1;
@@ -318,13 +321,13 @@ static __always_inline int leave(long len)
 	else
 		__builtin_memset(x.s->e.local, 0, offsetof(struct tuple, known));
 	x.s->e.hdr.ts_ns = bpf_ktime_get_boot_ns();
-	x.s->e.hdr.cgroup_id = bpf_get_current_cgroup_id();
+	x.s->e.hdr.cgroup_id = k.cgroup_id;
 	x.s->e.hdr.pid = id >> 32;
 	x.s->e.hdr.tid = (__u32)id;
 	x.s->e.hdr.type = TLS_EV_DATA;
 	x.s->e.hdr.pad0 = 0;
 	x.s->e.hdr.pad1 = 0;
-	bpf_get_current_comm(x.s->e.hdr.comm, sizeof(x.s->e.hdr.comm));
+	__builtin_memcpy(x.s->e.hdr.comm, k.comm, sizeof(k.comm));
 	x.s->e.library = c->library;
 	x.s->e.direction = c->direction;
 	x.s->e.call_bytes = x.len;
