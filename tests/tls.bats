@@ -369,6 +369,24 @@ sys.stdout.buffer.write(got)
 	[ "$(plaintext "$SPID" write)" = two ]
 }
 
+@test "tls: tls.libs naming libssl alone: the GnuTLS hooks find nothing, the module is degraded and says which" {
+	bpfpin-load down tls >/dev/null
+	run bpfpin-load up --config "$BATS_FILE_TMPDIR/conf" tls \
+		--set tls.libs=/usr/lib/x86_64-linux-gnu/libssl.so.3
+	echo "$output" | grep -v attached >&3
+	[ "$status" -eq 0 ]
+	grep -q "^tls: loaded, degraded" <<< "$output"
+	[ "$(grep -c "libssl.so.3 (setting): SSL_.* attached" <<< "$output")" -eq 8 ]
+	[ "$(grep -c "libssl.so.3 (setting): skipped: none of its symbols" <<< "$output")" -eq 4 ]
+	! grep -q libgnutls <<< "$output"
+	run bpfpin-ls --format json
+	jq -r 'select(.module == "tls" and .health != null) | .health' <<< "$output" | grep -qx degraded
+	grep -q "gnutls_send not attached" <<< "$output"
+	# back to the file's configuration
+	bpfpin-load down tls >/dev/null
+	bpfpin-load up --config "$BATS_FILE_TMPDIR/conf" tls >/dev/null
+}
+
 @test "tls: a member of group bpfpin reads the stats, not the plaintext (exit 4)" {
 	ensure_bpfpin_group
 	make_user "bpfpin-tls-$$" bpfpin
