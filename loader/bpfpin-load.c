@@ -523,6 +523,7 @@ static int do_list(struct opts *o, const char *root)
 			len += snprintf(settings + len, sizeof(settings) - len,
 					st->kind == PIN_SET_NUMBER ? "%s%s.%s=%u" :
 					st->kind == PIN_SET_TARGETS ? "%s%s.%s=auto" :
+					st->kind == PIN_SET_NETNS ? "%s%s.%s=self" :
 					"%s%s.%s=", j ? " " : "", d->name,
 					st->name, st->def);
 		}

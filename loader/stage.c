@@ -2,11 +2,14 @@
 /* stage.c: one module's programs opened, picked, configured, loaded, attached and pinned */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -184,6 +187,219 @@ static struct bpf_link *attach(struct bpf_program *prog)
 	return link;
 }
 
+/*
+ * Netfilter hooks. The section names the hook, "netfilter/<ipv4|ipv6>/
+ * <hook>/<priority>", as a tracepoint's names its tracepoint; libbpf 1.1
+ * knows neither the program type nor the link, so the type is set by
+ * number before load and the link is made by the bpf(2) syscall.
+ */
+struct nf_spec {
+	__u32 pf;		/* NFPROTO_IPV4 2, NFPROTO_IPV6 10 */
+	__u32 hooknum;		/* enum nf_inet_hooks */
+	__s32 priority;
+};
+
+static bool is_netfilter(const struct bpf_program *prog)
+{
+	return !strncmp(bpf_program__section_name(prog), "netfilter/", 10);
+}
+
+static int nf_spec_parse(const char *sec, struct nf_spec *nf)
+{
+	static const char *const hooks[] = {
+		"pre_routing", "local_in", "forward", "local_out", "post_routing",
+	};
+	char pf[8], hook[16];
+	long prio;
+	char *end;
+	int n = 0, h;
+
+	if (sscanf(sec, "netfilter/%7[^/]/%15[^/]/%n", pf, hook, &n) != 2 || !n)
+		return -EINVAL;
+	errno = 0;
+	prio = strtol(sec + n, &end, 10);
+	if (errno || end == sec + n || *end || prio <= -2147483647L - 1 ||
+	    prio >= 2147483647L)
+		return -EINVAL;
+	if (!strcmp(pf, "ipv4"))
+		nf->pf = 2;
+	else if (!strcmp(pf, "ipv6"))
+		nf->pf = 10;
+	else
+		return -EINVAL;
+	for (h = 0; h < PIN_LEN(hooks) && strcmp(hooks[h], hook); h++)
+		;
+	if (h == PIN_LEN(hooks))
+		return -EINVAL;
+	nf->hooknum = (__u32)h;
+	nf->priority = (__s32)prio;
+	return 0;
+}
+
+/* union bpf_attr's link_create for a netfilter link, as of Linux 6.4 */
+struct nf_link_attr {
+	__u32 prog_fd;
+	__u32 target_fd;
+	__u32 attach_type;
+	__u32 flags;
+	__u32 pf;
+	__u32 hooknum;
+	__s32 priority;
+	__u32 nf_flags;
+};
+
+/* A netfilter link for @prog in the calling thread's network namespace. */
+static int nf_link_create(int prog_fd, const struct nf_spec *nf)
+{
+	struct nf_link_attr attr = {
+		.prog_fd = prog_fd,
+		.attach_type = PIN_ATTACH_NETFILTER,
+		.pf = nf->pf,
+		.hooknum = nf->hooknum,
+		.priority = nf->priority,
+	};
+	long fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+
+	return fd < 0 ? -errno : (int)fd;
+}
+
+/* Set the type of netfilter programs, which libbpf 1.1 leaves unknown. */
+static int netfilter_prepare(struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+	int err;
+
+	bpf_object__for_each_program(prog, obj) {
+		if (!is_netfilter(prog))
+			continue;
+		err = bpf_program__set_type(prog, (enum bpf_prog_type)PIN_PROG_TYPE_NETFILTER);
+		if (!err)
+			err = bpf_program__set_expected_attach_type(prog,
+				(enum bpf_attach_type)PIN_ATTACH_NETFILTER);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * Enter network namespace @path ("self": stay) and make a link there; the
+ * calling thread returns to namespace @home (an fd) whatever happens. The
+ * namespace's inode goes to @ino, to attach once per namespace.
+ */
+static int nf_link_in(const char *path, int home, int prog_fd,
+		      const struct nf_spec *nf, ino_t *ino)
+{
+	struct stat sb;
+	int fd, link, err;
+
+	if (!strcmp(path, "self")) {
+		if (fstat(home, &sb))
+			return -errno;
+		*ino = sb.st_ino;
+		return nf_link_create(prog_fd, nf);
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &sb) || setns(fd, CLONE_NEWNET)) {
+		err = -errno;
+		close(fd);
+		return err == -EINVAL ? -ENOTSUP : err;
+	}
+	close(fd);
+	*ino = sb.st_ino;
+	link = nf_link_create(prog_fd, nf);
+	if (setns(home, CLONE_NEWNET)) {
+		err = -errno;
+		if (link >= 0)
+			close(link);
+		pin_warn("network namespace: return to the loader's own: %s",
+			 strerror(-err));
+		return err;
+	}
+	return link;
+}
+
+/*
+ * A netfilter hook: a link in each network namespace its setting names,
+ * pinned as links/<prog> for the first, <prog>-2, -3... for the others,
+ * and a line per namespace in the report. A namespace named twice (by two
+ * paths) is attached once.
+ */
+static int attach_netfilter(const struct settings *settings,
+			    const struct pin_module_desc *d, struct staged *st,
+			    struct bpf_program *prog, int h, const char *stage)
+{
+	const struct pin_hook *hook = &d->hooks[h];
+	const char *list = settings_text(settings, settings_find(d, hook->netns));
+	const char *name = bpf_program__name(prog), *p;
+	char path[PATH_MAX], ns[PATH_MAX];
+	ino_t seen[64], ino = 0;
+	int home, link, n = 0, i, err = 0;
+	struct nf_spec nf;
+	size_t len, rlen = strlen(st->targets);
+
+	if (nf_spec_parse(bpf_program__section_name(prog), &nf)) {
+		pin_warn("module '%s': program '%s': section '%s' is not netfilter/<ipv4|ipv6>/<hook>/<priority>",
+			 d->name, name, bpf_program__section_name(prog));
+		return -EINVAL;
+	}
+	home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (home < 0) {
+		err = -errno;
+		pin_warn("module '%s': network namespace '/proc/thread-self/ns/net': %s",
+			 d->name, strerror(-err));
+		return err;
+	}
+	for (p = list; *p && !err; p += len + (p[len] != '\0')) {
+		len = strcspn(p, ", \t");
+		if (!len)
+			continue;
+		snprintf(ns, sizeof(ns), "%.*s", (int)len, p);
+		link = nf_link_in(ns, home, bpf_program__fd(prog), &nf, &ino);
+		if (link < 0) {
+			err = link;
+			pin_warn("module '%s': hook '%s': network namespace '%s': %s; nothing pinned",
+				 d->name, hook->name, ns, strerror(-err));
+			break;
+		}
+		for (i = 0; i < n && seen[i] != ino; i++)
+			;
+		if (i < n) {
+			close(link);	/* the same namespace by another name */
+			continue;
+		}
+		if (n == PIN_LEN(seen)) {
+			close(link);
+			err = -E2BIG;
+			pin_warn("module '%s': hook '%s': more than %d network namespaces",
+				 d->name, hook->name, PIN_LEN(seen));
+			break;
+		}
+		seen[n++] = ino;
+		if (n == 1)
+			pin_path(path, sizeof(path), "%s/links/%s", stage, name);
+		else
+			pin_path(path, sizeof(path), "%s/links/%s-%d", stage, name, n);
+		err = bpf_obj_pin(link, path) ? -errno : 0;
+		close(link);
+		if (err)
+			pin_warn("module '%s': pin '%s': %s", d->name, path, strerror(-err));
+		else if (rlen < sizeof(st->targets))
+			rlen += snprintf(st->targets + rlen, sizeof(st->targets) - rlen,
+					 "  %s: netns %s (net:[%lu])\n", hook->name, ns,
+					 (unsigned long)ino);
+	}
+	close(home);
+	if (!err && !n) {
+		pin_warn("module '%s': hook '%s': %s.%s names no network namespace",
+			 d->name, hook->name, d->name, hook->netns);
+		err = -EINVAL;
+	}
+	return err;
+}
+
 /* The entries of pinned map @path, or 0 when it is not pinned. */
 static __u32 pinned_entries(const char *path)
 {
@@ -215,7 +431,7 @@ static int apply_settings(struct bpf_object *obj, const struct settings *setting
 		unsigned int v = settings_get(settings, s), pinned;
 
 		snprintf(name, sizeof(name), "cfg_%s", s->name);
-		if (s->kind == PIN_SET_TARGETS)
+		if (s->kind == PIN_SET_TARGETS || s->kind == PIN_SET_NETNS)
 			continue;	/* the loader's alone */
 		if (s->kind != PIN_SET_NUMBER) {
 			static const __u64 none[PIN_SYSCALL_WORDS];
@@ -342,6 +558,14 @@ static int attach_hook(const struct settings *settings,
 	int err;
 
 	prog_kind(prog, kind, sizeof(kind));
+	if (is_netfilter(prog)) {
+		err = attach_netfilter(settings, d, st, prog, h, stage);
+		if (err)
+			return err;
+		pin_path(path, sizeof(path), "%s/progs/%s", stage, picked);
+		err = bpf_program__pin(prog, path);
+		goto pinned;
+	}
 	if (d->hooks[h].targets) {
 		err = attach_targets(settings, d, st, prog, h, stage);
 		if (err < 0)
@@ -403,6 +627,12 @@ int stage_module(const struct features *f, const struct settings *settings,
 	if (err) {
 		pin_warn("module '%s': cannot load on this kernel: %s", d->name,
 			 st->why);
+		return err;
+	}
+	err = netfilter_prepare(st->obj);
+	if (err) {
+		pin_warn("module '%s': netfilter program type: %s", d->name,
+			 strerror(-err));
 		return err;
 	}
 	/* what every module is told: its generation, the host's page size */
