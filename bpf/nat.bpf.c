@@ -141,7 +141,7 @@ static __always_inline void on_packet(struct bpf_nf_ctx *ctx, __u8 hook)
 		return NF_ACCEPT;					\
 	}
 
-NAT_PROG(nat_out4, "netfilter/ipv4/post_routing/2147483646", NAT_HOOK_OUT4)
-NAT_PROG(nat_in4, "netfilter/ipv4/local_in/2147483646", NAT_HOOK_IN4)
-NAT_PROG(nat_out6, "netfilter/ipv6/post_routing/2147483646", NAT_HOOK_OUT6)
-NAT_PROG(nat_in6, "netfilter/ipv6/local_in/2147483646", NAT_HOOK_IN6)
+NAT_PROG(nat_out4, "netfilter/ipv4/post_routing/1000", NAT_HOOK_OUT4)
+NAT_PROG(nat_in4, "netfilter/ipv4/local_in/1000", NAT_HOOK_IN4)
+NAT_PROG(nat_out6, "netfilter/ipv6/post_routing/1000", NAT_HOOK_OUT6)
+NAT_PROG(nat_in6, "netfilter/ipv6/local_in/1000", NAT_HOOK_IN6)

@@ -122,6 +122,7 @@ int root_lock(const char *root, double wait_s);
 /* stage.c: one module's programs, loaded, attached and pinned */
 struct staged {
 	struct bpf_object *obj;
+	__u32 gen;		/* the generation being loaded */
 	__u32 hooks_missing;
 	char summary[512];
 	char why[1024];

@@ -284,31 +284,37 @@ static int netfilter_prepare(struct bpf_object *obj)
 
 /*
  * Enter network namespace @path ("self": stay) and make a link there; the
- * calling thread returns to namespace @home (an fd) whatever happens. The
- * namespace's inode goes to @ino, to attach once per namespace.
+ * calling thread returns to namespace @home (an fd) whatever happens. Its
+ * inode goes to @ino; one of the @n in @seen is not linked again: -EEXIST.
  */
 static int nf_link_in(const char *path, int home, int prog_fd,
-		      const struct nf_spec *nf, ino_t *ino)
+		      const struct nf_spec *nf, const ino_t *seen, int n, ino_t *ino)
 {
+	bool self = !strcmp(path, "self");
 	struct stat sb;
-	int fd, link, err;
+	int fd, link, err, i;
 
-	if (!strcmp(path, "self")) {
-		if (fstat(home, &sb))
-			return -errno;
-		*ino = sb.st_ino;
-		return nf_link_create(prog_fd, nf);
-	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = self ? dup(home) : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (fstat(fd, &sb) || setns(fd, CLONE_NEWNET)) {
+	if (fstat(fd, &sb)) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	*ino = sb.st_ino;
+	for (i = 0; i < n && seen[i] != sb.st_ino; i++)
+		;
+	if (i < n || self) {
+		close(fd);
+		return i < n ? -EEXIST : nf_link_create(prog_fd, nf);
+	}
+	if (setns(fd, CLONE_NEWNET)) {
 		err = -errno;
 		close(fd);
 		return err == -EINVAL ? -ENOTSUP : err;
 	}
 	close(fd);
-	*ino = sb.st_ino;
 	link = nf_link_create(prog_fd, nf);
 	if (setns(home, CLONE_NEWNET)) {
 		err = -errno;
@@ -319,6 +325,21 @@ static int nf_link_in(const char *path, int home, int prog_fd,
 		return err;
 	}
 	return link;
+}
+
+/*
+ * Netfilter runs one BPF program per (family, hook, priority): a second
+ * link at the same priority is refused with EBUSY. So a link's priority is
+ * the section's plus the module's generation: a reload's programs attach
+ * right after the ones they replace and run after them on each packet, as
+ * the handoff words want (old first, then new).
+ */
+static int nf_priority(const struct nf_spec *nf, __u32 gen, __s32 *prio)
+{
+	if (gen >= (__u32)(2147483647 - nf->priority))
+		return -ERANGE;
+	*prio = nf->priority + (__s32)gen;
+	return 0;
 }
 
 /*
@@ -336,7 +357,7 @@ static int attach_netfilter(const struct settings *settings,
 	const char *name = bpf_program__name(prog), *p;
 	char path[PATH_MAX], ns[PATH_MAX];
 	ino_t seen[64], ino = 0;
-	int home, link, n = 0, i, err = 0;
+	int home, link, n = 0, err = 0;
 	struct nf_spec nf;
 	size_t len, rlen = strlen(st->targets);
 
@@ -344,6 +365,11 @@ static int attach_netfilter(const struct settings *settings,
 		pin_warn("module '%s': program '%s': section '%s' is not netfilter/<ipv4|ipv6>/<hook>/<priority>",
 			 d->name, name, bpf_program__section_name(prog));
 		return -EINVAL;
+	}
+	if (nf_priority(&nf, st->gen, &nf.priority)) {
+		pin_warn("module '%s': hook '%s': generation %u leaves no netfilter priority below conntrack's confirm (reload --reset starts again at 1)",
+			 d->name, hook->name, st->gen);
+		return -ERANGE;
 	}
 	home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (home < 0) {
@@ -357,18 +383,21 @@ static int attach_netfilter(const struct settings *settings,
 		if (!len)
 			continue;
 		snprintf(ns, sizeof(ns), "%.*s", (int)len, p);
-		link = nf_link_in(ns, home, bpf_program__fd(prog), &nf, &ino);
+		link = nf_link_in(ns, home, bpf_program__fd(prog), &nf, seen, n, &ino);
+		if (link == -EEXIST)
+			continue;	/* the same namespace by another name */
 		if (link < 0) {
 			err = link;
 			pin_warn("module '%s': hook '%s': network namespace '%s': %s; nothing pinned",
-				 d->name, hook->name, ns, strerror(-err));
+				 d->name, hook->name, ns, err == -ENOTSUP ?
+				 "not a network namespace (/proc/PID/ns/net, /run/netns/NAME)" :
+				 err == -EBUSY ?
+				 "another BPF program holds this netfilter priority (one per priority)" :
+				 strerror(-err));
+			/* a path that is missing is no module "not loaded" (exit 3) */
+			if (err != -EACCES && err != -EPERM)
+				err = -ENODEV;
 			break;
-		}
-		for (i = 0; i < n && seen[i] != ino; i++)
-			;
-		if (i < n) {
-			close(link);	/* the same namespace by another name */
-			continue;
 		}
 		if (n == PIN_LEN(seen)) {
 			close(link);
@@ -388,8 +417,8 @@ static int attach_netfilter(const struct settings *settings,
 			pin_warn("module '%s': pin '%s': %s", d->name, path, strerror(-err));
 		else if (rlen < sizeof(st->targets))
 			rlen += snprintf(st->targets + rlen, sizeof(st->targets) - rlen,
-					 "  %s: netns %s (net:[%lu])\n", hook->name, ns,
-					 (unsigned long)ino);
+					 "  %s: netns %s (net:[%lu]), priority %d\n",
+					 hook->name, ns, (unsigned long)ino, nf.priority);
 	}
 	close(home);
 	if (!err && !n) {
@@ -620,6 +649,7 @@ int stage_module(const struct features *f, const struct settings *settings,
 	int h, err;
 
 	memset(st, 0, sizeof(*st));
+	st->gen = gen;
 	st->obj = module_open(d);
 	if (!st->obj)
 		return -errno;
