@@ -120,8 +120,10 @@ rows() {
 	[ "$(jq -s 'length' <<< "$ev")" -eq 2 ]
 }
 
-@test "nat: both rules: a connection is one dnat row in B and one snat row in A; the events join the server's tcp close to its original port" {
+@test "nat: both rules: a connection is one dnat row in B and one snat row in A; the server's tcp close joins its original tuple" {
 	local p=$((17000 + BATS_TEST_NUMBER))
+	require_module tcp
+	bpfpin-load up tcp >/dev/null
 	dnat_rule "$p"
 	snat_rule
 	# A sees the connection to port P (B translates it): SNAT that too
@@ -130,10 +132,25 @@ rows() {
 	connect "$p"
 	[ "$(mapping dnat "$ADDR_B" "$p" "$ADDR_B" "$Q" "$NETNS_B")" -eq 1 ]
 	[ "$(mapping snat "$ADDR_A" 0 "$ADDR_A3" 0 "$NETNS_A")" -eq $((${snat_before:-0} + 1)) ]
-	run bpfpin-events nat --format json --duration 1
+	run bpfpin-events nat tcp --format json --duration 1
 	[ "$status" -eq 0 ]
+	bpfpin-load down tcp >/dev/null
 	ev=$(grep '"type":"mapping"' <<< "$output")
 	[ "$(jq -s 'length' <<< "$ev")" -eq 2 ]
+	# the server's close, as its socket saw it: from $ADDR_A3 to port Q,
+	# 100 bytes each way
+	close=$(jq -c --arg b "$ADDR_B" --argjson q "$Q" 'select(.module == "tcp" and
+		.type == "close" and .laddr == $b and .lport == $q)' <<< "$output")
+	[ "$(jq -s 'length' <<< "$close")" -eq 1 ]
+	[ "$(jq -r '.raddr' <<< "$close")" = "$ADDR_A3" ]
+	[ "$(jq -r '.bytes_received' <<< "$close")" -eq 100 ]
+	# joined on B's translated tuple: the client asked for port P, from
+	# $ADDR_A before A's SNAT
+	[ "$(jq -r -s '(map(select(.module == "tcp"))[0]) as $c |
+		map(select(.module == "nat" and .kind == "dnat" and
+			.xlat_saddr == $c.raddr and .xlat_sport == $c.rport and
+			.xlat_daddr == $c.laddr and .xlat_dport == $c.lport))[0] |
+		"\(.orig_daddr):\(.orig_dport)"' <<< "$close"$'\n'"$ev")" = "$ADDR_B:$p" ]
 	# the server's socket sees $ADDR_A3:sport -> $ADDR_B:Q, which is B's
 	# translated tuple; its original says the client asked for port P,
 	# and A's event says who the client was before SNAT
