@@ -72,7 +72,8 @@ static __always_inline void on_packet(struct bpf_nf_ctx *ctx, __u8 hook)
 	__u8 kind = 0;
 	__u16 l3;
 
-	nfct = BPF_CORE_READ(ctx->skb, _nfct);
+	/* the skb is a trusted BTF pointer: a plain load, no helper call */
+	nfct = ctx->skb->_nfct;
 	ct = (struct nf_conn *)(nfct & ~NFCT_INFOMASK);
 	if (!ct)
 		return;
