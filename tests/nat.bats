@@ -14,15 +14,23 @@ setup_file() {
 	# a second address in A, for SNAT
 	ADDR_A3=${ADDR_A%.1}.3
 	ip -n "$NS_A" addr add "$ADDR_A3/24" dev veth0
+	# IPv6 too (no duplicate address detection: usable at once)
+	ADDR6_A=fd00:b9f:1::1
+	ADDR6_B=fd00:b9f:1::2
+	ip -n "$NS_A" addr add "$ADDR6_A/64" dev veth0 nodad
+	ip -n "$NS_B" addr add "$ADDR6_B/64" dev veth0 nodad
 	NETNS_A=$(stat -L -c %i "/run/netns/$NS_A")
 	NETNS_B=$(stat -L -c %i "/run/netns/$NS_B")
-	export NS_A NS_B ADDR_A ADDR_B ADDR_A3 NETNS_A NETNS_B
+	export NS_A NS_B ADDR_A ADDR_B ADDR_A3 ADDR6_A ADDR6_B NETNS_A NETNS_B
 	# an echo server: what a client writes comes back
 	ip netns exec "$NS_B" socat "TCP-LISTEN:$Q,bind=$ADDR_B,reuseaddr,fork" EXEC:cat \
 		</dev/null >/dev/null 2>&1 3>&- &
 	echo $! > "$BATS_FILE_TMPDIR/server"
+	ip netns exec "$NS_B" socat "TCP6-LISTEN:$Q,bind=[$ADDR6_B],reuseaddr,fork" EXEC:cat \
+		</dev/null >/dev/null 2>&1 3>&- &
+	echo $! >> "$BATS_FILE_TMPDIR/server"
 	for i in $(seq 50); do
-		ip netns exec "$NS_B" ss -Htln "sport = :$Q" | grep -q . && break
+		[ "$(ip netns exec "$NS_B" ss -Htln "sport = :$Q" | wc -l)" -eq 2 ] && break
 		sleep 0.1
 	done
 	bpfpin-load up nat --set "nat.netns=/run/netns/$NS_A,/run/netns/$NS_B" >/dev/null
@@ -31,7 +39,7 @@ setup_file() {
 teardown_file() {
 	# the links first, then the namespaces they are in
 	bpfpin-load down >/dev/null 2>&1 || true
-	[ ! -f "$BATS_FILE_TMPDIR/server" ] || kill "$(cat "$BATS_FILE_TMPDIR/server")" 2>/dev/null || true
+	[ ! -f "$BATS_FILE_TMPDIR/server" ] || kill $(cat "$BATS_FILE_TMPDIR/server") 2>/dev/null || true
 	bpfpin_teardown_file
 }
 
@@ -161,6 +169,24 @@ rows() {
 	[ "$(jq -r --arg a3 "$ADDR_A3" --argjson s "$sport" '
 		select(.kind == "snat" and .xlat_saddr == $a3 and .xlat_sport == $s) |
 		.orig_saddr' <<< "$ev")" = "$ADDR_A" ]
+}
+
+@test "nat: IPv6: 2 connections to a DNAT port are one dnat mapping counting 2, with IPv6 tuples, seen at ipv6 local_in" {
+	local p=$((17000 + BATS_TEST_NUMBER))
+	ip netns exec "$NS_B" nft add table ip6 bpfpin_test
+	ip netns exec "$NS_B" nft "add chain ip6 bpfpin_test pre { type nat hook prerouting priority dstnat; }"
+	ip netns exec "$NS_B" nft add rule ip6 bpfpin_test pre tcp dport "$p" dnat to "[$ADDR6_B]:$Q"
+	ip netns exec "$NS_A" "$BUILD/tests/tcp-peer" connect "$ADDR6_B" "$p" 100
+	ip netns exec "$NS_A" "$BUILD/tests/tcp-peer" connect "$ADDR6_B" "$p" 100
+	[ "$(mapping dnat "$ADDR6_B" "$p" "$ADDR6_B" "$Q" "$NETNS_B")" -eq 2 ]
+	run bpfpin-events nat --format json --duration 1
+	[ "$status" -eq 0 ]
+	ev=$(grep '"type":"mapping"' <<< "$output")
+	[ "$(jq -s 'length' <<< "$ev")" -eq 2 ]
+	[ "$(jq -s --arg a "$ADDR6_A" --arg b "$ADDR6_B" --argjson p "$p" --argjson q "$Q" '
+		map(select(.proto == "tcp" and .kind == "dnat" and .orig_saddr == $a and
+		.orig_daddr == $b and .orig_dport == $p and .xlat_daddr == $b and
+		.xlat_dport == $q and .hook == "ipv6_local_in")) | length' <<< "$ev")" -eq 2 ]
 }
 
 @test "nat: reload keeps the links (one per hook and namespace) and counts the next connection once" {
