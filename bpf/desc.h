@@ -105,6 +105,12 @@ struct pin_hook {
 	bool optional;
 	const char *targets;		/* a PIN_SET_TARGETS setting's name */
 	const char *symbols;
+	/*
+	 * A netfilter hook (section "netfilter/<ipv4|ipv6>/<hook>/<priority>"):
+	 * the PIN_SET_NETNS setting naming the network namespaces to attach
+	 * it in, one link each
+	 */
+	const char *netns;
 };
 
 /* What a setting's value is. */
@@ -117,6 +123,10 @@ enum pin_setting_kind {
 				 * "auto" (the default: found by @discover)
 				 * and/or paths, comma-separated; the loader's
 				 * alone, no BPF constant */
+	PIN_SET_NETNS,		/* network namespaces of netfilter hooks:
+				 * "self" (the default: the loader's own)
+				 * and/or paths (/proc/PID/ns/net,
+				 * /run/netns/NAME); the loader's alone */
 };
 
 /* Numbers a PIN_SET_SYSCALLS or _ERRNOS bitmap holds: below 64 x this. */
