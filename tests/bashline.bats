@@ -16,7 +16,9 @@ setup_file() {
 }
 
 teardown_file() {
-	pkill -9 -f "$SHARE/" 2>/dev/null || true
+	# with no $SHARE (setup_file failed early) the pattern would be "/":
+	# every process on the host
+	[ -z "${SHARE:-}" ] || pkill -9 -f "$SHARE/" 2>/dev/null || true
 	rm -rf "${SHARE:-/nonexistent}"
 	bpfpin_teardown_file
 }
