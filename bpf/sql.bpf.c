@@ -355,9 +355,13 @@ int BPF_KRETPROBE(my_dispatch_ret)
 	return 0;
 }
 
-/* MariaDB: Protocol::send_error(this, sql_errno, message, sqlstate) */
+/*
+ * MariaDB: Protocol::net_send_error_packet(this, THD *, sql_errno,
+ * message, sqlstate): the error a command ends with, as the client gets
+ * it (Protocol::send_error() is inlined into Protocol::end_statement())
+ */
 SEC("uprobe")
-int BPF_KPROBE(my_error, void *protocol, unsigned int sql_errno)
+int BPF_KPROBE(my_error, void *protocol, void *thd, unsigned int sql_errno)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct inflight *in;

@@ -91,7 +91,7 @@ struct sql_event {
 enum sql_hook {
 	SQL_HOOK_MY_DISPATCH,		/* dispatch_command(): a command */
 	SQL_HOOK_MY_DISPATCH_RET,	/* its return: the end */
-	SQL_HOOK_MY_ERROR,		/* Protocol::send_error() */
+	SQL_HOOK_MY_ERROR,		/* Protocol::net_send_error_packet() */
 	SQL_HOOK_MY_USE,		/* mysql_change_db() */
 	SQL_HOOK_MY_USE_RET,
 	SQL_HOOK_MY_THD_NEW,		/* THD::THD(): a connection's id */
