@@ -10,8 +10,8 @@
 MODULES := proc oomkill seccomp tcpqueue udp tcp dns syscalls mem fileio sql
 READERS := bpfpin-stat bpfpin-events bpfpin-ls bpfpin-top
 PIN_OBJS := log paths registry obj percpu cgroup out columns stats events flush lock tool syscalls dns filter
-LOADER_OBJS := bpfpin-load registry probe settings root tree stage lifecycle
-UNIT_TESTS := test_out test_cgroup test_percpu test_paths test_dns test_stats test_lock test_syscalls test_filter
+LOADER_OBJS := bpfpin-load registry probe settings root tree stage lifecycle targets
+UNIT_TESTS := test_out test_cgroup test_percpu test_paths test_dns test_stats test_lock test_syscalls test_filter test_content
 STRESS_TESTS := flush-stress
 TEST_HELPERS := memhog seccomp-deny tcp-fill udp-fill tcp-peer dns-peer set-comm sys-burst touch-pages file-rw
 

@@ -86,11 +86,21 @@ struct pin_event_desc {
 	int nfields;
 };
 
-/* A hook and its program variants, preferred first. */
+/*
+ * A hook and its program variants, preferred first. A user-space hook
+ * (uprobe or uretprobe variants) also names @targets, the PIN_SET_TARGETS
+ * setting that gives its binaries and libraries, and @symbols: the
+ * functions to attach to, space-separated, tried in order in each target
+ * (the first found wins there); a shell pattern (fnmatch, e.g.
+ * "_Z16dispatch_command*") matches a mangled C++ name in the symbol table.
+ * The program attaches to every target that has one of them: one link each.
+ */
 struct pin_hook {
 	const char *name;
 	const char *variants[4];
 	bool optional;
+	const char *targets;		/* a PIN_SET_TARGETS setting's name */
+	const char *symbols;
 };
 
 /* What a setting's value is. */
@@ -99,6 +109,10 @@ enum pin_setting_kind {
 	PIN_SET_SYSCALLS,	/* syscall names, comma-separated: a bitmap,
 				 * __u64[PIN_SYSCALL_WORDS], bit nr set */
 	PIN_SET_ERRNOS,		/* errno names (ENOENT) or numbers, the same */
+	PIN_SET_TARGETS,	/* binaries and libraries of user-space hooks:
+				 * "auto" (the default: found by @discover)
+				 * and/or paths, comma-separated; the loader's
+				 * alone, no BPF constant */
 };
 
 /* Numbers a PIN_SET_SYSCALLS or _ERRNOS bitmap holds: below 64 x this. */
@@ -116,6 +130,14 @@ struct pin_setting {
 	unsigned int min;
 	unsigned int max;
 	enum pin_setting_kind kind;
+	/*
+	 * PIN_SET_TARGETS: the file names "auto" looks for, space-separated
+	 * shell patterns matched against a file's base name (e.g.
+	 * "libssl.so.3 libgnutls.so.30"): in ldconfig's cache, in $PATH
+	 * (names without a pattern), and among the objects running processes
+	 * have mapped, containers' included (through /proc/PID/root)
+	 */
+	const char *discover;
 };
 
 struct pin_module_desc {

@@ -386,6 +386,37 @@ static int write_check(struct pin_writer *w, const char *what, bool ok,
 	return pin_writer__row(w, v);
 }
 
+/*
+ * A row per user-space hook: the binaries and libraries it would attach
+ * to, with the symbol found in each, and those skipped and why.
+ */
+static void check_targets(struct pin_writer *w, const struct opts *o,
+			  const struct pin_module_desc *d, struct bpf_object *obj,
+			  const char *const *picked)
+{
+	char what[128], report[4096], joined[4096], *p;
+	size_t len;
+	int h, n;
+
+	for (h = 0; h < d->nhooks; h++) {
+		if (!d->hooks[h].targets)
+			continue;
+		report[0] = '\0';
+		n = targets_attach(&o->settings, d, h, NULL, NULL, report,
+				   sizeof(report));
+		/* one line per target, joined for the table */
+		joined[0] = '\0';
+		for (p = report, len = 0; *p && len < sizeof(joined); p += strcspn(p, "\n") + 1)
+			len += snprintf(joined + len, sizeof(joined) - len, "%s%.*s",
+					len ? "; " : "", (int)strcspn(p, "\n"), p);
+		if (n < 0)
+			snprintf(joined, sizeof(joined), "%s", strerror(-n));
+		snprintf(what, sizeof(what), "hook %s.%s", d->name, d->hooks[h].name);
+		write_check(w, what, n > 0 && picked[h] &&
+			    bpf_object__find_program_by_name(obj, picked[h]), joined);
+	}
+}
+
 static int do_check(struct opts *o, const char *root)
 {
 	enum pin_format fmt;
@@ -444,6 +475,7 @@ static int do_check(struct opts *o, const char *root)
 		if (d->notes && len < sizeof(detail))
 			snprintf(detail + len, sizeof(detail) - len, "; %s", d->notes);
 		write_check(w, name, !err, detail);
+		check_targets(w, o, d, obj, picked);
 		bpf_object__close(obj);
 	}
 	err = pin_writer__end(w);
@@ -490,6 +522,7 @@ static int do_list(struct opts *o, const char *root)
 			/* a list of names is empty by default */
 			len += snprintf(settings + len, sizeof(settings) - len,
 					st->kind == PIN_SET_NUMBER ? "%s%s.%s=%u" :
+					st->kind == PIN_SET_TARGETS ? "%s%s.%s=auto" :
 					"%s%s.%s=", j ? " " : "", d->name,
 					st->name, st->def);
 		}

@@ -72,8 +72,9 @@ static void report(const struct pin_module_desc *d, const char *verb,
 		   const struct staged *st, bool quiet)
 {
 	if (!quiet)
-		printf("%s: %s%s (%s)\n", d->name, verb,
-		       st->hooks_missing ? ", degraded" : "", st->summary);
+		printf("%s: %s%s (%s)\n%s", d->name, verb,
+		       st->hooks_missing ? ", degraded" : "", st->summary,
+		       st->targets);
 	if (st->hooks_missing && st->why[0])
 		pin_warn("module '%s': degraded: %s", d->name, st->why);
 }

@@ -43,6 +43,7 @@ struct settings {
 		const struct pin_setting *s;
 		unsigned int value;
 		__u64 bits[PIN_SYSCALL_WORDS];	/* PIN_SET_SYSCALLS, _ERRNOS */
+		char text[1024];		/* PIN_SET_TARGETS */
 	} v[MAX_SETTINGS];
 	int n;
 	/* filters, events and budgets: "<module>.filter.<key>",
@@ -64,6 +65,11 @@ const struct bpfpin_filter *settings_filter(const struct settings *st,
 unsigned int settings_get(const struct settings *st, const struct pin_setting *s);
 /* The bitmap of a name-list setting @s, or NULL when not set (none). */
 const __u64 *settings_bits(const struct settings *st, const struct pin_setting *s);
+/* The value of PIN_SET_TARGETS setting @s: set by the config, else "auto". */
+const char *settings_text(const struct settings *st, const struct pin_setting *s);
+/* Module @d's setting named @name, or NULL. */
+const struct pin_setting *settings_find(const struct pin_module_desc *d,
+					const char *name);
 
 /* tree.c: the pin tree, walked without ever following a symlink */
 
@@ -107,6 +113,7 @@ struct staged {
 	__u32 hooks_missing;
 	char summary[512];
 	char why[1024];
+	char targets[4096];	/* user-space hooks: a line per target */
 };
 
 struct bpf_object *module_open(const struct pin_module_desc *d);
@@ -136,6 +143,47 @@ void staged_close(struct staged *st);
  * every interruption leaves a state the next run repairs.
  */
 void fault_point(const char *step);
+
+/* targets.c: the binaries and libraries user-space hooks attach to */
+struct target {
+	char path[PATH_MAX];	/* as opened: /proc/PID/root/... in a container */
+	char from[32];		/* where found: setting, ldconfig, PATH, pid N */
+	dev_t dev;		/* one target per file, however reached */
+	ino_t ino;
+};
+
+struct targets {
+	struct target *v;
+	int n;
+	char why[512];		/* paths the setting names that cannot be read */
+};
+
+/*
+ * The targets of PIN_SET_TARGETS setting @s: the paths its value names,
+ * and with "auto" what its discovery rule finds. Return: 0 (@t->n may be
+ * 0), or a negative errno; targets_free() what it gives.
+ */
+int targets_find(const struct settings *st, const struct pin_setting *s,
+		 struct targets *t);
+void targets_free(struct targets *t);
+/*
+ * The file offset of the first function of @symbols (space-separated,
+ * shell patterns allowed) that ELF file @path defines; its name goes to
+ * @found. Return: 0, -ENOENT (none there), -ENOEXEC (not ELF) or -errno.
+ */
+int target_symbol(const char *path, const char *symbols, char *found,
+		  size_t fsize, size_t *offset);
+/*
+ * Attach @prog, the variant picked for user-space hook @h of @d, to every
+ * target its setting gives, pinning one link each under @links_dir: the
+ * first as the program's name, the others <name>-2, <name>-3... With @prog
+ * NULL, only look. Each target attached or skipped (and why) adds a line
+ * to @report. Return: the number of targets attached (or that would be),
+ * or a negative errno after one message.
+ */
+int targets_attach(const struct settings *st, const struct pin_module_desc *d,
+		   int h, struct bpf_program *prog, const char *links_dir,
+		   char *report, size_t size);
 
 /* lifecycle.c: up, down, reload, and repairing what a killed loader left */
 struct loader {

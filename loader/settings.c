@@ -50,6 +50,44 @@ static int set_names(struct settings *st, const struct pin_setting *s,
 	return 0;
 }
 
+/*
+ * "auto" and/or absolute paths, separated by commas or spaces: kept as
+ * text, for the loader to look the targets up when it attaches.
+ */
+static int set_text(struct settings *st, const struct pin_setting *s,
+		    const char *key, const char *value, char *why, size_t size)
+{
+	const char *p = value;
+	size_t n;
+	int i;
+
+	while (*p) {
+		n = strcspn(p, ", \t");
+		if (n && (n != 4 || strncmp(p, "auto", 4)) && *p != '/') {
+			snprintf(why, size, "'%s': '%.*s' is neither 'auto' nor an absolute path",
+				 key, (int)n, p);
+			return -EINVAL;
+		}
+		p += n + (p[n] != '\0');
+	}
+	for (i = 0; i < st->n && st->v[i].s != s; i++)
+		;
+	if (i == MAX_SETTINGS) {
+		snprintf(why, size, "too many settings");
+		return -E2BIG;
+	}
+	if (strlen(value) >= sizeof(st->v[i].text)) {
+		snprintf(why, size, "'%s': longer than %zu characters", key,
+			 sizeof(st->v[i].text) - 1);
+		return -EINVAL;
+	}
+	st->v[i].s = s;
+	snprintf(st->v[i].text, sizeof(st->v[i].text), "%s", value);
+	if (i == st->n)
+		st->n++;
+	return 0;
+}
+
 /* "<module>.filter.<key>", "<module>.events", "<module>.max_events_per_s" */
 static int set_filter(struct settings *st, const struct pin_module_desc *d,
 		      const char *key, const char *name, const char *value,
@@ -108,13 +146,13 @@ int settings_set(struct settings *st, const char *key, const char *value,
 		return set_filter(st, d, key, dot + 8, value, why, size);
 	if (!strcmp(dot + 1, "events") || !strcmp(dot + 1, "max_events_per_s"))
 		return set_filter(st, d, key, dot + 1, value, why, size);
-	for (i = 0; i < d->nsettings; i++)
-		if (!strcmp(d->settings[i].name, dot + 1))
-			s = &d->settings[i];
+	s = settings_find(d, dot + 1);
 	if (!s) {
 		snprintf(why, size, "module '%s' has no setting '%s'", module, dot + 1);
 		return -EINVAL;
 	}
+	if (s->kind == PIN_SET_TARGETS)
+		return set_text(st, s, key, value, why, size);
 	if (s->kind != PIN_SET_NUMBER)
 		return set_names(st, s, key, value, why, size);
 	errno = 0;
@@ -155,5 +193,26 @@ const __u64 *settings_bits(const struct settings *st, const struct pin_setting *
 	for (i = 0; st && i < st->n; i++)
 		if (st->v[i].s == s)
 			return st->v[i].bits;
+	return NULL;
+}
+
+const char *settings_text(const struct settings *st, const struct pin_setting *s)
+{
+	int i;
+
+	for (i = 0; st && i < st->n; i++)
+		if (st->v[i].s == s)
+			return st->v[i].text;
+	return "auto";
+}
+
+const struct pin_setting *settings_find(const struct pin_module_desc *d,
+					const char *name)
+{
+	int i;
+
+	for (i = 0; name && i < d->nsettings; i++)
+		if (!strcmp(d->settings[i].name, name))
+			return &d->settings[i];
 	return NULL;
 }

@@ -215,6 +215,8 @@ static int apply_settings(struct bpf_object *obj, const struct settings *setting
 		unsigned int v = settings_get(settings, s), pinned;
 
 		snprintf(name, sizeof(name), "cfg_%s", s->name);
+		if (s->kind == PIN_SET_TARGETS)
+			continue;	/* the loader's alone */
 		if (s->kind != PIN_SET_NUMBER) {
 			static const __u64 none[PIN_SYSCALL_WORDS];
 			const __u64 *bits = settings_bits(settings, s);
@@ -298,8 +300,40 @@ void staged_close(struct staged *st)
 	st->obj = NULL;
 }
 
-/* Attach the picked program of hook @h and pin its link and program. */
-static int attach_hook(const struct pin_module_desc *d, struct staged *st,
+/*
+ * A user-space hook: a link per target. None for a hook that must be
+ * attached is an error, and nothing of the module is pinned.
+ */
+static int attach_targets(const struct settings *settings,
+			  const struct pin_module_desc *d, struct staged *st,
+			  struct bpf_program *prog, int h, const char *stage)
+{
+	const struct pin_hook *hook = &d->hooks[h];
+	char links[PATH_MAX];
+	int n;
+
+	pin_path(links, sizeof(links), "%s/links", stage);
+	n = targets_attach(settings, d, h, prog, links, st->targets,
+			   sizeof(st->targets));
+	if (n > 0)
+		return 0;
+	if (n < 0 && n != -ENOENT)
+		return n;
+	if (!hook->optional) {
+		pin_warn("module '%s': hook '%s': no binary or library with %s found (%s.%s = %s; see 'bpfpin-load check'); nothing pinned",
+			 d->name, hook->name, hook->symbols, d->name, hook->targets,
+			 settings_text(settings, settings_find(d, hook->targets)));
+		return -ENODEV;
+	}
+	pin_warn("module '%s': optional hook '%s' not attached: no binary or library with %s found",
+		 d->name, hook->name, hook->symbols);
+	st->hooks_missing |= 1u << h;
+	return 1;
+}
+
+/* Attach the picked program of hook @h and pin its link(s) and program. */
+static int attach_hook(const struct settings *settings,
+		       const struct pin_module_desc *d, struct staged *st,
 		       const char *picked, int h, const char *stage, size_t *slen)
 {
 	struct bpf_program *prog = bpf_object__find_program_by_name(st->obj, picked);
@@ -308,6 +342,16 @@ static int attach_hook(const struct pin_module_desc *d, struct staged *st,
 	int err;
 
 	prog_kind(prog, kind, sizeof(kind));
+	if (d->hooks[h].targets) {
+		err = attach_targets(settings, d, st, prog, h, stage);
+		if (err < 0)
+			return err;
+		if (err > 0)
+			return 0;	/* optional, and not attached */
+		pin_path(path, sizeof(path), "%s/progs/%s", stage, picked);
+		err = bpf_program__pin(prog, path);
+		goto pinned;
+	}
 	link = attach(prog);
 	if (!link) {
 		err = -errno;
@@ -329,6 +373,7 @@ static int attach_hook(const struct pin_module_desc *d, struct staged *st,
 	}
 	bpf_link__disconnect(link);	/* the pin keeps it attached */
 	bpf_link__destroy(link);
+pinned:
 	if (err) {
 		pin_warn("module '%s': pin '%s': %s", d->name, path, strerror(-err));
 		return err;
@@ -393,7 +438,7 @@ int stage_module(const struct features *f, const struct settings *settings,
 		if (!picked[h])
 			st->hooks_missing |= 1u << h;
 		else
-			err = attach_hook(d, st, picked[h], h, stage, &slen);
+			err = attach_hook(settings, d, st, picked[h], h, stage, &slen);
 	}
 	if (!err)
 		fault_point("attached");

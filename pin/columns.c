@@ -42,6 +42,16 @@ int pin_col_expand(const struct pin_field *f, bool container,
 	case PIN_V_IP:
 		ADD(PIN_D_IP, f->name, PIN_COL_STR, f->role, .help = f->help);
 		break;
+	case PIN_V_CONTENT:
+		ADD(PIN_D_CONTENT_LEN, "len", PIN_COL_U64, f->role,
+		    .help = "bytes captured");
+		ADD(PIN_D_CONTENT_TOTAL, "total", PIN_COL_U64, f->role,
+		    .help = "bytes the call carried");
+		ADD(PIN_D_CONTENT_TRUNC, "truncated", PIN_COL_U64, f->role,
+		    .help = "bytes not captured");
+		ADD(PIN_D_CONTENT_DATA, "data", PIN_COL_DATA, f->role,
+		    .flags = PIN_COL_NO_PROM, .help = f->help);
+		break;
 	case PIN_V_DNS:
 		ADD(PIN_D_DNS_NAME, "qname", PIN_COL_STR, f->role, .help = "question name");
 		ADD(PIN_D_DNS_TYPE, "qtype", PIN_COL_STR, f->role, .help = "question type");
@@ -208,6 +218,25 @@ static size_t fill(struct pin_fill_ctx *ctx, const struct pin_colspec *sp,
 			return 0;
 		}
 		return cut(snprintf(buf, size, "TYPE%u", q->qtype), size);
+	case PIN_D_CONTENT_LEN:
+	case PIN_D_CONTENT_TOTAL:
+	case PIN_D_CONTENT_TRUNC:
+	case PIN_D_CONTENT_DATA: {
+		struct bpfpin_content c;
+
+		/* pin_event_decode() checked that len bytes follow */
+		memcpy(&c, data + f->offset, sizeof(c));
+		v->str = NULL;
+		if (sp->how == PIN_D_CONTENT_DATA) {
+			v->data = data + f->offset + sizeof(c);
+			v->len = c.len;
+		} else {
+			v->u = sp->how == PIN_D_CONTENT_LEN ? c.len :
+			       sp->how == PIN_D_CONTENT_TOTAL ? c.total :
+			       c.total - c.len;
+		}
+		return 0;
+	}
 	case PIN_D_NAME:
 		if (raw < f->nnames && f->names[raw]) {
 			v->str = f->names[raw];

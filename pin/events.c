@@ -26,6 +26,36 @@ static const struct pin_event_desc *event_desc(const struct pin_module_desc *d,
 	return NULL;
 }
 
+/*
+ * An event with content (PIN_V_CONTENT) is as long as what it captured:
+ * its struct bpfpin_content, then len bytes. Its description's size is
+ * where the data begins; a content field elsewhere, or len bytes the
+ * event does not hold, or more captured than the call carried, make the
+ * event malformed.
+ * Return: 0, or -EPROTO
+ */
+static int content_check(const struct pin_event_desc *e, const void *data,
+			 size_t size)
+{
+	const struct pin_field *f;
+	struct bpfpin_content c;
+	size_t start;
+	int i;
+
+	for (i = 0; i < e->nfields; i++) {
+		f = &e->fields[i];
+		if (f->view != PIN_V_CONTENT)
+			continue;
+		start = (size_t)f->offset + sizeof(c);
+		if (f->size != sizeof(c) || start != e->size)
+			return -EPROTO;
+		memcpy(&c, (const char *)data + f->offset, sizeof(c));
+		if (c.len > c.total || c.len > size - start)
+			return -EPROTO;
+	}
+	return 0;
+}
+
 int pin_event_decode(const struct pin_module_desc *d, const void *data,
 		     size_t size, __u64 clock_offset, struct pin_event_row *r)
 {
@@ -43,7 +73,7 @@ int pin_event_decode(const struct pin_module_desc *d, const void *data,
 	if (size < sizeof(*h))
 		return -EPROTO;
 	e = event_desc(d, h->type);
-	if (!e || size < e->size)
+	if (!e || size < e->size || content_check(e, data, size))
 		return -EPROTO;
 	ts = h->ts_ns + clock_offset;
 	pin_format_rfc3339(ts, r->time, sizeof(r->time));

@@ -41,6 +41,7 @@ struct pin_writer {
 	int last;		/* the last column a table shows */
 	bool measured;		/* widths hold the set's rows */
 	bool streaming;		/* the heading is out: rows go straight out */
+	bool hex;		/* PIN_FMT_HEX: content as a hex dump */
 };
 
 int pin_format_parse(const char *s, enum pin_format *fmt)
@@ -52,6 +53,17 @@ int pin_format_parse(const char *s, enum pin_format *fmt)
 	else if (!strcmp(s, "prom"))
 		*fmt = PIN_FMT_PROM;
 	else
+		return -EINVAL;
+	return 0;
+}
+
+int pin_event_format_parse(const char *s, enum pin_format *fmt)
+{
+	if (!strcmp(s, "hex")) {
+		*fmt = PIN_FMT_HEX;
+		return 0;
+	}
+	if (pin_format_parse(s, fmt) || *fmt == PIN_FMT_PROM)
 		return -EINVAL;
 	return 0;
 }
@@ -166,7 +178,9 @@ struct pin_writer *pin_writer__new(FILE *out, enum pin_format fmt)
 	if (!w)
 		return NULL;
 	w->out = out;
-	w->fmt = fmt;
+	/* hex is text but for content: every other path is the table's */
+	w->hex = fmt == PIN_FMT_HEX;
+	w->fmt = w->hex ? PIN_FMT_TABLE : fmt;
 	return w;
 }
 
@@ -256,11 +270,12 @@ static void line_u64(struct line *l, __u64 v)
 /*
  * One code point, strictly as RFC 3629 has it: no overlong forms, no
  * surrogates (U+D800..U+DFFF), nothing above U+10FFFF, no truncated
- * sequence (a NUL is no continuation byte, so we never read past one).
+ * sequence (a NUL is no continuation byte, so we never read past one),
+ * and no byte read at or past @avail.
  * Return: the length (1..4) of the sequence at @p, its code point in @cp;
  * 0 when the byte at @p starts no well-formed sequence.
  */
-static int utf8_next(const unsigned char *p, unsigned int *cp)
+static int utf8_next_n(const unsigned char *p, size_t avail, unsigned int *cp)
 {
 	unsigned int c = p[0], lo = 0x80, hi = 0xbf;
 	int len, i;
@@ -290,7 +305,7 @@ static int utf8_next(const unsigned char *p, unsigned int *cp)
 		return 0;	/* a continuation byte, C0, C1 or F5..FF */
 	}
 	for (i = 1; i < len; i++) {
-		if (p[i] < lo || p[i] > hi)
+		if ((size_t)i >= avail || p[i] < lo || p[i] > hi)
 			return 0;
 		c = c << 6 | (p[i] & 0x3f);
 		lo = 0x80;
@@ -298,6 +313,12 @@ static int utf8_next(const unsigned char *p, unsigned int *cp)
 	}
 	*cp = c;
 	return len;
+}
+
+/* In a NUL-ended string: the NUL ends any sequence before its end. */
+static int utf8_next(const unsigned char *p, unsigned int *cp)
+{
+	return utf8_next_n(p, 4, cp);
 }
 
 /* C0, DEL and C1: what moves a terminal's cursor or changes its state */
@@ -413,6 +434,108 @@ static void json_value(struct line *l, const struct pin_col *c,
 	}
 }
 
+/* Whether @len bytes at @p are UTF-8 from start to end (NULs included). */
+static bool utf8_valid(const unsigned char *p, size_t len)
+{
+	unsigned int cp;
+	size_t i;
+	int n;
+
+	for (i = 0; i < len; i += n) {
+		n = utf8_next_n(p + i, len - i, &cp);
+		if (!n)
+			return false;
+	}
+	return true;
+}
+
+/* Valid UTF-8 content as a JSON string: control characters as \u00XX. */
+static void json_bytes(struct line *l, const unsigned char *p, size_t len)
+{
+	const unsigned char *end = p + len, *run;
+	unsigned int cp;
+	char esc[8];
+	int n;
+
+	line_putc(l, '"');
+	while (p < end) {
+		for (run = p; p < end && is_plain(*p); p++)
+			;
+		if (p > run)
+			line_put(l, run, p - run);
+		if (p == end)
+			break;
+		if (*p == '"' || *p == '\\') {
+			line_putc(l, '\\');
+			line_putc(l, *p++);
+			continue;
+		}
+		n = utf8_next_n(p, end - p, &cp);
+		if (n && !is_control(cp)) {
+			line_put(l, p, n);
+		} else {
+			/* utf8_valid() passed: no n == 0 here but for safety */
+			snprintf(esc, sizeof(esc), "\\u%04x", n ? cp : 0xfffd);
+			line_put(l, esc, 6);
+		}
+		p += n ? n : 1;
+	}
+	line_putc(l, '"');
+}
+
+/* RFC 4648 base64, with padding. */
+static void json_base64(struct line *l, const unsigned char *p, size_t len)
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char q[4];
+	size_t i;
+
+	line_putc(l, '"');
+	for (i = 0; i + 3 <= len; i += 3) {
+		q[0] = b64[p[i] >> 2];
+		q[1] = b64[(p[i] & 3) << 4 | p[i + 1] >> 4];
+		q[2] = b64[(p[i + 1] & 15) << 2 | p[i + 2] >> 6];
+		q[3] = b64[p[i + 2] & 63];
+		line_put(l, q, 4);
+	}
+	if (len - i == 1) {
+		q[0] = b64[p[i] >> 2];
+		q[1] = b64[(p[i] & 3) << 4];
+		q[2] = q[3] = '=';
+		line_put(l, q, 4);
+	} else if (len - i == 2) {
+		q[0] = b64[p[i] >> 2];
+		q[1] = b64[(p[i] & 3) << 4 | p[i + 1] >> 4];
+		q[2] = b64[(p[i + 1] & 15) << 2];
+		q[3] = '=';
+		line_put(l, q, 4);
+	}
+	line_putc(l, '"');
+}
+
+/*
+ * Content: "name":"text" when the bytes are valid UTF-8, which most
+ * captured text is; else "name_b64":"...", so that no byte is lost or
+ * replaced either way.
+ */
+static void json_data(struct line *l, const char *name, const struct pin_val *v)
+{
+	bool none = v->null || (!v->data && v->len);
+	bool text = none || utf8_valid(v->data, v->len);
+
+	line_put(l, name, strlen(name));
+	if (!text)
+		line_put(l, "_b64", 4);
+	line_put(l, "\":", 2);
+	if (none)
+		line_put(l, "null", 4);
+	else if (text)
+		json_bytes(l, v->data, v->len);
+	else
+		json_base64(l, v->data, v->len);
+}
+
 static int json_object(struct pin_writer *w, const struct pin_col *cols,
 		       const struct pin_val *vals, int n)
 {
@@ -424,6 +547,10 @@ static int json_object(struct pin_writer *w, const struct pin_col *cols,
 	for (i = 0; i < n; i++) {
 		/* column names are our identifiers: nothing to escape */
 		line_put(l, i ? ",\"" : "\"", i ? 2 : 1);
+		if (cols[i].type == PIN_COL_DATA) {
+			json_data(l, cols[i].name, &vals[i]);
+			continue;
+		}
 		line_put(l, cols[i].name, strlen(cols[i].name));
 		line_put(l, "\":", 2);
 		json_value(l, &cols[i], &vals[i]);
@@ -494,6 +621,9 @@ static int cell_text(const struct pin_col *c, const struct pin_val *v,
 				  c->view == PIN_V_CONTAINER ? 12 : INT_MAX);
 	} else if (c->type == PIN_COL_S64) {
 		snprintf(buf, size, "%lld", (long long)v->s);
+	} else if (c->type == PIN_COL_DATA) {
+		/* content goes below a record; a table cell only counts it */
+		pin_format_human(v->len, PIN_V_BYTES, buf, size);
 	} else {
 		pin_format_human(v->u, c->view, buf, size);
 	}
@@ -597,6 +727,7 @@ int pin_writer__row(struct pin_writer *w, const struct pin_val *vals)
 		row[i] = vals[i];
 		row[i].str = NULL;
 		row[i].hist = NULL;
+		row[i].data = NULL;	/* a cell shows only its length */
 		if (w->cols[i].type == PIN_COL_HIST && vals[i].hist) {
 			struct bpfpin_hist *h = malloc(sizeof(*h));
 
@@ -983,16 +1114,129 @@ static void text_value(FILE *f, const struct pin_col *c, const struct pin_val *v
 	fputc('"', f);
 }
 
+/*
+ * Content as text, below its record: printable ASCII and printable UTF-8
+ * characters as they are; \\, \t, \r and \n escaped, \n followed by a
+ * line break so that lines read as lines; every other byte (control
+ * characters, C1 included, and bytes of no valid sequence) as \xNN. Each
+ * byte can be told back from the text. A newline ends the block.
+ */
+static void text_data(struct line *l, const unsigned char *p, size_t len)
+{
+	static const char hexd[] = "0123456789abcdef";
+	const unsigned char *end = p + len, *run;
+	unsigned int cp;
+	char esc[4] = { '\\', 'x' };
+	int n, i;
+
+	while (p < end) {
+		for (run = p; p < end && *p >= 0x20 && *p < 0x7f && *p != '\\'; p++)
+			;
+		if (p > run)
+			line_put(l, run, p - run);
+		if (p == end)
+			break;
+		switch (*p) {
+		case '\\': line_put(l, "\\\\", 2); p++; continue;
+		case '\t': line_put(l, "\\t", 2); p++; continue;
+		case '\r': line_put(l, "\\r", 2); p++; continue;
+		case '\n':
+			line_put(l, "\\n", 2);
+			if (++p < end)
+				line_putc(l, '\n');
+			continue;
+		}
+		n = utf8_next_n(p, end - p, &cp);
+		if (n > 1 && !is_control(cp)) {
+			line_put(l, p, n);
+			p += n;
+			continue;
+		}
+		for (i = 0; i < (n ? n : 1); i++, p++) {
+			esc[2] = hexd[*p >> 4];
+			esc[3] = hexd[*p & 15];
+			line_put(l, esc, 4);
+		}
+	}
+	line_putc(l, '\n');
+}
+
+/*
+ * Content as `hexdump -C` shows it: offset, 16 bytes in two groups of 8,
+ * the printable ASCII between bars; a line equal to the one before it is
+ * one "*"; the length last. No bytes: nothing.
+ */
+static void hex_data(struct line *l, const unsigned char *p, size_t len)
+{
+	char buf[96];
+	size_t off, i, k;
+	bool squeezed = false;
+	int n;
+
+	for (off = 0; off < len; off += 16) {
+		k = len - off < 16 ? len - off : 16;
+		if (off && k == 16 && !memcmp(p + off, p + off - 16, 16)) {
+			if (!squeezed)
+				line_put(l, "*\n", 2);
+			squeezed = true;
+			continue;
+		}
+		squeezed = false;
+		n = snprintf(buf, sizeof(buf), "%08zx ", off);
+		for (i = 0; i < 16; i++) {
+			if (i == 8)
+				buf[n++] = ' ';
+			if (i < k)
+				n += snprintf(buf + n, sizeof(buf) - n, " %02x", p[off + i]);
+			else
+				n += snprintf(buf + n, sizeof(buf) - n, "   ");
+		}
+		n += snprintf(buf + n, sizeof(buf) - n, "  |");
+		for (i = 0; i < k; i++)
+			buf[n++] = p[off + i] >= 0x20 && p[off + i] < 0x7f ?
+				   p[off + i] : '.';
+		buf[n++] = '|';
+		buf[n++] = '\n';
+		line_put(l, buf, n);
+	}
+	if (len) {
+		n = snprintf(buf, sizeof(buf), "%08zx\n", len);
+		line_put(l, buf, n);
+	}
+}
+
+/* The content columns of a text record, each below its header line. */
+static int record_data(struct pin_writer *w, const struct pin_col *cols,
+		       const struct pin_val *vals, int ncols)
+{
+	struct line *l = &w->line;
+	int i;
+
+	l->len = 0;
+	for (i = 0; i < ncols; i++) {
+		if (cols[i].type != PIN_COL_DATA ||
+		    (cols[i].flags & PIN_COL_NO_TABLE) || vals[i].null ||
+		    (!vals[i].data && vals[i].len))
+			continue;
+		if (w->hex)
+			hex_data(l, vals[i].data, vals[i].len);
+		else
+			text_data(l, vals[i].data, vals[i].len);
+	}
+	return l->len ? line_out(w) : 0;
+}
+
 int pin_writer__record(struct pin_writer *w, const struct pin_col *cols,
 		       const struct pin_val *vals, int ncols)
 {
-	int i, n = 0;
+	int i, n = 0, err;
 
 	if (w->fmt == PIN_FMT_JSON) {
 		return json_object(w, cols, vals, ncols);
 	} else {
 		for (i = 0; i < ncols; i++) {
-			if (cols[i].flags & PIN_COL_NO_TABLE)
+			if ((cols[i].flags & PIN_COL_NO_TABLE) ||
+			    cols[i].type == PIN_COL_DATA)
 				continue;
 			if (n++)
 				fputc(' ', w->out);
@@ -1001,6 +1245,9 @@ int pin_writer__record(struct pin_writer *w, const struct pin_col *cols,
 			text_value(w->out, &cols[i], &vals[i]);
 		}
 		fputc('\n', w->out);
+		err = record_data(w, cols, vals, ncols);
+		if (err)
+			return err;
 	}
 	return ferror(w->out) ? -EIO : 0;
 }

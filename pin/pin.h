@@ -441,16 +441,24 @@ enum pin_format {
 	PIN_FMT_TABLE,	/* "table" for stats, "text" for events */
 	PIN_FMT_JSON,
 	PIN_FMT_PROM,
+	PIN_FMT_HEX,	/* events: text, with content as a hex dump */
 };
 
 /** pin_format_parse() - "table", "text", "json", "prom"; -EINVAL otherwise */
 int pin_format_parse(const char *s, enum pin_format *fmt);
+/**
+ * pin_event_format_parse() - the formats of events: "text" (or "table"),
+ * "hex", "json"
+ * Return: 0, or -EINVAL for any other name
+ */
+int pin_event_format_parse(const char *s, enum pin_format *fmt);
 
 enum pin_col_type {
 	PIN_COL_STR,
 	PIN_COL_U64,
 	PIN_COL_S64,
 	PIN_COL_HIST,	/* struct bpfpin_hist of microseconds */
+	PIN_COL_DATA,	/* bytes an event captured: pin_val.data, .len */
 };
 
 /* Column flags: where a column is left out. */
@@ -473,11 +481,16 @@ struct pin_val {
 	__s64 s;
 	const char *str;
 	const struct bpfpin_hist *hist;	/* PIN_COL_HIST */
+	const unsigned char *data;	/* PIN_COL_DATA: any bytes, not NUL-ended */
+	size_t len;			/* PIN_COL_DATA: bytes at data */
 };
 
 struct pin_writer;
 
-/** pin_writer__new() - a writer of @fmt to @out; NULL and errno on failure */
+/**
+ * pin_writer__new() - a writer of @fmt to @out; NULL and errno on failure
+ * PIN_FMT_HEX is PIN_FMT_TABLE but for the content of records.
+ */
 struct pin_writer *pin_writer__new(FILE *out, enum pin_format fmt);
 void pin_writer__free(struct pin_writer *w);
 
@@ -505,6 +518,13 @@ int pin_writer__end(struct pin_writer *w);
  * pin_writer__record() - write one record at once: events. In table format
  * a line "TIME MODULE TYPE PID COMM key=value...". Buffered: the caller
  * flushes (pin_writer__flush) after each batch it drained.
+ *
+ * A PIN_COL_DATA column (content) is not on that line: text writes it
+ * below as text, each byte that is not printable ASCII or a printable
+ * UTF-8 character escaped (\\, \t, \r, \n followed by a line break,
+ * \xNN), then a newline; hex writes it below as `hexdump -C` does; JSON
+ * writes it as the string "<name>" when it is valid UTF-8, else as
+ * "<name>_b64", its base64.
  */
 int pin_writer__record(struct pin_writer *w, const struct pin_col *cols,
 		       const struct pin_val *vals, int ncols);
@@ -663,8 +683,11 @@ struct pin_event_row {
 
 /**
  * pin_event_decode() - turn a raw event of module @d into columns
- * The strings @r points to stay valid until its next decode.
- * Return: 0, or -EPROTO for an unknown type or a short event
+ * The strings @r points to stay valid until its next decode; a content
+ * field's data (PIN_V_CONTENT: columns len, total, truncated, and data of
+ * type PIN_COL_DATA) points into @data itself.
+ * Return: 0, or -EPROTO for an unknown type, a short event, or content
+ * whose len bytes the event does not hold (or len > total)
  */
 int pin_event_decode(const struct pin_module_desc *d, const void *data,
 		     size_t size, __u64 clock_offset, struct pin_event_row *r);

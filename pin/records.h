@@ -19,6 +19,10 @@ enum pin_derive {
 	PIN_D_GROUP,		/* the row's group (--by container) */
 	PIN_D_DNS_NAME,		/* a captured DNS message's question name */
 	PIN_D_DNS_TYPE,		/* and its type */
+	PIN_D_CONTENT_LEN,	/* struct bpfpin_content: bytes captured */
+	PIN_D_CONTENT_TOTAL,	/* bytes the call carried */
+	PIN_D_CONTENT_TRUNC,	/* total - len: bytes not captured */
+	PIN_D_CONTENT_DATA,	/* the bytes, which follow the struct */
 };
 
 struct pin_colspec {
@@ -26,13 +30,13 @@ struct pin_colspec {
 	enum pin_derive how;
 };
 
-/* Most columns a field becomes (a cgroup id: id, path, container). */
-#define PIN_FIELD_MAX_COLS 3
+/* Most columns a field becomes (content: len, total, truncated, data). */
+#define PIN_FIELD_MAX_COLS 4
 
 /**
  * pin_col_expand() - the columns field @f becomes
  * @container: a cgroup field adds its container column
- * Return: how many were written to @cols and @spec (at most 3)
+ * Return: how many were written to @cols and @spec (at most 4)
  */
 int pin_col_expand(const struct pin_field *f, bool container,
 		   struct pin_col *cols, struct pin_colspec *spec);
@@ -42,7 +46,8 @@ void pin_fill_ctx_row(struct pin_fill_ctx *ctx);
 
 /**
  * pin_col_fill() - fill one column of a row from the raw struct @data
- * Strings go into @ctx's arena and stay until pin_fill_ctx_row().
+ * Strings go into @ctx's arena and stay until pin_fill_ctx_row(). Content
+ * data points into @data: its length is checked first (pin_event_decode()).
  */
 void pin_col_fill(struct pin_fill_ctx *ctx, const struct pin_colspec *sp,
 		  const void *data, struct pin_val *v);

@@ -48,8 +48,18 @@ struct ring {
 	int lock_fd;
 };
 
+/*
+ * Where a decoded event goes. Every format so far is a back end of the one
+ * writer (pin_writer__record); a format that writes a file of its own
+ * (pcapng, with --output FILE) is another emit function, picked in
+ * read_rings() by o->fmt.
+ */
+struct stream;
+typedef int (*emit_fn)(struct stream *s, const struct pin_event_row *r);
+
 struct stream {
 	const struct opts *o;
+	emit_fn emit;
 	struct pin_writer *w;
 	struct pin_event_row row;
 	__u64 clock_offset;
@@ -67,7 +77,7 @@ static void usage(FILE *f)
 		"One reader per ring: a second one gets exit code 6.\n"
 		"\n"
 		"options:\n"
-		"  -f, --format F       text (default) or json\n"
+		"  -f, --format F       text (default), hex or json\n"
 		"  -p, --pid PID        only events of process PID\n"
 		"  -c, --comm NAME      only events of command NAME\n"
 		"  -C, --container ID   only events of the container ID (a prefix will do)\n"
@@ -95,6 +105,11 @@ static bool wanted(const struct opts *o, const struct pin_event_row *r)
 	return true;
 }
 
+static int emit_writer(struct stream *s, const struct pin_event_row *r)
+{
+	return pin_writer__record(s->w, r->cols, r->vals, r->n);
+}
+
 /* libbpf gives one ctx per ring: carry both the ring and the stream. */
 struct ring_ctx {
 	struct ring *ring;
@@ -114,7 +129,7 @@ static int handle_event(void *ctx, void *data, size_t size)
 	}
 	if (!wanted(s->o, &s->row))
 		return 0;
-	err = pin_writer__record(s->w, s->row.cols, s->row.vals, s->row.n);
+	err = s->emit(s, &s->row);
 	if (err) {
 		s->err = err;
 		return err;
@@ -252,8 +267,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	if (err)
 		return err;
 	pin_tool_log_init(PROG, o->verbose);
-	if (pin_format_parse(o->format, &o->fmt) || o->fmt == PIN_FMT_PROM)
-		return pin_usage_error("--format '%s': expected text or json", o->format);
+	if (pin_event_format_parse(o->format, &o->fmt))
+		return pin_usage_error("--format '%s': expected text, hex or json", o->format);
 	o->names = argv + optind;
 	o->nnames = argc - optind;
 	return 0;
@@ -294,6 +309,7 @@ static int read_rings(struct opts *o, const char *root)
 	int i, nrings = 0, polls = 0, err = 0;
 
 	s.o = o;
+	s.emit = emit_writer;
 	s.clock_offset = pin_clock_offset();
 	s.w = pin_writer__new(stdout, o->fmt);
 	if (!s.w)

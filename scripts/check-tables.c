@@ -77,6 +77,34 @@ static int hook_of(const char *name, int *n)
 	return found;
 }
 
+static bool is_targets(const char *name)
+{
+	int i;
+
+	for (i = 0; i < cur->nsettings; i++)
+		if (!strcmp(cur->settings[i].name, name))
+			return cur->settings[i].kind == PIN_SET_TARGETS;
+	return false;
+}
+
+static bool is_user_section(const char *sec)
+{
+	return !strncmp(sec, "uprobe", 6) || !strncmp(sec, "uretprobe", 9);
+}
+
+/* A uprobe program attaches only through a hook's targets, and only it does. */
+static void check_user_hook(const struct pin_hook *hook, const struct bpf_program *prog)
+{
+	const char *sec = bpf_program__section_name(prog);
+
+	if (hook->targets && !is_user_section(sec))
+		problem("hook '%s': program '%s' (section '%s') is no uprobe or uretprobe, but the hook names targets",
+			hook->name, bpf_program__name(prog), sec);
+	if (!hook->targets && is_user_section(sec))
+		problem("hook '%s': program '%s' (section '%s') needs the hook to name a targets setting and symbols",
+			hook->name, bpf_program__name(prog), sec);
+}
+
 static void check_hooks(struct bpf_object *obj)
 {
 	struct bpf_program *prog;
@@ -92,10 +120,21 @@ static void check_hooks(struct bpf_object *obj)
 			problem("hook %d has no name or no program (a gap in the hook enum?)", h);
 			continue;
 		}
-		for (v = 0; v < 4 && hook->variants[v]; v++)
-			if (!bpf_object__find_program_by_name(obj, hook->variants[v]))
+		for (v = 0; v < 4 && hook->variants[v]; v++) {
+			prog = bpf_object__find_program_by_name(obj, hook->variants[v]);
+			if (!prog)
 				problem("hook '%s': no program '%s' in the object",
 					hook->name, hook->variants[v]);
+			else
+				check_user_hook(hook, prog);
+		}
+		if (hook->targets && !is_targets(hook->targets))
+			problem("hook '%s': targets setting '%s' is no PIN_SET_TARGETS setting of the table",
+				hook->name, hook->targets);
+		if (hook->targets && (!hook->symbols || !hook->symbols[0]))
+			problem("hook '%s': targets but no symbols", hook->name);
+		if (!hook->targets && hook->symbols)
+			problem("hook '%s': symbols but no targets setting", hook->name);
 	}
 	bpf_object__for_each_program(prog, obj) {
 		const char *name = bpf_program__name(prog);
@@ -223,6 +262,24 @@ static unsigned int rodata_size(struct bpf_object *obj, const char *var)
 	return 0;
 }
 
+/* A targets setting: a discovery rule for "auto", a hook that uses it, no constant. */
+static void check_targets_setting(const struct pin_setting *s, unsigned int size)
+{
+	bool used = false;
+	int h;
+
+	if (!s->discover || !s->discover[0])
+		problem("setting '%s': PIN_SET_TARGETS without a discover rule for 'auto'",
+			s->name);
+	if (size)
+		problem("setting '%s': PIN_SET_TARGETS is the loader's alone, but the object has a constant 'cfg_%s'",
+			s->name, s->name);
+	for (h = 0; h < cur->nhooks; h++)
+		used |= cur->hooks[h].targets && !strcmp(cur->hooks[h].targets, s->name);
+	if (!used)
+		problem("setting '%s': PIN_SET_TARGETS that no hook names", s->name);
+}
+
 static void check_settings(struct bpf_object *obj)
 {
 	char var[64];
@@ -235,6 +292,10 @@ static void check_settings(struct bpf_object *obj)
 
 		snprintf(var, sizeof(var), "cfg_%s", name);
 		size = rodata_size(obj, var);
+		if (cur->settings[i].kind == PIN_SET_TARGETS) {
+			check_targets_setting(&cur->settings[i], size);
+			continue;
+		}
 		if (cur->settings[i].kind != PIN_SET_NUMBER) {
 			if (size != PIN_SYSCALL_WORDS * sizeof(__u64))
 				problem("setting '%s': constant '%s' is %u bytes, the loader writes a %zu-byte bitmap",

@@ -58,7 +58,7 @@ expect() {
 	expect 2 "option '-n' needs a value" bpfpin-events -n
 	expect 2 "unrecognized option '-x'" bpfpin-events -x
 	expect 2 "--format 'xml': expected table, json or prom" bpfpin-stat --format xml
-	expect 2 "--format 'prom': expected text or json" bpfpin-events --format prom
+	expect 2 "--format 'prom': expected text, hex or json" bpfpin-events --format prom
 	expect 2 "--interval '0': expected seconds" bpfpin-stat --interval 0
 	expect 2 "--interval '-1': expected seconds" bpfpin-stat --interval -1
 	expect 2 "--interval 'soon': expected seconds" bpfpin-stat --interval soon
