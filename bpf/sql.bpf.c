@@ -33,12 +33,12 @@ struct {
 } inflight SEC(".maps");
 
 /*
- * A connection: MariaDB's by its THD's address (from THD::THD() to
+ * A connection: MariaDB's by its THD's address (from its login to
  * THD::~THD()), PostgreSQL's by its backend's pid (from InitPostgres()).
  * LRU: an entry whose end was not seen (a crash) must not stay for good.
  */
 struct session {
-	__u64 conn_id;
+	__u64 conn_id;		/* PostgreSQL's backend pid */
 	char database[SQL_DB_LEN];
 	char user[SQL_USER_LEN];
 };
@@ -314,8 +314,6 @@ int BPF_KPROBE(my_dispatch, int command, void *thd, const char *packet,
 	in->ev.conn_id = (__u32)id;
 	sess = bpf_map_lookup_elem(&sessions, &key);
 	if (sess) {
-		if (sess->conn_id)
-			in->ev.conn_id = sess->conn_id;
 		__builtin_memcpy(in->key.database, sess->database, SQL_DB_LEN);
 		__builtin_memcpy(in->ev.database, sess->database, SQL_DB_LEN);
 	}
@@ -423,16 +421,21 @@ int BPF_KRETPROBE(my_use_ret, long ret)
 	return 0;
 }
 
-/* MariaDB: THD::THD(this, thread id, is_wsrep_applier): a new connection */
+/*
+ * MariaDB: acl_authenticate(THD *, ...), each login (and COM_CHANGE_USER):
+ * the connection starts with no database; mysql_change_db() within sets
+ * the one it asks for. MariaDB 10.4+ keeps THDs in the thread cache, so a
+ * THD outlives its connection: its entry is reset here, not made by
+ * THD::THD().
+ */
 SEC("uprobe")
-int BPF_KPROBE(my_thd_new, void *thd, __u64 thread_id)
+int BPF_KPROBE(my_login, void *thd)
 {
-	struct session sess = { .conn_id = thread_id };
 	__u64 key = (__u64)thd;
 
-	if (!bpfpin_active(SQL_HOOK_MY_THD_NEW))
+	if (!bpfpin_active(SQL_HOOK_MY_LOGIN))
 		return 0;
-	bpf_map_update_elem(&sessions, &key, &sess, BPF_ANY);
+	bpf_map_update_elem(&sessions, &key, &zero_session, BPF_ANY);
 	return 0;
 }
 

@@ -71,8 +71,9 @@ enum sql_event_type {
 struct sql_event {
 	struct bpfpin_event_hdr hdr;	/* the server thread or backend */
 	__u64 latency_ns;
-	__u64 conn_id;		/* MariaDB: the connection id (CONNECTION_ID());
-				 * PostgreSQL: the backend's pid */
+	__u64 conn_id;		/* MariaDB: the server thread's tid (a THD's
+				 * thread_id is not reachable without debug
+				 * info); PostgreSQL: the backend's pid */
 	__u32 server_pid;
 	__u32 error_code;	/* MariaDB: the error number; else 0 */
 	__u8 server;
@@ -94,7 +95,7 @@ enum sql_hook {
 	SQL_HOOK_MY_ERROR,		/* Protocol::net_send_error_packet() */
 	SQL_HOOK_MY_USE,		/* mysql_change_db() */
 	SQL_HOOK_MY_USE_RET,
-	SQL_HOOK_MY_THD_NEW,		/* THD::THD(): a connection's id */
+	SQL_HOOK_MY_LOGIN,		/* acl_authenticate(): a new connection */
 	SQL_HOOK_MY_THD_FREE,		/* THD::~THD() */
 	SQL_HOOK_PG_PARSE,		/* pg_parse_query(): the text, the start */
 	SQL_HOOK_PG_READY,		/* ReadyForQuery(): the end */
@@ -157,7 +158,7 @@ static const struct pin_field sql_query_fields[] = {
 	SQL_NAMED_U8(struct sql_event, server, sql_servers, "server"),
 	PIN_EV(struct sql_event, server_pid, PIN_T_U32, PIN_V_PLAIN, "server's pid"),
 	PIN_EV(struct sql_event, conn_id, PIN_T_U64, PIN_V_PLAIN,
-		"connection id (MariaDB) or backend pid (PostgreSQL)"),
+		"MariaDB: the connection's thread; PostgreSQL: the backend's pid"),
 	SQL_NAMED_U8(struct sql_event, command, sql_commands, "command"),
 	PIN_EV(struct sql_event, database, PIN_T_STR, PIN_V_PLAIN, "database"),
 	PIN_EV(struct sql_event, user, PIN_T_STR, PIN_V_PLAIN, "user (PostgreSQL)"),
@@ -173,22 +174,41 @@ static const struct pin_event_desc sql_events[] = {
 	  .fields = sql_query_fields, .nfields = PIN_LEN(sql_query_fields) },
 };
 
+/*
+ * Uprobes on the servers' own exported functions. MariaDB 10.x (and MySQL
+ * 5.x) dispatch_command() takes (command, THD *, packet, length[, blocking]);
+ * MySQL 8's takes (THD *, COM_DATA *, command) and is not matched.
+ * PostgreSQL's binary is stripped of static functions such as
+ * exec_simple_query(): these are exported for extensions.
+ */
+#define SQL_MY_HOOK(n, prog, syms) \
+	{ n, { prog }, true, .targets = "servers", .symbols = syms }
+#define SQL_DISPATCH \
+	"_Z16dispatch_command19enum_server_commandP3THDPcjb _Z16dispatch_command19enum_server_commandP3THDPcj"
+#define SQL_CHANGE_DB "_Z15mysql_change_dbP3THDPK25st_mysql_const_lex_stringb"
+
 static const struct pin_hook sql_hooks[] = {
-	[SQL_HOOK_MY_DISPATCH] = { "mariadb_dispatch", { "my_dispatch" }, true },
-	[SQL_HOOK_MY_DISPATCH_RET] = { "mariadb_dispatch_ret", { "my_dispatch_ret" }, true },
-	[SQL_HOOK_MY_ERROR] = { "mariadb_error", { "my_error" }, true },
-	[SQL_HOOK_MY_USE] = { "mariadb_use", { "my_use" }, true },
-	[SQL_HOOK_MY_USE_RET] = { "mariadb_use_ret", { "my_use_ret" }, true },
-	[SQL_HOOK_MY_THD_NEW] = { "mariadb_thd_new", { "my_thd_new" }, true },
-	[SQL_HOOK_MY_THD_FREE] = { "mariadb_thd_free", { "my_thd_free" }, true },
-	[SQL_HOOK_PG_PARSE] = { "pg_parse", { "pg_parse" }, true },
-	[SQL_HOOK_PG_READY] = { "pg_ready", { "pg_ready" }, true },
-	[SQL_HOOK_PG_ABORT] = { "pg_abort", { "pg_abort" }, true },
-	[SQL_HOOK_PG_INIT] = { "pg_init", { "pg_init" }, true },
+	[SQL_HOOK_MY_DISPATCH] = SQL_MY_HOOK("mariadb_dispatch", "my_dispatch", SQL_DISPATCH),
+	[SQL_HOOK_MY_DISPATCH_RET] = SQL_MY_HOOK("mariadb_dispatch_ret", "my_dispatch_ret",
+		SQL_DISPATCH),
+	[SQL_HOOK_MY_ERROR] = SQL_MY_HOOK("mariadb_error", "my_error",
+		"_ZN8Protocol21net_send_error_packetEP3THDjPKcS3_"),
+	[SQL_HOOK_MY_USE] = SQL_MY_HOOK("mariadb_use", "my_use", SQL_CHANGE_DB),
+	[SQL_HOOK_MY_USE_RET] = SQL_MY_HOOK("mariadb_use_ret", "my_use_ret", SQL_CHANGE_DB),
+	[SQL_HOOK_MY_LOGIN] = SQL_MY_HOOK("mariadb_login", "my_login",
+		"_Z16acl_authenticateP3THDj"),
+	[SQL_HOOK_MY_THD_FREE] = SQL_MY_HOOK("mariadb_thd_free", "my_thd_free",
+		"_ZN3THDD2Ev _ZN3THDD1Ev"),
+	[SQL_HOOK_PG_PARSE] = SQL_MY_HOOK("pg_parse", "pg_parse", "pg_parse_query"),
+	[SQL_HOOK_PG_READY] = SQL_MY_HOOK("pg_ready", "pg_ready", "ReadyForQuery"),
+	[SQL_HOOK_PG_ABORT] = SQL_MY_HOOK("pg_abort", "pg_abort", "AbortCurrentTransaction"),
+	[SQL_HOOK_PG_INIT] = SQL_MY_HOOK("pg_init", "pg_init", "InitPostgres"),
 };
 _Static_assert(PIN_LEN(sql_hooks) == SQL_HOOK_NR, "sql: a hook without a table entry");
 
 static const struct pin_setting sql_settings[] = {
+	{ "servers", "MariaDB/MySQL and PostgreSQL server binaries: auto, or paths",
+	  0, 0, 0, PIN_SET_TARGETS, .discover = "mariadbd mysqld postgres" },
 	{ "capture_bytes", "bytes of each query's text kept in its event",
 	  SQL_CAPTURE_BYTES, 0, SQL_CAPTURE_MAX },
 	{ "statement_entries", "statements kept (LRU; evictions are counted)",

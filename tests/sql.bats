@@ -76,21 +76,23 @@ stat_of() {
 	grep -q "sql mariadb_error: $MY_BIN .*: _ZN8Protocol21net_send_error_packetEP3THDjPKcS3_ attached" "$BATS_FILE_TMPDIR/up"
 	# each hook has a link: the mariadb ones on mariadbd, the others on postgres
 	[ "$(ls "$BPFPIN_ROOT/sql/links" | wc -l)" -eq 11 ]
+	grep -q "sql pg_parse: $MY_BIN .*: skipped: none of its symbols" "$BATS_FILE_TMPDIR/up"
 	run bpfpin-ls --format json
-	[ "$(jq -r 'select(.module == "sql") | .health' <<< "$output" | head -1)" = ok ]
+	[ "$(jq -r 'select(.module == "sql" and .type == "module") | .health' <<< "$output")" = ok ]
 }
 
 @test "sql: MariaDB: 5 known queries and an error through mariadb: each event once with its exact text; one normalized row of 5 calls; the error counted" {
-	my -N -B -D shop -f -e "SELECT CONNECTION_ID();
-		SELECT name FROM items WHERE id = 1; SELECT name FROM items WHERE id = 2;
+	my -N -B -D shop -f -e "SELECT name FROM items WHERE id = 1; SELECT name FROM items WHERE id = 2;
 		SELECT name FROM items WHERE id = 3; SELECT name FROM items WHERE id = 4;
 		SELECT name FROM items WHERE id = 5; SELECT * FROM no_such_table" \
 		> "$BATS_TEST_TMPDIR/out" 2>&1 || true
-	conn=$(head -1 "$BATS_TEST_TMPDIR/out")
-	[ "$conn" -gt 0 ]
 	grep -q "ERROR 1146" "$BATS_TEST_TMPDIR/out"
 	ev=$(server_events "$MY_CG_REL")
 	echo "$ev" >&3
+	# one connection: one server thread
+	conn=$(jq -r .conn_id <<< "$ev" | sort -u)
+	[ "$(grep -c . <<< "$conn")" -eq 1 ]
+	[ "$(jq -r .tid <<< "$ev" | sort -u)" = "$conn" ]
 	for i in 1 2 3 4 5; do
 		e=$(jq -c --arg q "SELECT name FROM items WHERE id = $i" 'select(.data == $q)' <<< "$ev")
 		[ "$(grep -c . <<< "$e")" -eq 1 ]
@@ -101,8 +103,8 @@ stat_of() {
 		[ "$(jq .conn_id <<< "$e")" -eq "$conn" ]
 		[ "$(jq .server_pid <<< "$e")" -eq "$(cat "$SQLD/myrun/pid")" ]
 		[ "$(jq .latency_ns <<< "$e")" -gt 0 ]
-		[ "$(jq .len <<< "$e")" -eq 34 ]
-		[ "$(jq .total <<< "$e")" -eq 34 ]
+		[ "$(jq .len <<< "$e")" -eq 35 ]
+		[ "$(jq .total <<< "$e")" -eq 35 ]
 	done
 	e=$(jq -c 'select(.data == "SELECT * FROM no_such_table")' <<< "$ev")
 	[ "$(jq -r .result <<< "$e")" = error ]
@@ -116,11 +118,23 @@ stat_of() {
 	[ "$(stat_of "$rows" "$q" server)" = mariadb ]
 	[ "$(stat_of "$rows" "$q" database)" = shop ]
 	[ "$(stat_of "$rows" "$q" latency.count)" -eq 5 ]
-	[ "$(stat_of "$rows" "$q" '[latency.buckets[].count] | add')" -eq 5 ]
+	[ "$(stat_of "$rows" "$q" 'latency.buckets | map(.count) | add')" -eq 5 ]
 	[ "$(stat_of "$rows" 'SELECT * FROM no_such_table' calls)" -eq 1 ]
 	[ "$(stat_of "$rows" 'SELECT * FROM no_such_table' errors)" -eq 1 ]
 	# every row's histogram holds its calls
 	[ "$(jq -s 'map(select(.latency.count != .calls)) | length' <<< "$rows")" -eq 0 ]
+}
+
+@test "sql: MariaDB: the database follows the connection: USE, a login naming one, and none after (a reused THD)" {
+	my -e "USE shop; SELECT 'in shop' AS here" > /dev/null
+	my -D mysql -e "SELECT 'in mysql' AS here" > /dev/null
+	my -e "SELECT 'in none' AS here" > /dev/null
+	ev=$(server_events "$MY_CG_REL")
+	echo "$ev" >&3
+	[ "$(jq -r 'select(.data == "SELECT '"'in shop'"' AS here") | .database' <<< "$ev")" = shop ]
+	[ "$(jq -r 'select(.data == "SELECT '"'in mysql'"' AS here") | .database' <<< "$ev")" = mysql ]
+	[ "$(jq -r 'select(.data == "SELECT '"'in none'"' AS here") | .database' <<< "$ev")" = "" ]
+	[ "$(jq -r 'select(.command == "init_db") | .data' <<< "$ev")" = shop ]
 }
 
 @test "sql: PostgreSQL: 5 known queries and an error through psql: each event once with its exact text, database and user; one normalized row of 5 calls; the error counted" {
@@ -156,7 +170,7 @@ stat_of() {
 	[ "$(stat_of "$rows" "$q" errors)" -eq 0 ]
 	[ "$(stat_of "$rows" "$q" database)" = shop ]
 	[ "$(stat_of "$rows" "$q" latency.count)" -eq 5 ]
-	[ "$(stat_of "$rows" "$q" '[latency.buckets[].count] | add')" -eq 5 ]
+	[ "$(stat_of "$rows" "$q" 'latency.buckets | map(.count) | add')" -eq 5 ]
 	[ "$(stat_of "$rows" 'SELECT * FROM no_such_table' errors)" -eq 1 ]
 	[ "$(jq -s 'map(select(.latency.count != .calls)) | length' <<< "$rows")" -eq 0 ]
 }
@@ -213,6 +227,7 @@ stat_of() {
 	my -e "SELECT 1" > /dev/null
 	chmod 755 "$BPFFS"
 	run setpriv --reuid 65534 --regid "$BPFPIN_GID" --clear-groups bpfpin-stat sql --format prom
+	echo "$output" | grep -v '^#' >&3
 	[ "$status" -eq 0 ]
 	grep -q '^bpfpin_sql_calls_total{.*statement="SELECT ?".*} 1$' <<< "$output"
 	run setpriv --reuid 65534 --regid "$BPFPIN_GID" --clear-groups bpfpin-events sql --duration 0.1
