@@ -247,3 +247,19 @@ stat_of() {
 	rows=$(server_stats "$PG_CG_REL")
 	[ "$(stat_of "$rows" 'SELECT name FROM items WHERE id = ?' calls)" -eq 1 ]
 }
+
+@test "sql: statements beyond sql.statement_entries are evicted, and counted: rows kept + evicted = statements" {
+	bpfpin-load down sql > /dev/null
+	bpfpin-load up --set "sql.servers=$MY_BIN,$PG_BIN/postgres" --set sql.statement_entries=16 sql > /dev/null
+	args=()
+	for i in $(seq 40); do
+		args+=(-c "SELECT $i AS column_$i")
+	done
+	pg "${args[@]}" > /dev/null
+	kept=$(bpfpin-stat sql --format json | jq -s 'map(select(.type == "statements")) | length')
+	evicted=$(bpfpin-stat sql --format json | jq -s 'map(select(.type == "drops" and .reason == "evicted") | .drops) | add')
+	echo "kept $kept evicted $evicted" >&3
+	[ "$kept" -le 32 ]
+	[ "$evicted" -gt 0 ]
+	[ $((kept + evicted)) -eq 40 ]
+}
