@@ -84,6 +84,8 @@ struct sql_event {
 	char user[SQL_USER_LEN];	/* PostgreSQL only */
 	struct bpfpin_content query;
 };
+_Static_assert(__builtin_offsetof(struct sql_event, query) + sizeof(struct bpfpin_content) ==
+	       sizeof(struct sql_event), "sql: the text must follow the event");
 
 /*
  * A hook's index in sql_hooks[], which is also the slot in `handoff` its
