@@ -227,7 +227,7 @@ static const struct pin_module_desc sql_module = {
 	.captures_content = true,
 	.content_maps = "inflight sessions scratch",
 	.notes = "statements are normalized in the kernel (literals -> ?, blanks collapsed, "
-		"256 bytes kept); PostgreSQL: from the first pg_parse_query() to ReadyForQuery() "
+		"255 bytes kept); PostgreSQL: from the first pg_parse_query() to ReadyForQuery() "
 		"(a pipeline is one query; a named prepared statement executed again is not "
 		"seen); database and user are known for connections made after the load",
 	.maps = sql_maps, .nmaps = PIN_LEN(sql_maps),

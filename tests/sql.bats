@@ -68,7 +68,7 @@ stat_of() {
 	jq -r --arg s "$2" "select(.statement == \$s) | .$3" <<< "$1"
 }
 
-@test "sql: up names each server binary and the symbol attached" {
+@test "sql: up and check name each server binary and the symbol attached" {
 	cat "$BATS_FILE_TMPDIR/up" >&3
 	grep -q "sql mariadb_dispatch: $MY_BIN .*: _Z16dispatch_command19enum_server_commandP3THDPcjb attached" "$BATS_FILE_TMPDIR/up"
 	grep -q "sql pg_parse: $PG_BIN/postgres .*: pg_parse_query attached" "$BATS_FILE_TMPDIR/up"
@@ -79,6 +79,11 @@ stat_of() {
 	grep -q "sql pg_parse: $MY_BIN .*: skipped: none of its symbols" "$BATS_FILE_TMPDIR/up"
 	run bpfpin-ls --format json
 	[ "$(jq -r 'select(.module == "sql" and .type == "module") | .health' <<< "$output")" = ok ]
+	# check: which binary and symbol each hook would take (auto: the running servers)
+	run bpfpin-load check --format json
+	[ "$status" -eq 0 ]
+	[[ "$(jq -r 'select(.check == "hook sql.pg_parse") | .detail' <<< "$output")" == *postgres*": pg_parse_query"* ]]
+	[[ "$(jq -r 'select(.check == "hook sql.mariadb_dispatch") | .detail' <<< "$output")" == *mariadbd*": _Z16dispatch_command19enum_server_commandP3THDPcjb"* ]]
 }
 
 @test "sql: MariaDB: 5 known queries and an error through mariadb: each event once with its exact text; one normalized row of 5 calls; the error counted" {
