@@ -253,6 +253,56 @@ stat_of() {
 	[ "$(stat_of "$rows" 'SELECT name FROM items WHERE id = ?' calls)" -eq 1 ]
 }
 
+@test "sql: PostgreSQL extended protocol: pgbench -M extended, each Parse to Sync is one query; -M prepared, a named statement is seen when parsed only" {
+	echo "SELECT name FROM items WHERE id = 2 AND name <> 'x';" > "$BATS_TEST_TMPDIR/extended.sql"
+	echo "SELECT id FROM items WHERE name = 'two';" > "$BATS_TEST_TMPDIR/prepared.sql"
+	"$PG_BIN/pgbench" -n -h "$SQLD/pgrun" -U postgres -M extended -t 4 \
+		-f "$BATS_TEST_TMPDIR/extended.sql" shop > /dev/null 2>&1
+	"$PG_BIN/pgbench" -n -h "$SQLD/pgrun" -U postgres -M prepared -t 4 \
+		-f "$BATS_TEST_TMPDIR/prepared.sql" shop > /dev/null 2>&1
+	rows=$(server_stats "$PG_CG_REL")
+	echo "$rows" | jq -c '{statement, calls, errors}' >&3
+	ext=$(jq -s 'map(select(.statement | startswith("SELECT name FROM items WHERE id = ? AND name <> ?")))' <<< "$rows")
+	[ "$(jq length <<< "$ext")" -eq 1 ]
+	[ "$(jq '.[0].calls' <<< "$ext")" -eq 4 ]
+	[ "$(jq '.[0].errors' <<< "$ext")" -eq 0 ]
+	[ "$(jq '.[0].database' <<< "$ext")" = '"shop"' ]
+	prep=$(jq -s 'map(select(.statement | startswith("SELECT id FROM items WHERE name = ?")))' <<< "$rows")
+	[ "$(jq length <<< "$prep")" -eq 1 ]
+	[ "$(jq '.[0].calls' <<< "$prep")" -eq 1 ]
+}
+
+@test "sql: sql.capture_bytes out of range is refused (exit 2, one line), and the loaded module is left as it was" {
+	before=$(pinned_link_ids sql)
+	run bpfpin-load reload --set sql.capture_bytes=4097 sql
+	echo "$output" >&3
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"'sql.capture_bytes' must be a number from 0 to 4096, not '4097'"* ]]
+	[ "$(pinned_link_ids sql)" = "$before" ]
+}
+
+@test "sql: no server among sql.servers: loaded degraded, attached to nothing; a reload that names them attaches" {
+	bpfpin-load down sql > /dev/null
+	run bpfpin-load up --set sql.servers=/bin/true sql
+	echo "$output" >&3
+	[ "$status" -eq 0 ]
+	grep -q "^sql: loaded, degraded" <<< "$output"
+	grep -q "sql pg_parse: skipped '/bin/true'" <<< "$output" ||
+		grep -q "sql pg_parse: /bin/true .*skipped" <<< "$output"
+	run bpfpin-ls --format json
+	[ "$(jq -r 'select(.module == "sql" and .type == "module") | "\(.health) \(.attached)"' <<< "$output")" = "degraded 0" ]
+	run bpfpin-load reload --set "sql.servers=$MY_BIN,$PG_BIN/postgres" sql
+	echo "$output" >&3
+	[ "$status" -eq 0 ]
+	[ "$(ls "$BPFPIN_ROOT/sql/links" | wc -l)" -eq 11 ]
+	pg -d shop -c "SELECT name FROM items WHERE id = 3 AND 'after' = 'reload'" > /dev/null
+	rows=$(server_stats "$PG_CG_REL")
+	[ "$(stat_of "$rows" 'SELECT name FROM items WHERE id = ? AND ? = ?' calls)" -eq 1 ]
+	run bpfpin-ls --format json
+	[ "$(jq -r 'select(.module == "sql" and .type == "module") | .health' <<< "$output")" = ok ]
+}
+
 @test "sql: statements beyond sql.statement_entries are evicted, and counted: rows kept + evicted = statements" {
 	bpfpin-load down sql > /dev/null
 	bpfpin-load up --set "sql.servers=$MY_BIN,$PG_BIN/postgres" --set sql.statement_entries=16 sql > /dev/null
