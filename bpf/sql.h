@@ -177,16 +177,17 @@ static const struct pin_event_desc sql_events[] = {
 };
 
 /*
- * Uprobes on the servers' own exported functions. MariaDB 10.x (and MySQL
- * 5.x) dispatch_command() takes (command, THD *, packet, length[, blocking]);
- * MySQL 8's takes (THD *, COM_DATA *, command) and is not matched.
+ * Uprobes on the servers' own exported functions. MariaDB 10.x's (and
+ * MySQL 5.6's) dispatch_command() takes (command, THD *, packet, length
+ * [, blocking]); MySQL 5.7 and 8 take (THD *, COM_DATA *, command), a
+ * mangled name that is not matched.
  * PostgreSQL's binary is stripped of static functions such as
  * exec_simple_query(): these are exported for extensions.
  */
 #define SQL_MY_HOOK(n, prog, syms) \
 	{ n, { prog }, true, .targets = "servers", .symbols = syms }
-#define SQL_DISPATCH \
-	"_Z16dispatch_command19enum_server_commandP3THDPcjb _Z16dispatch_command19enum_server_commandP3THDPcj"
+#define SQL_DISPATCH "_Z16dispatch_command19enum_server_commandP3THDPcjb " \
+	"_Z16dispatch_command19enum_server_commandP3THDPcj"
 #define SQL_CHANGE_DB "_Z15mysql_change_dbP3THDPK25st_mysql_const_lex_stringb"
 
 static const struct pin_hook sql_hooks[] = {
@@ -225,7 +226,7 @@ static const struct pin_module_desc sql_module = {
 	.profiles = "capture",
 	.filter_task = true,
 	.captures_content = true,
-	.content_maps = "inflight sessions scratch",
+	.content_maps = "inflight sessions pending_use scratch",
 	.notes = "statements are normalized in the kernel (literals -> ?, blanks collapsed, "
 		"255 bytes kept); PostgreSQL: from the first pg_parse_query() to ReadyForQuery() "
 		"(a pipeline is one query; a named prepared statement executed again is not "

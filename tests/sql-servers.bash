@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
-# sql-servers.bash: a MariaDB and a PostgreSQL of our own (data in a temp dir, unix sockets only) for tests/sql.bats and the bench
+# sql-servers.bash: our own MariaDB and PostgreSQL (temp dir, unix sockets) for sql.bats and the bench
 
 # The newest PostgreSQL's bin directory, or nothing.
 sql_pg_bindir() {
