@@ -568,3 +568,25 @@ int BPF_KPROBE(pg_init, const char *dbname, __u32 dboid, const char *user)
 	bpf_map_delete_elem(&inflight, &id);
 	return 0;
 }
+
+/*
+ * PostgreSQL: proc_exit(code), the backend ends. A query still running
+ * (FATAL, pg_terminate_backend(), the client gone) ends here, as an error;
+ * the backend's session goes.
+ */
+SEC("uprobe")
+int BPF_KPROBE(pg_exit)
+{
+	__u64 id = bpf_get_current_pid_tgid(), key = id >> 32;
+	struct inflight *in;
+
+	if (!bpfpin_active(SQL_HOOK_PG_EXIT))
+		return 0;
+	in = bpf_map_lookup_elem(&inflight, &id);
+	if (in) {
+		in->ev.result = SQL_RESULT_ERROR;
+		finish(in, id);
+	}
+	bpf_map_delete_elem(&sessions, &key);
+	return 0;
+}

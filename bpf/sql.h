@@ -54,7 +54,8 @@ struct sql_stmt_key {
 struct sql_stats {
 	__u64 calls;
 	__u64 errors;		/* MariaDB: an error sent to the client;
-				 * PostgreSQL: the transaction aborted */
+				 * PostgreSQL: the transaction aborted, or
+				 * the backend ended within the query */
 	__u64 truncated;	/* queries longer than sql.capture_bytes */
 	__u64 truncated_bytes;	/* their bytes not captured */
 	struct bpfpin_hist latency;	/* command start to end, us */
@@ -103,6 +104,7 @@ enum sql_hook {
 	SQL_HOOK_PG_READY,		/* ReadyForQuery(): the end */
 	SQL_HOOK_PG_ABORT,		/* AbortCurrentTransaction(): an error */
 	SQL_HOOK_PG_INIT,		/* InitPostgres(): database and user */
+	SQL_HOOK_PG_EXIT,		/* proc_exit(): the backend ends */
 	SQL_HOOK_NR
 };
 _Static_assert(SQL_HOOK_NR <= BPFPIN_MAX_HOOKS, "sql: more hooks than handoff slots");
@@ -206,6 +208,7 @@ static const struct pin_hook sql_hooks[] = {
 	[SQL_HOOK_PG_READY] = SQL_MY_HOOK("pg_ready", "pg_ready", "ReadyForQuery"),
 	[SQL_HOOK_PG_ABORT] = SQL_MY_HOOK("pg_abort", "pg_abort", "AbortCurrentTransaction"),
 	[SQL_HOOK_PG_INIT] = SQL_MY_HOOK("pg_init", "pg_init", "InitPostgres"),
+	[SQL_HOOK_PG_EXIT] = SQL_MY_HOOK("pg_exit", "pg_exit", "proc_exit"),
 };
 _Static_assert(PIN_LEN(sql_hooks) == SQL_HOOK_NR, "sql: a hook without a table entry");
 

@@ -75,7 +75,7 @@ stat_of() {
 	grep -q "sql pg_ready: $PG_BIN/postgres .*: ReadyForQuery attached" "$BATS_FILE_TMPDIR/up"
 	grep -q "sql mariadb_error: $MY_BIN .*: _ZN8Protocol21net_send_error_packetEP3THDjPKcS3_ attached" "$BATS_FILE_TMPDIR/up"
 	# each hook has a link: the mariadb ones on mariadbd, the others on postgres
-	[ "$(ls "$BPFPIN_ROOT/sql/links" | wc -l)" -eq 11 ]
+	[ "$(ls "$BPFPIN_ROOT/sql/links" | wc -l)" -eq 12 ]
 	grep -q "sql pg_parse: $MY_BIN .*: skipped: none of its symbols" "$BATS_FILE_TMPDIR/up"
 	run bpfpin-ls --format json
 	[ "$(jq -r 'select(.module == "sql" and .type == "module") | .health' <<< "$output")" = ok ]
@@ -190,6 +190,27 @@ stat_of() {
 	[ "$(stat_of "$rows" 'BEGIN' errors)" -eq 0 ]
 }
 
+@test "sql: PostgreSQL: a query whose backend is terminated ends then, as an error" {
+	pg -d shop -c "SELECT pg_sleep(20) AS doomed" > /dev/null 2>&1 3>&- &
+	client=$!
+	for i in $(seq 50); do
+		n=$(pg -d shop -A -t -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+			WHERE query = 'SELECT pg_sleep(20) AS doomed'" | grep -c t) || true
+		[ "$n" -eq 1 ] && break
+		sleep 0.1
+	done
+	[ "$n" -eq 1 ]
+	wait "$client" || true
+	ev=$(server_events "$PG_CG_REL")
+	echo "$ev" >&3
+	e=$(jq -c 'select(.data == "SELECT pg_sleep(20) AS doomed")' <<< "$ev")
+	[ "$(grep -c . <<< "$e")" -eq 1 ]
+	[ "$(jq -r .result <<< "$e")" = error ]
+	[ "$(jq .latency_ns <<< "$e")" -lt 20000000000 ]
+	rows=$(server_stats "$PG_CG_REL")
+	[ "$(stat_of "$rows" 'SELECT pg_sleep(?) AS doomed' errors)" -eq 1 ]
+}
+
 @test "sql: normalization: strings, escapes, numbers and blanks become one shape; identifiers stay" {
 	my -D shop -e "SELECT 'it''s', \"dq\", 'a\\'b', 0x1F, 1.5e-3, -7, \`id\`, t1.name
 		FROM   items AS t1
@@ -295,7 +316,7 @@ stat_of() {
 	run bpfpin-load reload --set "sql.servers=$MY_BIN,$PG_BIN/postgres" sql
 	echo "$output" >&3
 	[ "$status" -eq 0 ]
-	[ "$(ls "$BPFPIN_ROOT/sql/links" | wc -l)" -eq 11 ]
+	[ "$(ls "$BPFPIN_ROOT/sql/links" | wc -l)" -eq 12 ]
 	pg -d shop -c "SELECT name FROM items WHERE id = 3 AND 'after' = 'reload'" > /dev/null
 	rows=$(server_stats "$PG_CG_REL")
 	[ "$(stat_of "$rows" 'SELECT name FROM items WHERE id = ? AND ? = ?' calls)" -eq 1 ]
