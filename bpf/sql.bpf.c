@@ -38,7 +38,6 @@ struct {
  * LRU: an entry whose end was not seen (a crash) must not stay for good.
  */
 struct session {
-	__u64 conn_id;		/* PostgreSQL's backend pid */
 	char database[SQL_DB_LEN];
 	char user[SQL_USER_LEN];
 };
@@ -229,7 +228,6 @@ static __always_inline struct inflight *start(__u64 id)
 	if (!in)
 		return NULL;
 	in->key.cgroup_id = bpf_get_current_cgroup_id();
-	in->ev.query.total = 0;
 	return in;
 }
 
@@ -555,7 +553,7 @@ SEC("uprobe")
 int BPF_KPROBE(pg_init, const char *dbname, __u32 dboid, const char *user)
 {
 	__u64 id = bpf_get_current_pid_tgid(), key = id >> 32;
-	struct session sess = { .conn_id = key };
+	struct session sess = {};
 
 	if (!bpfpin_active(SQL_HOOK_PG_INIT))
 		return 0;
