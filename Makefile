@@ -7,13 +7,13 @@
 # make install    PREFIX=/usr/local DESTDIR=
 # make help       the other targets
 
-MODULES := proc oomkill seccomp tcpqueue udp tcp dns syscalls mem fileio sql
+MODULES := proc oomkill seccomp tcpqueue udp tcp dns syscalls mem fileio http bashline cgroup nat sql
 READERS := bpfpin-stat bpfpin-events bpfpin-ls bpfpin-top
 PIN_OBJS := log paths registry obj percpu cgroup out columns stats events flush lock tool syscalls dns filter
 LOADER_OBJS := bpfpin-load registry probe settings root tree stage lifecycle targets
-UNIT_TESTS := test_out test_cgroup test_percpu test_paths test_dns test_stats test_lock test_syscalls test_filter test_content
+UNIT_TESTS := test_out test_cgroup test_percpu test_paths test_dns test_stats test_lock test_syscalls test_filter test_content test_targets
 STRESS_TESTS := flush-stress
-TEST_HELPERS := memhog seccomp-deny tcp-fill udp-fill tcp-peer dns-peer set-comm sys-burst touch-pages file-rw
+TEST_HELPERS := memhog seccomp-deny tcp-fill udp-fill tcp-peer dns-peer set-comm sys-burst touch-pages file-rw http-peer tcp-hold
 
 SHELL := /bin/bash
 VERSION := $(shell cat VERSION)
@@ -170,6 +170,13 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/tap.h $(PIN_LIB)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(PIN_LIB) $(LDLIBS) -o $@
+# test_targets tests the loader's user-space hook targets: it links them
+$(BUILD)/tests/test_targets: tests/unit/test_targets.c tests/unit/tap.h $(BUILD)/loader/targets.o \
+		$(BUILD)/loader/settings.o $(PIN_LIB)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -Iloader $< $(BUILD)/loader/targets.o \
+		$(BUILD)/loader/settings.o $(PIN_LIB) $(LDLIBS) -o $@
 
 # Test-only BPF programs and the stress tests that load them.
 $(BUILD)/tests/%.bpf.o: tests/bpf/%.bpf.c bpf/common.bpf.h bpf/bpfpin.h bpf/vmlinux.h | $(BUILD)/.deps

@@ -49,6 +49,8 @@ enum pin_view {
 	PIN_V_ERRNO,		/* errno number: adds its name (ENOENT) as `label` */
 	PIN_V_CONTENT,		/* struct bpfpin_content (PIN_T_BYTES), the
 				 * event's last field: its data follows */
+	PIN_V_CGPATH,		/* a cgroup path (PIN_T_STR): adds the
+				 * container id it names as `label` */
 };
 
 struct pin_field {
@@ -161,6 +163,13 @@ struct pin_module_desc {
 	int nhooks;
 	const struct pin_setting *settings;
 	int nsettings;
+	/*
+	 * Iterator programs (SEC("iter/<target>")), space-separated, that the
+	 * loader runs once each, in this order, after the gate opens at up
+	 * and reload: they seed state that predates the load. One that this
+	 * kernel cannot run is reported and skipped.
+	 */
+	const char *seed_programs;
 };
 
 #define PIN_LEN(a) ((int)(sizeof(a) / sizeof((a)[0])))

@@ -34,13 +34,15 @@ struct conn {
 	__u64 start_ns;
 	__u64 acked0;		/* bytes_acked at ESTABLISHED: the SYN */
 	__u64 received0;
+	__u64 sent_live;	/* payload already counted in the stats while */
+	__u64 received_live;	/* the connection lived (at tcp_probe) */
 	struct bpfpin_owner owner;
 	struct ends ends;	/* as established: by close, the local port
 				 * may be released already */
 	__u8 open;		/* OPEN_CONNECT or OPEN_ACCEPT */
 	__u8 owned;		/* owner known */
 	__u8 reset;		/* a reset was received */
-	__u8 pad;
+	__u8 existing;		/* seeded at up/reload: open before */
 };
 
 struct {
@@ -210,6 +212,7 @@ static __always_inline struct tcp_event *event_for(const struct conn *c,
 	__builtin_memset((char *)e + sizeof(e->hdr), 0, sizeof(*e) - sizeof(e->hdr));
 	__builtin_memcpy(e->laddr, t, sizeof(*t));
 	e->state = state;
+	e->existing = c ? c->existing : 0;
 	return e;
 }
 
@@ -314,8 +317,11 @@ static __always_inline void on_close(const struct sock *sk, bool btf, int old)
 	cgroup_id = sock_cgroup(sk, btf);
 	stats_for(cgroup_id, &c->ends, direction_of(c, sk, btf), &cs, &rs);
 	bpfpin_add2(cs, rs, offsetof(struct tcp_stats, closes), 1);
-	bpfpin_add2(cs, rs, offsetof(struct tcp_stats, bytes_sent), sent);
-	bpfpin_add2(cs, rs, offsetof(struct tcp_stats, bytes_received), received);
+	/* the rest of what tcp_probe counted while it lived */
+	bpfpin_add2(cs, rs, offsetof(struct tcp_stats, bytes_sent),
+		    sent > c->sent_live ? sent - c->sent_live : 0);
+	bpfpin_add2(cs, rs, offsetof(struct tcp_stats, bytes_received),
+		    received > c->received_live ? received - c->received_live : 0);
 	e = event_for(c, cgroup_id, TCP_EV_CLOSE, &c->ends, old);
 	if (e) {
 		e->duration_ns = e->hdr.ts_ns - c->start_ns;	/* one clock read */
@@ -556,32 +562,168 @@ static __always_inline int on_receive_reset(struct sock *sk, bool btf)
 BPFPIN_HOOK(tcp_receive_reset, receive_reset, TCP_HOOK_RECEIVE_RESET,
 	    struct sock *sk, on_receive_reset(sk, bpfpin_btf))
 
-/* Every segment received on an established socket: sample its srtt. */
-static __always_inline int on_probe(struct sock *sk, bool btf)
+/*
+ * Live bytes: the payload a followed connection has moved so far, added to
+ * the stats as it grows, so a long connection is seen before it closes.
+ * tcp_probe fires at the top of tcp_rcv_established(), before the segment
+ * is processed, so the segment's own part is read from its header: what
+ * its ACK newly acknowledges (ack_seq - snd_una, within what was sent) and
+ * its payload when it is the next in order (seq == rcv_nxt). Only in
+ * ESTABLISHED, where neither FIN is in the counts (a FIN arrives as a flag,
+ * not payload, and moves the socket out of ESTABLISHED). What this misses
+ * (out-of-order data, the last ACKs) the close adds, exactly.
+ */
+static __always_inline void live_bytes(struct conn *cn, const struct sock *sk,
+				       const struct tcp_sock *tp,
+				       const struct sk_buff *skb, bool btf,
+				       struct tcp_stats *c, struct tcp_stats *r)
+{
+	const unsigned char *data = RD(btf, skb, data);
+	__u32 len = RD(btf, skb, len), ack, seq, una, hdr;
+	__u64 sent, received;
+	struct tcphdr th;
+
+	if (bpf_probe_read_kernel(&th, sizeof(th), data))
+		return;
+	sent = RD(btf, tp, bytes_acked) - cn->acked0;
+	received = RD(btf, tp, bytes_received) - cn->received0;
+	ack = bpf_ntohl(th.ack_seq);
+	una = RD(btf, tp, snd_una);
+	if (th.ack && (__s32)(ack - una) > 0 &&
+	    (__s32)(ack - RD(btf, tp, snd_nxt)) <= 0)
+		sent += ack - una;
+	seq = bpf_ntohl(th.seq);
+	hdr = th.doff * 4;
+	if (len > hdr && seq == RD(btf, tp, rcv_nxt))
+		received += len - hdr;
+	if (sent > cn->sent_live) {
+		bpfpin_add2(c, r, offsetof(struct tcp_stats, bytes_sent),
+			    sent - cn->sent_live);
+		cn->sent_live = sent;
+	}
+	if (received > cn->received_live) {
+		bpfpin_add2(c, r, offsetof(struct tcp_stats, bytes_received),
+			    received - cn->received_live);
+		cn->received_live = received;
+	}
+}
+
+/*
+ * Every segment received on an established socket: sample its srtt, and
+ * count the bytes a followed connection moved since the last one.
+ */
+static __always_inline int on_probe(struct sock *sk, const struct sk_buff *skb,
+				    bool btf)
 {
 	const struct tcp_sock *tp = tcp_of(sk, btf);
 	__u64 key = (__u64)sk;
 	struct tcp_stats *c, *r;
+	struct conn *cn;
 	__u32 srtt_us;
 	struct ends t;
 
-	if (!tp)
+	if (!tp || !bpfpin_wanted_sock(sk))
 		return 0;
 	srtt_us = RD(btf, tp, srtt_us) >> 3;
-	if (!srtt_us || !bpfpin_wanted_sock(sk))
+	cn = bpf_map_lookup_elem(&conns, &key);
+	if (!srtt_us && !cn)
 		return 0;
 	/* per segment: only what the keys need */
 	read_remote(sk, btf, RD(btf, sk, __sk_common.skc_family) == AF_INET,
 		    t.raddr, &t.rport);
 	t.lport = RD(btf, sk, __sk_common.skc_num);
-	stats_for(sock_cgroup(sk, btf), &t,
-		  direction_of(bpf_map_lookup_elem(&conns, &key), sk, btf), &c, &r);
-	if (c)
-		bpfpin_hist_add(&c->rtt, srtt_us);
-	if (r)
-		bpfpin_hist_add(&r->rtt, srtt_us);
+	stats_for(sock_cgroup(sk, btf), &t, direction_of(cn, sk, btf), &c, &r);
+	if (srtt_us) {
+		if (c)
+			bpfpin_hist_add(&c->rtt, srtt_us);
+		if (r)
+			bpfpin_hist_add(&r->rtt, srtt_us);
+	}
+	if (cn && sock_state(sk, btf) == TCP_ESTABLISHED)
+		live_bytes(cn, sk, tp, skb, btf, c, r);
 	return 0;
 }
 
 BPFPIN_HOOK(tcp_probe, probe, TCP_HOOK_PROBE,
-	    struct sock *sk COMMA struct sk_buff *skb, on_probe(sk, bpfpin_btf))
+	    struct sock *sk COMMA struct sk_buff *skb, on_probe(sk, skb, bpfpin_btf))
+
+/*
+ * Seeding, run once by the loader after the gate opens at up and reload
+ * (the module's seed_programs): every TCP socket of the loader's network
+ * namespace that is connected or connecting and not followed yet gets an
+ * entry, as if seen from its last state change, with its byte counts as
+ * they are now: payload is counted from here on. The iterator holds each
+ * socket's lock while it runs, so a close either came before (the socket
+ * is skipped) or comes after (and finds the entry).
+ */
+SEC("iter/tcp")
+int seed_socks(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct conn fresh = { .existing = 1 };
+	const struct tcp_sock *tp;
+	const struct sock *sk;
+	__u64 key, cgroup_id;
+	struct tcp_stats *c, *r;
+	__u8 state;
+
+	if (!skc)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp)
+		return 0;	/* listeners and time-wait/request socks are not */
+	sk = (const struct sock *)tp;
+	state = sk->__sk_common.skc_state;
+	if (state == TCP_CLOSE || state == TCP_LISTEN || state == TCP_SYN_RECV ||
+	    state == TCP_NEW_SYN_RECV || state == TCP_TIME_WAIT ||
+	    !is_tcp(sk, true) || !bpfpin_wanted_sock(sk))
+		return 0;
+	key = (__u64)sk;
+	fresh.start_ns = bpf_ktime_get_boot_ns();
+	fresh.open = direction_of(NULL, sk, true) == TCP_DIR_ACCEPT ?
+		     OPEN_ACCEPT : OPEN_CONNECT;
+	read_ends(sk, true, &fresh.ends);
+	if (state != TCP_SYN_SENT) {
+		/* a SYN_SENT one takes these when it is established */
+		fresh.acked0 = tp->bytes_acked;
+		fresh.received0 = tp->bytes_received;
+	}
+	/* a connection already followed (a reload) keeps its entry */
+	if (bpf_map_update_elem(&conns, &key, &fresh, BPF_NOEXIST))
+		return 0;
+	cgroup_id = sock_cgroup(sk, true);
+	stats_for(cgroup_id, &fresh.ends, direction_of(&fresh, sk, true), &c, &r);
+	bpfpin_add2(c, r, offsetof(struct tcp_stats, existing), 1);
+	return 0;
+}
+
+#define S_IFMT		00170000
+#define S_IFSOCK	0140000
+
+/*
+ * The owners of the sockets seed_socks found: the first process whose fd
+ * table holds one (a socket shared after fork names one of its holders).
+ */
+SEC("iter/task_file")
+int seed_owners(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct socket *sock;
+	struct conn *c;
+	__u64 key;
+
+	if (!task || !file || (file->f_inode->i_mode & S_IFMT) != S_IFSOCK)
+		return 0;
+	sock = BPF_CORE_READ(file, private_data);
+	key = (__u64)BPF_CORE_READ(sock, sk);
+	c = bpf_map_lookup_elem(&conns, &key);
+	if (!c || !c->existing || c->owned)
+		return 0;
+	c->owner.cgroup_id = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn, id);
+	c->owner.pid = task->tgid;
+	c->owner.tid = task->pid;
+	bpf_probe_read_kernel(c->owner.comm, sizeof(c->owner.comm), task->comm);
+	c->owned = 1;
+	return 0;
+}

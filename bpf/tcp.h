@@ -5,7 +5,7 @@
 
 #include "bpfpin.h"
 
-#define TCP_SCHEMA_VERSION	2
+#define TCP_SCHEMA_VERSION	3
 #define TCP_SOCKS_ENTRIES	65536	/* connections followed at once */
 #define TCP_CGROUP_ENTRIES	4096
 /* LRU, per CPU: 336 B x CPUs x 2 halves each; tcp.remote_entries */
@@ -42,8 +42,9 @@ struct tcp_stats {
 	__u64 resets_sent;
 	__u64 resets_received;
 	__u64 retransmits;	/* segments retransmitted */
-	__u64 bytes_sent;	/* payload acknowledged by the peer, at close */
-	__u64 bytes_received;	/* payload received, at close */
+	__u64 bytes_sent;	/* payload acknowledged by the peer */
+	__u64 bytes_received;	/* payload received */
+	__u64 existing;		/* connections found open at up/reload */
 	struct bpfpin_hist rtt;	/* smoothed RTT per received segment, us */
 };
 
@@ -65,7 +66,9 @@ struct tcp_event {
 	__u16 rport;
 	__u8 state;		/* TCP state when it happened */
 	__u8 direction;		/* reset: 0 sent, 1 received */
-	__u16 pad0;
+	__u8 existing;		/* open before up/reload: bytes and duration
+				 * count from then */
+	__u8 pad0;
 	__s32 error;		/* syn_timeout: the socket's error (errno) */
 	__u32 segs_out;
 	__u32 segs_in;
@@ -129,10 +132,12 @@ static const struct pin_field tcp_stat_fields[] = {
 	PIN_COUNTER(struct tcp_stats, retransmits, "TCP segments retransmitted."),
 	PIN_FIELD(struct tcp_stats, bytes_sent, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM,
 		PIN_V_BYTES,
-		"TCP payload bytes acknowledged by the peer, counted when the connection closes."),
+		"TCP payload bytes acknowledged by the peer (growing at each segment received; exact at close)."),
 	PIN_FIELD(struct tcp_stats, bytes_received, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM,
 		PIN_V_BYTES,
-		"TCP payload bytes received, counted when the connection closes."),
+		"TCP payload bytes received (growing at each segment received in order; exact at close)."),
+	PIN_COUNTER(struct tcp_stats, existing,
+		"TCP connections found open at load or reload, followed from then on."),
 	PIN_HIST(struct tcp_stats, rtt,
 		"Smoothed TCP round-trip time, sampled at each segment received."),
 };
@@ -177,6 +182,8 @@ static const struct pin_field tcp_close_fields[] = {
 	PIN_EV(struct tcp_event, segs_out, PIN_T_U32, PIN_V_PLAIN, "segments sent"),
 	PIN_EV(struct tcp_event, segs_in, PIN_T_U32, PIN_V_PLAIN, "segments received"),
 	PIN_EV(struct tcp_event, retransmits, PIN_T_U32, PIN_V_PLAIN, "segments retransmitted"),
+	PIN_EV(struct tcp_event, existing, PIN_T_U8, PIN_V_PLAIN,
+		"1: open before the module loaded; bytes and duration count from the load"),
 };
 
 static const struct pin_field tcp_health_fields[] = {
@@ -246,9 +253,11 @@ static const struct pin_module_desc tcp_module = {
 		"SYN timeouts, RTT histograms",
 	.schema_version = TCP_SCHEMA_VERSION,
 	.profiles = "network",
-	.notes = "bytes are counted when a connection closes; connections open before the module "
-		"loaded are not followed; an accepted socket's pid/comm is known once accept() "
-		"returns",
+	.notes = "connections open at up/reload are followed from then (existing; bytes and "
+		"duration from then; the loader's network namespace only); bytes grow at each "
+		"segment received and are exact at close; an accepted socket's pid/comm is known "
+		"once accept() returns",
+	.seed_programs = "seed_socks seed_owners",
 	.maps = tcp_maps, .nmaps = PIN_LEN(tcp_maps),
 	.events = tcp_events, .nevents = PIN_LEN(tcp_events),
 	.hooks = tcp_hooks, .nhooks = PIN_LEN(tcp_hooks),

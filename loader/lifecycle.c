@@ -212,6 +212,7 @@ int module_up(const struct loader *l, const struct pin_module_desc *d)
 		goto err_unpin;
 	}
 	fault_point("meta");
+	stage_seed(d, &st);
 	err = tree_set_modes(l->root_fd, name, stage, pin_gid(), d);
 	if (err)
 		goto err_unpin;
@@ -470,6 +471,7 @@ int module_reload(const struct loader *l, const struct pin_module_desc *d,
 		goto err_unpin;
 	}
 	close(meta_fd);
+	stage_seed(d, &st);
 	fault_point("reload-flipped");
 	err = finish_reload(l, d, name, false);
 	if (err)

@@ -137,6 +137,8 @@ int stage_module(const struct features *f, const struct settings *settings,
 int stage_check_pinned(struct bpf_object *obj, const struct pin_module_desc *d,
 		       const char *maps_dir, bool entries);
 void staged_close(struct staged *st);
+/* Run the module's seed programs once each (after the gate opens). */
+void stage_seed(const struct pin_module_desc *d, struct staged *st);
 
 /*
  * BPFPIN_FAULT=<step> kills the loader at that step, so tests can prove that

@@ -184,6 +184,17 @@ bool probe_program(const struct features *f, const struct bpf_program *prog,
 		if (f->uprobes)
 			return true;
 		snprintf(why, size, "uprobe: no uprobe event source");
+	} else if (starts(sec, "netfilter/", &rest)) {
+		if (kernel_btf() &&
+		    btf__find_by_name_kind(kernel_btf(), "bpf_nf_ctx", BTF_KIND_STRUCT) > 0)
+			return true;
+		snprintf(why, size, "netfilter: no BPF netfilter programs (Linux 6.4+)");
+	} else if (starts(sec, "iter/", &rest)) {
+		snprintf(path, sizeof(path), "bpf_iter__%s", rest);
+		if (kernel_btf() &&
+		    btf__find_by_name_kind(kernel_btf(), path, BTF_KIND_STRUCT) > 0)
+			return true;
+		snprintf(why, size, "iter: no iterator target '%s'", rest);
 	} else if (starts(sec, "cgroup_skb/", &rest)) {
 		if (f->cgroup_v2)
 			return true;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -184,6 +185,97 @@ static struct bpf_link *attach(struct bpf_program *prog)
 	return link;
 }
 
+/*
+ * BPF netfilter programs (Linux 6.4): libbpf 1.1 and these uapi headers
+ * predate them, so the numbers and the link_create layout are spelled out
+ * here. A section "netfilter/<ipv4|ipv6>/<hook>/<priority>" says where the
+ * link goes; the link is made in the loader's network namespace.
+ */
+#define BPFPIN_PROG_TYPE_NETFILTER	32
+#define BPFPIN_NETFILTER		45
+
+struct nf_link_create {
+	__u32 prog_fd;
+	__u32 target_fd;
+	__u32 attach_type;
+	__u32 flags;
+	__u32 pf;
+	__u32 hooknum;
+	__s32 priority;
+	__u32 nf_flags;
+};
+
+static bool is_netfilter(const struct bpf_program *prog)
+{
+	return !strncmp(bpf_program__section_name(prog), "netfilter/", 10);
+}
+
+/* Programs of sections libbpf does not know get their type before load. */
+static void set_types(struct bpf_object *obj)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj) {
+		if (!is_netfilter(prog))
+			continue;
+		bpf_program__set_type(prog, BPFPIN_PROG_TYPE_NETFILTER);
+		bpf_program__set_expected_attach_type(prog, BPFPIN_NETFILTER);
+	}
+}
+
+/* A netfilter link for @prog, as its section says. Return: fd, or -errno. */
+static int attach_netfilter(const struct bpf_program *prog)
+{
+	static const char *const hooks[] = {
+		"pre_routing", "local_in", "forward", "local_out", "post_routing",
+	};
+	const char *sec = bpf_program__section_name(prog);
+	char family[8] = "", hook[16] = "";
+	union bpf_attr attr;
+	struct nf_link_create *a = (void *)&attr;
+	int prio, fd;
+	size_t h;
+
+	if (sscanf(sec, "netfilter/%7[^/]/%15[^/]/%d", family, hook, &prio) != 3)
+		return -EINVAL;
+	memset(&attr, 0, sizeof(attr));
+	a->prog_fd = bpf_program__fd(prog);
+	a->attach_type = BPFPIN_NETFILTER;
+	a->pf = !strcmp(family, "ipv4") ? 2 : !strcmp(family, "ipv6") ? 10 : 0;
+	for (h = 0; h < sizeof(hooks) / sizeof(hooks[0]); h++)
+		if (!strcmp(hook, hooks[h]))
+			break;
+	if (!a->pf || h == sizeof(hooks) / sizeof(hooks[0]))
+		return -EINVAL;
+	a->hooknum = h;
+	a->priority = prio;
+	fd = syscall(SYS_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+	return fd < 0 ? -errno : fd;
+}
+
+/* Attach a netfilter program of hook @h and pin its link. */
+static int pin_netfilter(const struct pin_module_desc *d, struct bpf_program *prog,
+			 const char *picked, int h, const char *path)
+{
+	int fd = attach_netfilter(prog), err;
+
+	if (fd < 0) {
+		if (!d->hooks[h].optional) {
+			pin_warn("module '%s': attach '%s' (netfilter): %s", d->name,
+				 picked, strerror(-fd));
+			return fd;
+		}
+		pin_warn("module '%s': optional hook '%s' not attached: %s",
+			 d->name, d->hooks[h].name, strerror(-fd));
+		return 1;
+	}
+	err = bpf_obj_pin(fd, path) ? -errno : 0;
+	close(fd);
+	if (err)
+		pin_warn("module '%s': pin '%s': %s", d->name, path, strerror(-err));
+	return err;
+}
+
 /* The entries of pinned map @path, or 0 when it is not pinned. */
 static __u32 pinned_entries(const char *path)
 {
@@ -317,7 +409,7 @@ static int attach_targets(const struct settings *settings,
 			   sizeof(st->targets));
 	if (n > 0)
 		return 0;
-	if (n < 0 && n != -ENOENT)
+	if (n < 0)
 		return n;
 	if (!hook->optional) {
 		pin_warn("module '%s': hook '%s': no binary or library with %s found (%s.%s = %s; see 'bpfpin-load check'); nothing pinned",
@@ -325,7 +417,7 @@ static int attach_targets(const struct settings *settings,
 			 settings_text(settings, settings_find(d, hook->targets)));
 		return -ENODEV;
 	}
-	pin_warn("module '%s': optional hook '%s' not attached: no binary or library with %s found",
+	pin_warn("module '%s': optional hook '%s' not attached: no binary or library with %s attached",
 		 d->name, hook->name, hook->symbols);
 	st->hooks_missing |= 1u << h;
 	return 1;
@@ -348,6 +440,19 @@ static int attach_hook(const struct settings *settings,
 			return err;
 		if (err > 0)
 			return 0;	/* optional, and not attached */
+		pin_path(path, sizeof(path), "%s/progs/%s", stage, picked);
+		err = bpf_program__pin(prog, path);
+		goto pinned;
+	}
+	if (is_netfilter(prog)) {
+		pin_path(path, sizeof(path), "%s/links/%s", stage, picked);
+		err = pin_netfilter(d, prog, picked, h, path);
+		if (err > 0) {
+			st->hooks_missing |= 1u << h;
+			return 0;
+		}
+		if (err)
+			return err;	/* pin_netfilter() said why */
 		pin_path(path, sizeof(path), "%s/progs/%s", stage, picked);
 		err = bpf_program__pin(prog, path);
 		goto pinned;
@@ -385,6 +490,73 @@ pinned:
 	return 0;
 }
 
+/*
+ * Load the module's seed programs with the rest, those this kernel can
+ * run; one it cannot is said once and left out (the module still loads,
+ * without that seeding).
+ */
+static void pick_seeds(const struct features *f, struct bpf_object *obj,
+		       const struct pin_module_desc *d)
+{
+	const char *p = d->seed_programs;
+	struct bpf_program *prog;
+	char name[64], why[160];
+	size_t n;
+
+	while (p && *p) {
+		n = strcspn(p, " ");
+		snprintf(name, sizeof(name), "%.*s", (int)n, p);
+		p += n + !!p[n];
+		prog = bpf_object__find_program_by_name(obj, name);
+		if (!prog)
+			pin_warn("module '%s': no seed program '%s'", d->name, name);
+		else if (probe_program(f, prog, why, sizeof(why)))
+			bpf_program__set_autoload(prog, true);
+		else
+			pin_warn("module '%s': seed '%s' left out: %s", d->name, name,
+				 why);
+	}
+}
+
+/*
+ * Run each loaded seed program once (an iterator read to its end), in the
+ * table's order. A failure is said and the rest still run: seeding adds
+ * what predates the load, the module counts without it.
+ */
+void stage_seed(const struct pin_module_desc *d, struct staged *st)
+{
+	struct bpf_program *prog;
+	struct bpf_link *link;
+	char buf[4096];
+	ssize_t r;
+	int fd;
+
+	bpf_object__for_each_program(prog, st->obj) {
+		const char *name = bpf_program__name(prog);
+
+		if (!pin_list_has(d->seed_programs, name) ||
+		    !bpf_program__autoload(prog))
+			continue;
+		link = bpf_program__attach_iter(prog, NULL);
+		fd = link ? bpf_iter_create(bpf_link__fd(link)) : -errno;
+		if (fd < 0) {
+			pin_warn("module '%s': seed '%s': %s; what predates the load is not seen",
+				 d->name, name, strerror(link ? errno : -fd));
+			bpf_link__destroy(link);
+			continue;
+		}
+		while ((r = read(fd, buf, sizeof(buf))) > 0)
+			;
+		if (r < 0)
+			pin_warn("module '%s': seed '%s': read: %s", d->name, name,
+				 strerror(errno));
+		else
+			pin_debug("module '%s': seed '%s' run", d->name, name);
+		close(fd);
+		bpf_link__destroy(link);
+	}
+}
+
 int stage_module(const struct features *f, const struct settings *settings,
 		 const struct pin_module_desc *d, __u32 gen,
 		 const char *maps_dir, const char *stage, struct staged *st)
@@ -405,6 +577,8 @@ int stage_module(const struct features *f, const struct settings *settings,
 			 st->why);
 		return err;
 	}
+	pick_seeds(f, st->obj, d);
+	set_types(st->obj);
 	/* what every module is told: its generation, the host's page size */
 	err = set_rodata(st->obj, "cfg_generation", gen);
 	if (!err)

@@ -338,9 +338,9 @@ int targets_attach(const struct settings *st, const struct pin_module_desc *d,
 	const struct pin_setting *s = settings_find(d, hook->targets);
 	const char *sec = prog ? bpf_program__section_name(prog) : "";
 	size_t len = strlen(report);
-	char lead[128] = "";
+	char lead[128] = "", last[PATH_MAX] = "";
+	int i, n = 0, failed = 0, err;
 	struct targets t;
-	int i, n = 0, err;
 
 	if (!s || s->kind != PIN_SET_TARGETS)
 		return -EINVAL;
@@ -377,9 +377,10 @@ int targets_attach(const struct settings *st, const struct pin_module_desc *d,
 		link = bpf_program__attach_uprobe_opts(prog, -1, t.v[i].path, off,
 						       &opts);
 		if (!link) {
+			failed = -errno;
 			say(report, size, &len, "%s%s (%s): %s: skipped: attach: %s\n",
-			    lead, t.v[i].path, t.v[i].from, sym,
-			    strerror(errno));
+			    lead, t.v[i].path, t.v[i].from, sym, strerror(-failed));
+			snprintf(last, sizeof(last), "%s", t.v[i].path);
 			continue;
 		}
 		/* bpffs names take no dots: the program's name, then -2, -3... */
@@ -406,5 +407,11 @@ int targets_attach(const struct settings *st, const struct pin_module_desc *d,
 		say(report, size, &len, "%sno target found (%s.%s = %s)\n",
 		    lead, d->name, s->name, settings_text(st, s));
 	targets_free(&t);
+	/* files had the symbol, but none would take the probe: say why */
+	if (!n && failed && !hook->optional) {
+		pin_warn("module '%s': hook '%s': attach to '%s' (and any other with %s) failed: %s; nothing pinned",
+			 d->name, hook->name, last, hook->symbols, strerror(-failed));
+		return failed;
+	}
 	return n;
 }

@@ -52,6 +52,10 @@ int pin_col_expand(const struct pin_field *f, bool container,
 		ADD(PIN_D_CONTENT_DATA, "data", PIN_COL_DATA, f->role,
 		    .flags = PIN_COL_NO_PROM, .help = f->help);
 		break;
+	case PIN_V_CGPATH:
+		ADD(PIN_D_RAW, f->name, PIN_COL_STR, f->role, .help = f->help);
+		ADD(PIN_D_PATH_CONTAINER, f->label, PIN_COL_STR, .view = PIN_V_CONTAINER);
+		break;
 	case PIN_V_DNS:
 		ADD(PIN_D_DNS_NAME, "qname", PIN_COL_STR, f->role, .help = "question name");
 		ADD(PIN_D_DNS_TYPE, "qtype", PIN_COL_STR, f->role, .help = "question type");
@@ -184,6 +188,15 @@ static size_t fill(struct pin_fill_ctx *ctx, const struct pin_colspec *sp,
 		cg = pin_cgroup_resolve(&ctx->cg, raw);
 		v->null = !cg->has_ctr;
 		return cg->has_ctr ? put(buf, size, cg->ctr) : 0;
+	case PIN_D_PATH_CONTAINER: {
+		char path[1024];
+		size_t n = f->size < sizeof(path) - 1 ? f->size : sizeof(path) - 1;
+
+		memcpy(path, data + f->offset, n);
+		path[n] = '\0';
+		v->null = !pin_container_id(path, buf, size);
+		return v->null ? 0 : strlen(buf);
+	}
 	case PIN_D_SYSCALL:
 		if (f->view == PIN_V_ERRNO) {
 			v->null = pin_errno_str(raw, buf, size) < 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include "pin.h"
@@ -42,6 +43,15 @@ struct pin_writer {
 	bool measured;		/* widths hold the set's rows */
 	bool streaming;		/* the heading is out: rows go straight out */
 	bool hex;		/* PIN_FMT_HEX: content as a hex dump */
+	/*
+	 * A table wider than @width columns (0: no limit) is written
+	 * expanded, a "name  value" line per cell and a blank line between
+	 * rows, as psql's \x auto does: on a terminal, mem's 17 columns
+	 * would otherwise wrap into a screen nobody can read.
+	 */
+	int width;
+	bool expanded;		/* this set is written expanded */
+	size_t rows_out;	/* rows of this set written, expanded */
 };
 
 int pin_format_parse(const char *s, enum pin_format *fmt)
@@ -171,6 +181,31 @@ void pin_format_human(__u64 v, enum pin_view view, char *buf, size_t size)
 	}
 }
 
+/*
+ * The columns of the terminal @out is, else 0: a pipe or a file keeps a
+ * table's rows whole, for scripts (and `column -t`) to read.
+ */
+static int terminal_width(FILE *out)
+{
+	struct winsize ws;
+	const char *env;
+	int fd = fileno(out);
+
+	if (fd < 0 || !isatty(fd))
+		return 0;
+	if (!ioctl(fd, TIOCGWINSZ, &ws) && ws.ws_col)
+		return ws.ws_col;
+	env = getenv("COLUMNS");
+	if (env && atoi(env) > 0)
+		return atoi(env);
+	return 80;
+}
+
+void pin_writer__set_width(struct pin_writer *w, int width)
+{
+	w->width = width > 0 ? width : 0;
+}
+
 struct pin_writer *pin_writer__new(FILE *out, enum pin_format fmt)
 {
 	struct pin_writer *w = calloc(1, sizeof(*w));
@@ -181,6 +216,7 @@ struct pin_writer *pin_writer__new(FILE *out, enum pin_format fmt)
 	/* hex is text but for content: every other path is the table's */
 	w->hex = fmt == PIN_FMT_HEX;
 	w->fmt = w->hex ? PIN_FMT_TABLE : fmt;
+	w->width = terminal_width(out);
 	return w;
 }
 
@@ -197,7 +233,8 @@ static void free_rows(struct pin_writer *w)
 	w->nrows = w->cap = 0;
 	free(w->widths);
 	w->widths = NULL;
-	w->measured = w->streaming = false;
+	w->measured = w->streaming = w->expanded = false;
+	w->rows_out = 0;
 }
 
 void pin_writer__free(struct pin_writer *w)
@@ -327,6 +364,18 @@ static bool is_control(unsigned int cp)
 	return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
 }
 
+/*
+ * Bidirectional controls (U+200E, U+200F, U+202A..U+202E, U+2066..U+2069)
+ * and the line and paragraph separators: captured content shown with them
+ * as they are could reorder or break what a person reads, and hide a
+ * command in a shell line. Content escapes them.
+ */
+static bool is_bidi(unsigned int cp)
+{
+	return cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
+	       (cp >= 0x2066 && cp <= 0x2069);
+}
+
 /* printable ASCII that neither JSON nor Prometheus escapes */
 static inline bool is_plain(unsigned char c)
 {
@@ -449,7 +498,7 @@ static bool utf8_valid(const unsigned char *p, size_t len)
 	return true;
 }
 
-/* Valid UTF-8 content as a JSON string: control characters as \u00XX. */
+/* Valid UTF-8 content as a JSON string: control and bidi characters as \uXXXX. */
 static void json_bytes(struct line *l, const unsigned char *p, size_t len)
 {
 	const unsigned char *end = p + len, *run;
@@ -471,7 +520,7 @@ static void json_bytes(struct line *l, const unsigned char *p, size_t len)
 			continue;
 		}
 		n = utf8_next_n(p, end - p, &cp);
-		if (n && !is_control(cp)) {
+		if (n && !is_control(cp) && !is_bidi(cp)) {
 			line_put(l, p, n);
 		} else {
 			/* utf8_valid() passed: no n == 0 here but for safety */
@@ -836,7 +885,21 @@ static int line_out(struct pin_writer *w)
 	return 0;
 }
 
-/* The title and the column names, aligned to widths[]. */
+/* What the table's rows take: the shown columns and 2 between each. */
+static int table_width(const struct pin_writer *w)
+{
+	int i, total = 0;
+
+	for (i = 0; i < w->ncols; i++)
+		if (!(w->cols[i].flags & PIN_COL_NO_TABLE))
+			total += w->widths[i] + (i == w->last ? 0 : 2);
+	return total;
+}
+
+/*
+ * The title and the column names, aligned to widths[]; a table too wide
+ * for the terminal has only its title here, and is written expanded.
+ */
 static int table_head(struct pin_writer *w)
 {
 	struct line *l = &w->line;
@@ -849,6 +912,9 @@ static int table_head(struct pin_writer *w)
 		line_put(l, w->title, strlen(w->title));
 		line_putc(l, '\n');
 	}
+	w->expanded = w->width && table_width(w) > w->width;
+	if (w->expanded)
+		return line_out(w);
 	for (i = 0; i < w->ncols; i++) {
 		const char *n = w->cols[i].name;
 
@@ -868,6 +934,38 @@ static int table_head(struct pin_writer *w)
 	return line_out(w);
 }
 
+/*
+ * One row of a table too wide for the terminal: a line per column, its
+ * name (padded to the longest name) and its cell; a blank line between
+ * rows.
+ */
+static int table_row_expanded(struct pin_writer *w, const struct pin_val *row)
+{
+	struct line *l = &w->line;
+	char cell[PATH_MAX];
+	int i, name = 0;
+
+	for (i = 0; i < w->ncols; i++)
+		if (!(w->cols[i].flags & PIN_COL_NO_TABLE) &&
+		    (int)strlen(w->cols[i].name) > name)
+			name = strlen(w->cols[i].name);
+	l->len = 0;
+	if (w->rows_out++)
+		line_putc(l, '\n');
+	for (i = 0; i < w->ncols; i++) {
+		size_t n = strlen(w->cols[i].name);
+
+		if (w->cols[i].flags & PIN_COL_NO_TABLE)
+			continue;
+		line_put(l, w->cols[i].name, n);
+		line_pad(l, name - (int)n + 2);
+		cell_text(&w->cols[i], &row[i], cell, sizeof(cell));
+		line_put(l, cell, strlen(cell));
+		line_putc(l, '\n');
+	}
+	return line_out(w);
+}
+
 /* One row, formatted into one buffer and written at once. */
 static int table_row(struct pin_writer *w, const struct pin_val *row)
 {
@@ -875,6 +973,8 @@ static int table_row(struct pin_writer *w, const struct pin_val *row)
 	char cell[PATH_MAX];
 	int i, len;
 
+	if (w->expanded)
+		return table_row_expanded(w, row);
 	l->len = 0;
 	for (i = 0; i < w->ncols; i++) {
 		bool str = w->cols[i].type == PIN_COL_STR;
@@ -1118,8 +1218,9 @@ static void text_value(FILE *f, const struct pin_col *c, const struct pin_val *v
  * Content as text, below its record: printable ASCII and printable UTF-8
  * characters as they are; \\, \t, \r and \n escaped, \n followed by a
  * line break so that lines read as lines; every other byte (control
- * characters, C1 included, and bytes of no valid sequence) as \xNN. Each
- * byte can be told back from the text. A newline ends the block.
+ * characters, C1 included, bidi controls, and bytes of no valid
+ * sequence) as \xNN. Each byte can be told back from the text. A newline
+ * ends the block.
  */
 static void text_data(struct line *l, const unsigned char *p, size_t len)
 {
@@ -1147,7 +1248,7 @@ static void text_data(struct line *l, const unsigned char *p, size_t len)
 			continue;
 		}
 		n = utf8_next_n(p, end - p, &cp);
-		if (n > 1 && !is_control(cp)) {
+		if (n > 1 && !is_control(cp) && !is_bidi(cp)) {
 			line_put(l, p, n);
 			p += n;
 			continue;

@@ -493,6 +493,13 @@ struct pin_writer;
  */
 struct pin_writer *pin_writer__new(FILE *out, enum pin_format fmt);
 void pin_writer__free(struct pin_writer *w);
+/**
+ * pin_writer__set_width() - write a table wider than @width columns
+ * expanded: a "name  value" line per column, a blank line between rows
+ * @width: 0 for no limit. The default is the terminal's width when the
+ * output is a terminal (its size, else $COLUMNS, else 80), else no limit.
+ */
+void pin_writer__set_width(struct pin_writer *w, int width);
 
 /**
  * pin_writer__begin() - start a set of rows with the same columns

@@ -23,6 +23,8 @@ enum pin_derive {
 	PIN_D_CONTENT_TOTAL,	/* bytes the call carried */
 	PIN_D_CONTENT_TRUNC,	/* total - len: bytes not captured */
 	PIN_D_CONTENT_DATA,	/* the bytes, which follow the struct */
+
+	PIN_D_PATH_CONTAINER,	/* container id a cgroup path names */
 };
 
 struct pin_colspec {

@@ -105,9 +105,28 @@ static void check_user_hook(const struct pin_hook *hook, const struct bpf_progra
 			hook->name, bpf_program__name(prog), sec);
 }
 
+
+/* Whether @name is one of the module's seed_programs (space-separated). */
+static bool is_seed(const char *name)
+{
+	const char *p = cur->seed_programs;
+	size_t len = strlen(name), n;
+
+	while (p && *p) {
+		n = strcspn(p, " ");
+		if (n == len && !strncmp(p, name, n))
+			return true;
+		p += n + !!p[n];
+	}
+	return false;
+}
+
 static void check_hooks(struct bpf_object *obj)
 {
 	struct bpf_program *prog;
+	const char *p;
+	char seed[64];
+	size_t len;
 	int h, v, n;
 
 	if (cur->nhooks > BPFPIN_MAX_HOOKS)
@@ -136,10 +155,20 @@ static void check_hooks(struct bpf_object *obj)
 		if (!hook->targets && hook->symbols)
 			problem("hook '%s': symbols but no targets setting", hook->name);
 	}
+	for (p = cur->seed_programs; p && *p; p += len + !!p[len]) {
+		len = strcspn(p, " ");
+		snprintf(seed, sizeof(seed), "%.*s", (int)len, p);
+		if (!bpf_object__find_program_by_name(obj, seed))
+			problem("seed program '%s' is not in the object", seed);
+	}
 	bpf_object__for_each_program(prog, obj) {
 		const char *name = bpf_program__name(prog);
 
-		if (hook_of(name, &n) < 0)
+		if (is_seed(name)) {
+			if (strncmp(bpf_program__section_name(prog), "iter/", 5))
+				problem("seed program '%s' is not an iterator (section '%s')",
+					name, bpf_program__section_name(prog));
+		} else if (hook_of(name, &n) < 0)
 			problem("program '%s' (section '%s') is no hook's variant in the table",
 				name, bpf_program__section_name(prog));
 		else if (n > 1)

@@ -84,7 +84,6 @@ expect() {
 	expect 2 "unknown module 'nope'" bpfpin-load up nope
 	expect 2 "unknown module 'nope'" bpfpin-load down nope
 	expect 2 "unknown profile 'fast'" bpfpin-load up --profile fast
-	expect 2 "profile 'capture' has no module in this build" bpfpin-load up --profile capture
 	expect 2 "--reset goes with 'reload'" bpfpin-load up --reset
 	expect 2 "--profile goes with 'up'" bpfpin-load down --profile default
 	expect 2 "check takes no module" bpfpin-load check proc

@@ -166,7 +166,7 @@ start_server() {
 	! has_record ".type == \"syn_timeout\" and .rport == $port" <<< "$output"
 }
 
-@test "tcp: a connection opened before the module loaded: its resets are keyed by the service's side, told by the port its listener bound" {
+@test "tcp: a connection opened before the module loaded: followed from up (existing), its resets keyed by the service's side, told by the port its listener bound" {
 	bpfpin-load down tcp >/dev/null
 	new_cgroup before
 	port=$((20000 + RANDOM % 10000))
@@ -190,8 +190,11 @@ start_server() {
 	[ "$(tcp_value remotes "$service and .direction == \"accept\"" resets_sent)" -eq 0 ]
 	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" resets_sent)" -eq 1 ]
 	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" resets_received)" -eq 1 ]
-	# not followed: no connects, accepts or closes for it
-	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" closes)" -eq 0 ]
+	# followed from the load on (existing), not as a connect or an accept
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" closes)" -eq 2 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" existing)" -eq 2 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" connects)" -eq 0 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" accepts)" -eq 0 ]
 	# and no row for the client's ephemeral port
 	client_port=$(bpfpin-events tcp --format json --duration 1 |
 		jq -s --argjson p "$port" 'map(select(.type == "reset" and .direction == "received" and .lport == $p)) | .[0].rport')
@@ -313,4 +316,133 @@ start_server() {
 	[ "$(bpfpin-stat tcp --format json | jq 'select(.type == "drops" and .reason == "evicted") | .drops')" -eq "$evicted" ]
 	bpfpin-load down tcp >/dev/null
 	bpfpin-load up tcp >/dev/null
+}
+
+# hold_start CGROUP: a tcp-sink server and a tcp-holder client connected to
+# it, both in CGROUP; the client obeys lines written to fd 4 (hold_cmd).
+# Sets SINK_PID, HOLD_PID, PORT.
+hold_start() {
+	local t=$BATS_TEST_TMPDIR
+	# sh execs the helper: $! is its pid
+	sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" sink "$3"' \
+		sink "$1" "$BUILD/tests/tcp-hold" "$t/port" > "$t/sunk" &
+	SINK_PID=$!
+	for i in $(seq 50); do [ -s "$t/port" ] && break; sleep 0.1; done
+	PORT=$(cat "$t/port")
+	mkfifo "$t/ctl"
+	sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" hold "$3"' \
+		hold "$1" "$BUILD/tests/tcp-hold" "$PORT" < "$t/ctl" > "$t/out" &
+	HOLD_PID=$!
+	exec 4> "$t/ctl"
+	hold_wait 1
+}
+
+# hold_wait N: until the client has said "ok" N times
+hold_wait() {
+	for i in $(seq 100); do
+		[ "$(grep -c ok "$BATS_TEST_TMPDIR/out")" -ge "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+# hold_close: the client closes, the sink reads to EOF; both exit
+hold_close() {
+	echo close >&4
+	exec 4>&-
+	wait "$HOLD_PID"
+	wait "$SINK_PID"
+}
+
+@test "tcp: a connection opened before up: its close names its owner, counts the bytes sent after up exactly, and is marked existing" {
+	bpfpin-load down tcp >/dev/null
+	new_cgroup before
+	hold_start "$CG"
+	# 3000 bytes before the load, acknowledged before it: not counted
+	echo "send 3000" >&4
+	hold_wait 2
+	sleep 0.2
+	bpfpin-load up tcp >/dev/null
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" existing)" -eq 2 ]
+	echo "send 70000" >&4
+	hold_wait 3
+	sleep 0.2
+	# counted while it lives, from the load on
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" bytes_sent)" -eq 70000 ]
+	hold_close
+	[ "$(cat "$BATS_TEST_TMPDIR/sunk")" -eq 73000 ]
+	run bpfpin-events tcp --format json --duration 1
+	[ "$status" -eq 0 ]
+	ev=$(jq -c --argjson p "$PORT" 'select(.type == "close" and (.rport == $p or .lport == $p))' <<< "$output")
+	echo "$ev" >&3
+	[ "$(wc -l <<< "$ev")" -eq 2 ]
+	client=$(jq -c 'select(.rport == '"$PORT"')' <<< "$ev")
+	server=$(jq -c 'select(.lport == '"$PORT"')' <<< "$ev")
+	[ "$(jq .pid <<< "$client")" -eq "$HOLD_PID" ]
+	[ "$(jq -r .comm <<< "$client")" = tcp-holder ]
+	[ "$(jq -r .cgroup <<< "$client")" = "$CG_REL" ]
+	[ "$(jq .existing <<< "$client")" -eq 1 ]
+	[ "$(jq .bytes_sent <<< "$client")" -eq 70000 ]
+	[ "$(jq .bytes_received <<< "$client")" -eq 0 ]
+	[ "$(jq .pid <<< "$server")" -eq "$SINK_PID" ]
+	[ "$(jq -r .comm <<< "$server")" = tcp-sink ]
+	[ "$(jq .existing <<< "$server")" -eq 1 ]
+	[ "$(jq .bytes_received <<< "$server")" -eq 70000 ]
+	[ "$(jq .bytes_sent <<< "$server")" -eq 0 ]
+	# the ends as seeded: the client's port is the server's remote one
+	[ "$(jq .lport <<< "$client")" -eq "$(jq .rport <<< "$server")" ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" closes)" -eq 2 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" bytes_sent)" -eq 70000 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" bytes_received)" -eq 70000 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" connects)" -eq 0 ]
+}
+
+@test "tcp: a reload does not seed again what it follows: a connection opened while loaded keeps all its bytes, not existing" {
+	new_cgroup during
+	hold_start "$CG"
+	echo "send 5000" >&4
+	hold_wait 2
+	run bpfpin-load reload tcp
+	[ "$status" -eq 0 ]
+	echo "send 6000" >&4
+	hold_wait 3
+	hold_close
+	ev=$(bpfpin-events tcp --format json --duration 1 |
+		jq -c --argjson p "$PORT" 'select(.type == "close" and .rport == $p)')
+	echo "$ev" >&3
+	[ "$(jq .existing <<< "$ev")" -eq 0 ]
+	[ "$(jq .bytes_sent <<< "$ev")" -eq 11000 ]
+	[ "$(jq .pid <<< "$ev")" -eq "$HOLD_PID" ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" existing)" -eq 0 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" connects)" -eq 1 ]
+}
+
+@test "tcp: live bytes: 50000 sent, then a wait: a read before the close shows 50000 each way; a flush, 1 more and the close add exactly 1" {
+	new_cgroup live
+	hold_start "$CG"
+	echo "send 50000" >&4
+	hold_wait 2
+	sleep 0.3
+	client=".raddr == \"127.0.0.1\" and .port == $PORT and .direction == \"connect\""
+	server=".raddr == \"127.0.0.1\" and .port == $PORT and .direction == \"accept\""
+	[ "$(tcp_value remotes "$client" bytes_sent)" -eq 50000 ]
+	[ "$(tcp_value remotes "$client" bytes_received)" -eq 0 ]
+	[ "$(tcp_value remotes "$server" bytes_received)" -eq 50000 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" bytes_sent)" -eq 50000 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" bytes_received)" -eq 50000 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" closes)" -eq 0 ]
+	# the interval up to here holds the 50000; the next one only what follows
+	flushed=$(bpfpin-stat tcp --flush --format json)
+	[ "$(jq -r "select(.type == \"cgroups\" and .cgroup == \"$CG_REL\") | .bytes_sent" <<< "$flushed")" -eq 50000 ]
+	echo "send 1" >&4
+	hold_wait 3
+	hold_close
+	[ "$(cat "$BATS_TEST_TMPDIR/sunk")" -eq 50001 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" bytes_sent)" -eq 1 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" bytes_received)" -eq 1 ]
+	[ "$(tcp_value cgroups ".cgroup == \"$CG_REL\"" closes)" -eq 2 ]
+	# the close events still carry the whole connection
+	ev=$(bpfpin-events tcp --format json --duration 1 |
+		jq -c --argjson p "$PORT" 'select(.type == "close" and .rport == $p)')
+	[ "$(jq .bytes_sent <<< "$ev")" -eq 50001 ]
 }

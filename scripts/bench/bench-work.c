@@ -183,6 +183,42 @@ static void tcpconn(long n)
 	close(l);
 }
 
+/*
+ * An HTTP/1.1 exchange over a loopback keep-alive connection: a request
+ * written, read by the server end, a response written and read back
+ */
+static void http(long n)
+{
+	static const char req[] = "GET /bench HTTP/1.1\r\nHost: bench\r\n\r\n";
+	static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0), c, s, one = 1;
+	char buf[128];
+	long i;
+
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 1) ||
+	    getsockname(l, (struct sockaddr *)&a, &len))
+		exit(1);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(c, (struct sockaddr *)&a, sizeof(a)))
+		exit(1);
+	s = accept(l, NULL, NULL);
+	setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	for (i = 0; i < n; i++) {
+		if (write(c, req, sizeof(req) - 1) != sizeof(req) - 1 ||
+		    read(s, buf, sizeof(buf)) <= 0 ||
+		    write(s, resp, sizeof(resp) - 1) != sizeof(resp) - 1 ||
+		    read(c, buf, sizeof(buf)) <= 0)
+			exit(1);
+	}
+	close(c);
+	close(s);
+	close(l);
+}
+
 /* a scratch file of 256 pages in a temp dir, for the fileio workloads */
 static char work_dir[] = "/tmp/bench-work.XXXXXX";
 static char work_file[sizeof(work_dir) + 8];
@@ -268,7 +304,7 @@ int main(int argc, char **argv)
 	__u64 t0, t1;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: bench-work syscalls|exec|tcp|tcpconn|udp|seccomp|fileio|openat|mem N | events N RATE TARGET_PIN\n");
+		fprintf(stderr, "usage: bench-work syscalls|exec|tcp|tcpconn|http|udp|seccomp|fileio|openat|mem N | events N RATE TARGET_PIN\n");
 		return 2;
 	}
 	t0 = now_ns();
@@ -282,6 +318,8 @@ int main(int argc, char **argv)
 		udp(n);
 	else if (!strcmp(argv[1], "tcpconn"))
 		tcpconn(n);
+	else if (!strcmp(argv[1], "http"))
+		http(n);
 	else if (!strcmp(argv[1], "seccomp"))
 		seccomp_traps(n);
 	else if (!strcmp(argv[1], "fileio"))

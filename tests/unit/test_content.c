@@ -184,6 +184,10 @@ static void test_text(void)
 	       "a\\\\b\\tc\\r\\n\nd\\x00\\x1b\\x7f\\xc2\\x85caf\xc3\xa9 \xe6\x97\xa5 \\xff\\xe6\\x97\n",
 	       "text: backslash, tab, CR, LF escaped (LF then a line break), controls, C1 "
 	       "and bad bytes as \\xNN, UTF-8 kept, a cut sequence escaped");
+	/* "ls #<RLO>txt.exe" would show as "ls #exe.txt" */
+	is_str(render(PIN_FMT_TABLE, mk("ls #\xe2\x80\xaetxt\xe2\x80\xa8", 13, 13)),
+	       HEAD "len=13 total=13 truncated=0\nls #\\xe2\\x80\\xaetxt\\xe2\\x80\\xa8\n",
+	       "text: bidi controls and U+2028 escaped");
 	is_str(render(PIN_FMT_TABLE, mk("ls\n", 3, 3)),
 	       HEAD "len=3 total=3 truncated=0\nls\\n\n",
 	       "text: a final LF is escaped, and no empty line follows");
@@ -251,6 +255,9 @@ static void test_json(void)
 	       JHEAD "\"len\":23,\"total\":4096,\"truncated\":4073,"
 	       "\"data\":\"say \\\"hi\\\"\\\\\\u000a\\u0009\\u0000\\u001b\\u0085 \xe6\x97\xa5\xf4\x8f\xbf\xbf\"}\n",
 	       "json: quotes, backslash, controls (NUL, C1) escaped; UTF-8 up to U+10FFFF kept");
+	is_str(render(PIN_FMT_JSON, mk("a\xe2\x80\xae" "b\xe2\x81\xa6", 8, 8)),
+	       JHEAD "\"len\":8,\"total\":8,\"truncated\":0,\"data\":\"a\\u202eb\\u2066\"}\n",
+	       "json: bidi controls escaped");
 	is_str(render(PIN_FMT_JSON, mk("", 0, 0)),
 	       JHEAD "\"len\":0,\"total\":0,\"truncated\":0,\"data\":\"\"}\n",
 	       "json: empty content is an empty string");

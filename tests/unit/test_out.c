@@ -310,6 +310,79 @@ static void test_output_check(void)
 	unlink(path);
 }
 
+/*
+ * A table wider than the terminal is written expanded, streamed or held
+ * alike; one that fits, or output with no limit (a pipe), is the table.
+ */
+static const char *render_wide(int width, bool measure, bool narrow)
+{
+	static const struct pin_col wide[] = {
+		{ "cgroup", PIN_COL_STR },
+		{ "cgroup_id", PIN_COL_U64, .flags = PIN_COL_NO_TABLE },
+		{ "memcg", PIN_COL_STR },
+		{ "faults_user", PIN_COL_U64, PIN_ROLE_COUNTER },
+		{ "direct_reclaimed_bytes", PIN_COL_U64, PIN_ROLE_COUNTER, PIN_V_BYTES },
+	};
+	static char *buf;
+	struct pin_val rows[2][5] = {
+		{ { .str = "/system.slice/ssh.service" }, { .u = 9 },
+		  { .str = "/process_api/efcd13af71a6913d7654a645f61d1e76" },
+		  { .u = 228 }, { .u = 4096 } },
+		{ { .str = "/" }, { .u = 1 }, { .null = true }, { .u = 7 }, { .u = 0 } },
+	};
+	struct pin_writer *w;
+	size_t len;
+	int i, pass;
+	FILE *f;
+
+	free(buf);
+	f = open_memstream(&buf, &len);
+	w = pin_writer__new(f, PIN_FMT_TABLE);
+	pin_writer__set_width(w, width);
+	pin_writer__begin(w, "mem", "mem stats", wide, narrow ? 2 : PIN_LEN(wide));
+	for (pass = measure ? 0 : 1; pass < 2; pass++)
+		for (i = 0; i < 2; i++)
+			pass ? pin_writer__row(w, rows[i]) : pin_writer__measure(w, rows[i]);
+	pin_writer__end(w);
+	pin_writer__free(w);
+	fclose(f);
+	return buf;
+}
+
+static void test_wide(void)
+{
+	const char *expanded =
+		"mem stats\n"
+		"cgroup                  /system.slice/ssh.service\n"
+		"memcg                   /process_api/efcd13af71a6913d7654a645f61d1e76\n"
+		"faults_user             228\n"
+		"direct_reclaimed_bytes  4.0 KiB\n"
+		"\n"
+		"cgroup                  /\n"
+		"memcg                   -\n"
+		"faults_user             7\n"
+		"direct_reclaimed_bytes  0 B\n";
+	const char *table =
+		"mem stats\n"
+		"CGROUP                     MEMCG                                          "
+		"FAULTS_USER  DIRECT_RECLAIMED_BYTES\n"
+		"/system.slice/ssh.service  /process_api/efcd13af71a6913d7654a645f61d1e76  "
+		"        228                 4.0 KiB\n"
+		"/                          -                                              "
+		"          7                     0 B\n";
+
+	is_str(render_wide(80, false, false), expanded,
+	       "wide table: wider than 80 columns, written expanded");
+	is_str(render_wide(80, true, false), expanded,
+	       "wide table measured first: expanded the same");
+	is_str(render_wide(0, true, false), table, "wide table, no limit (a pipe): the table");
+	is_str(render_wide(109, false, false), table, "wide table: 109 columns fit in 109");
+	is_str(render_wide(108, false, false), expanded, "wide table: not in 108");
+	is_str(render_wide(80, true, true),
+	       "mem stats\nCGROUP\n/system.slice/ssh.service\n/\n",
+	       "narrow table within 80: the table");
+}
+
 int main(void)
 {
 	char buf[128];
@@ -353,5 +426,6 @@ int main(void)
 	test_align(true);
 	test_measures();
 	test_output_check();
+	test_wide();
 	return tap_done();
 }
