@@ -47,7 +47,7 @@ sql_pg() {
 
 # sql_start_mariadb DIR [CGROUP]: as user mysql, data in DIR/my
 sql_start_mariadb() {
-	local d=$1 cg=${2:-} i
+	local d=$1 cg=${2:-}
 	mkdir "$d/my" "$d/myrun"
 	chown mysql:mysql "$d/my" "$d/myrun"
 	mariadb-install-db --no-defaults --datadir="$d/my" --user=mysql \
@@ -57,7 +57,7 @@ sql_start_mariadb() {
 		--socket="$d/myrun/sock" --skip-networking --pid-file="$d/myrun/pid" \
 		--log-error="$d/myrun/err" --innodb-buffer-pool-size=32M \
 		> /dev/null 2>&1 3>&- &
-	for i in $(seq 150); do
+	for _ in $(seq 150); do
 		sql_my "$d" -e 'SELECT 1' > /dev/null 2>&1 && return 0
 		sleep 0.2
 	done
@@ -66,10 +66,10 @@ sql_start_mariadb() {
 }
 
 sql_stop_mariadb() {
-	local d=$1 pid i
+	local d=$1 pid
 	pid=$(cat "$d/myrun/pid" 2>/dev/null) || return 0
 	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 150); do
+	for _ in $(seq 150); do
 		kill -0 "$pid" 2>/dev/null || return 0
 		sleep 0.2
 	done

@@ -14,11 +14,14 @@
 SQL_QUERIES=${SQL_QUERIES:-20000}
 
 sql_bench() {
-	local d run c server reader q="$T/sql-queries" i wall
+	local d run c server reader q="$T/sql-queries" i wall servers
 	sql_install_servers
 	d=$(mktemp -d /tmp/bpfpin-bench-sql.XXXXXX)
 	chmod 755 "$d"
-	sql_start_mariadb "$d" && sql_start_postgres "$d" || { say "sql: servers did not start"; return 1; }
+	if ! sql_start_mariadb "$d" || ! sql_start_postgres "$d"; then
+		say "sql: servers did not start"
+		return 1
+	fi
 	sql_my "$d" -e "CREATE DATABASE shop; CREATE TABLE shop.items (id INT PRIMARY KEY, name VARCHAR(40));
 		INSERT INTO shop.items VALUES (1, 'one'), (2, 'two')"
 	sql_pg "$d" -c "CREATE TABLE items (id INT PRIMARY KEY, name TEXT);
@@ -32,7 +35,7 @@ sql_bench() {
 		postgres) taskset -c "$WORK_CPU" psql -X -q -h "$d/pgrun" -U postgres -f "$q" ;;
 		esac
 	}
-	local servers="$(sql_my_bin),$(sql_pg_bindir)/postgres"
+	servers="$(sql_my_bin),$(sql_pg_bindir)/postgres"
 	say "sql: $SQL_QUERIES queries per run, mariadb and postgres (bare bpfpin, then kernel stats)"
 	for run in $(seq "$RUNS"); do
 		for server in mariadb postgres; do
