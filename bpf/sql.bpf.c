@@ -293,14 +293,14 @@ int BPF_KPROBE(my_dispatch, int command, void *thd, const char *packet,
 
 	if (!bpfpin_active(SQL_HOOK_MY_DISPATCH))
 		return 0;
+	in = bpf_map_lookup_elem(&inflight, &id);
+	if (in) {
+		in->depth++;	/* a command run from within one, of any kind */
+		return 0;
+	}
 	if (command != SQL_COM_QUERY && command != SQL_COM_STMT_PREPARE &&
 	    command != SQL_COM_STMT_EXECUTE && command != SQL_COM_INIT_DB)
 		return 0;
-	in = bpf_map_lookup_elem(&inflight, &id);
-	if (in) {
-		in->depth++;	/* a command run from within one */
-		return 0;
-	}
 	if (!bpfpin_wanted_current())
 		return 0;
 	in = start(id);

@@ -16,7 +16,7 @@ setup_file() {
 }
 
 teardown_file() {
-	pkill -9 -f "$SHARE/" 2>/dev/null || true
+	[ -z "${SHARE:-}" ] || pkill -9 -f "$SHARE/" 2>/dev/null || true
 	rm -rf "${SHARE:-/nonexistent}"
 	bpfpin_teardown_file
 }
