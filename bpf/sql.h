@@ -12,10 +12,10 @@
 /* the text kept of a query: sql.capture_bytes, at most SQL_CAPTURE_MAX */
 #define SQL_CAPTURE_BYTES	1024
 #define SQL_CAPTURE_MAX		4096
-/* LRU per CPU: ~600 B x CPUs x 2 halves each; sql.statement_entries */
+/* LRU, per CPU: 336 B + 296 B x CPUs an entry, 2 halves; sql.statement_entries */
 #define SQL_STATEMENT_ENTRIES	2048
 #define SQL_INFLIGHT_ENTRIES	4096	/* queries running at once */
-#define SQL_SESSION_ENTRIES	8192	/* connections: database, user, id */
+#define SQL_SESSION_ENTRIES	8192	/* connections: database, user */
 #define SQL_RING_BYTES		(4 << 20)
 
 /* The server a query ran in. */
@@ -60,6 +60,7 @@ struct sql_stats {
 	__u64 truncated_bytes;	/* their bytes not captured */
 	struct bpfpin_hist latency;	/* command start to end, us */
 };
+_Static_assert(sizeof(struct sql_stats) % 8 == 0, "sql: stats padded to 8 bytes");
 
 enum sql_event_type {
 	SQL_EV_QUERY = 1,
