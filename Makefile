@@ -7,11 +7,11 @@
 # make install    PREFIX=/usr/local DESTDIR=
 # make help       the other targets
 
-MODULES := proc oomkill seccomp tcpqueue udp tcp dns syscalls mem fileio http bashline cgroup nat sql
+MODULES := proc oomkill seccomp tcpqueue udp tcp dns syscalls mem fileio http bashline cgroup nat tls sql
 READERS := bpfpin-stat bpfpin-events bpfpin-ls bpfpin-top
-PIN_OBJS := log paths registry obj percpu cgroup out columns stats events flush lock tool syscalls dns filter
+PIN_OBJS := log paths registry obj percpu cgroup out columns stats events flush lock tool syscalls dns filter pcapng
 LOADER_OBJS := bpfpin-load registry probe settings root tree stage lifecycle targets
-UNIT_TESTS := test_out test_cgroup test_percpu test_paths test_dns test_stats test_lock test_syscalls test_filter test_content test_targets
+UNIT_TESTS := test_out test_cgroup test_percpu test_paths test_dns test_stats test_lock test_syscalls test_filter test_content test_targets test_pcapng
 STRESS_TESTS := flush-stress
 TEST_HELPERS := memhog seccomp-deny tcp-fill udp-fill tcp-peer dns-peer set-comm sys-burst touch-pages file-rw http-peer tcp-hold
 
@@ -226,6 +226,7 @@ fuzz: $(BUILD)/fuzz/fuzz_dns
 # and the counting floor, then scripts/bench/run (report in build/bench).
 BENCH_TOOLS := bench-work bench-floor bench-fill bench-run bench-stats
 BENCH_TOOLS += bench-burst burst.bpf.o bench-delete
+BENCH_TOOLS += bench-tls
 
 $(BUILD)/%.bpf.o: scripts/bench/%.bpf.c bpf/common.bpf.h bpf/bpfpin.h bpf/vmlinux.h | $(BUILD)/.deps
 	$(call msg,CLANG,$@)
@@ -235,6 +236,10 @@ $(BUILD)/%.bpf.o: scripts/bench/%.bpf.c bpf/common.bpf.h bpf/bpfpin.h bpf/vmlinu
 $(BUILD)/bench-floor: scripts/bench/bench-floor.c $(BUILD)/floor.skel.h $(PIN_LIB)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(PIN_LIB) $(LDLIBS) -o $@
+# bench-tls is an OpenSSL client and server
+$(BUILD)/bench-tls: scripts/bench/bench-tls.c | $(BUILD)/.deps
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -lssl -lcrypto -o $@
 $(BUILD)/bench-%: scripts/bench/bench-%.c | $(BUILD)/.deps
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@

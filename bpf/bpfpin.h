@@ -182,4 +182,22 @@ struct bpfpin_content {
 	__u32 total;		/* bytes the call carried */
 };
 
+/*
+ * A TLS secret as an SSLKEYLOGFILE line holds it (NSS key log format):
+ * the label, the connection's client random, the secret. Readers write it
+ * as that line (PIN_V_KEYLOG: the column `keylog`).
+ */
+#define BPFPIN_KEYLOG_CLIENT_RANDOM	0	/* TLS 1.2: the master secret */
+#define BPFPIN_KEYLOG_CLIENT_TRAFFIC_0	1	/* TLS 1.3 */
+#define BPFPIN_KEYLOG_SERVER_TRAFFIC_0	2
+#define BPFPIN_KEYLOG_EXPORTER		3
+#define BPFPIN_KEYLOG_SECRET		64	/* a secret's most bytes */
+
+struct bpfpin_keylog {
+	__u32 label;		/* BPFPIN_KEYLOG_* */
+	__u32 len;		/* bytes of secret used */
+	__u8 client_random[32];
+	__u8 secret[BPFPIN_KEYLOG_SECRET];
+};
+
 #endif /* __BPFPIN_H */

@@ -51,6 +51,8 @@ enum pin_view {
 				 * event's last field: its data follows */
 	PIN_V_CGPATH,		/* a cgroup path (PIN_T_STR): adds the
 				 * container id it names as `label` */
+	PIN_V_KEYLOG,		/* struct bpfpin_keylog: its SSLKEYLOGFILE
+				 * line, as `keylog` */
 };
 
 struct pin_field {
@@ -103,6 +105,12 @@ struct pin_hook {
 	bool optional;
 	const char *targets;		/* a PIN_SET_TARGETS setting's name */
 	const char *symbols;
+	/*
+	 * A netfilter hook (section "netfilter/<ipv4|ipv6>/<hook>/<priority>"):
+	 * the PIN_SET_NETNS setting naming the network namespaces to attach
+	 * it in, one link each
+	 */
+	const char *netns;
 };
 
 /* What a setting's value is. */
@@ -115,6 +123,10 @@ enum pin_setting_kind {
 				 * "auto" (the default: found by @discover)
 				 * and/or paths, comma-separated; the loader's
 				 * alone, no BPF constant */
+	PIN_SET_NETNS,		/* network namespaces of netfilter hooks:
+				 * "self" (the default: the loader's own)
+				 * and/or paths (/proc/PID/ns/net,
+				 * /run/netns/NAME); the loader's alone */
 };
 
 /* Numbers a PIN_SET_SYSCALLS or _ERRNOS bitmap holds: below 64 x this. */

@@ -441,6 +441,8 @@ static int do_check(struct opts *o, const char *root)
 		    f.kprobes ? "" : "CONFIG_KPROBES off: kprobe variants unavailable");
 	write_check(w, "fentry", f.fentry, f.fentry ? "" : f.fentry_why);
 	write_check(w, "uprobes", f.uprobes, "");
+	write_check(w, "netfilter", f.netfilter,
+		    f.netfilter ? "BPF netfilter links (per network namespace)" : f.netfilter_why);
 	write_check(w, "ringbuf", f.ringbuf, "");
 	write_check(w, "cgroup_v2", f.cgroup_v2, f.cgroup_v2 ? pin_cgroup2_mount() : "not mounted");
 	write_check(w, "bpf_stats", f.bpf_stats,
@@ -523,6 +525,7 @@ static int do_list(struct opts *o, const char *root)
 			len += snprintf(settings + len, sizeof(settings) - len,
 					st->kind == PIN_SET_NUMBER ? "%s%s.%s=%u" :
 					st->kind == PIN_SET_TARGETS ? "%s%s.%s=auto" :
+					st->kind == PIN_SET_NETNS ? "%s%s.%s=self" :
 					"%s%s.%s=", j ? " " : "", d->name,
 					st->name, st->def);
 		}

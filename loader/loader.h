@@ -25,8 +25,17 @@ struct features {
 	bool ringbuf;
 	bool cgroup_v2;
 	bool bpf_stats;
+	bool netfilter;
 	char fentry_why[128];
+	char netfilter_why[128];
 };
+
+/*
+ * Netfilter programs and links (Linux 6.4), which libbpf 1.1 and the 6.1
+ * uapi headers predate: numbers from the kernel's uapi/linux/bpf.h.
+ */
+#define PIN_PROG_TYPE_NETFILTER	32	/* BPF_PROG_TYPE_NETFILTER */
+#define PIN_ATTACH_NETFILTER	45	/* BPF_NETFILTER */
 
 void probe_features(struct features *f, const char *root);
 /* Whether this kernel can run @prog (by its section); @why says why not. */
@@ -43,7 +52,7 @@ struct settings {
 		const struct pin_setting *s;
 		unsigned int value;
 		__u64 bits[PIN_SYSCALL_WORDS];	/* PIN_SET_SYSCALLS, _ERRNOS */
-		char text[1024];		/* PIN_SET_TARGETS */
+		char text[1024];		/* PIN_SET_TARGETS, _NETNS */
 	} v[MAX_SETTINGS];
 	int n;
 	/* filters, events and budgets: "<module>.filter.<key>",
@@ -65,7 +74,10 @@ const struct bpfpin_filter *settings_filter(const struct settings *st,
 unsigned int settings_get(const struct settings *st, const struct pin_setting *s);
 /* The bitmap of a name-list setting @s, or NULL when not set (none). */
 const __u64 *settings_bits(const struct settings *st, const struct pin_setting *s);
-/* The value of PIN_SET_TARGETS setting @s: set by the config, else "auto". */
+/*
+ * The value of PIN_SET_TARGETS or PIN_SET_NETNS setting @s: set by the
+ * config, else "auto" or "self".
+ */
 const char *settings_text(const struct settings *st, const struct pin_setting *s);
 /* Module @d's setting named @name, or NULL. */
 const struct pin_setting *settings_find(const struct pin_module_desc *d,
@@ -110,6 +122,7 @@ int root_lock(const char *root, double wait_s);
 /* stage.c: one module's programs, loaded, attached and pinned */
 struct staged {
 	struct bpf_object *obj;
+	__u32 gen;		/* the generation being loaded */
 	__u32 hooks_missing;
 	char summary[512];
 	char why[1024];

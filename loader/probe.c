@@ -97,6 +97,30 @@ static bool probe_fentry(char *why, size_t size)
 	return true;
 }
 
+/*
+ * Netfilter programs: load one that accepts every packet. libbpf 1.1 does
+ * not know the type, but bpf_prog_load() passes numbers through.
+ */
+static bool probe_netfilter(char *why, size_t size)
+{
+	struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 1 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts,
+		    .expected_attach_type = (enum bpf_attach_type)PIN_ATTACH_NETFILTER);
+	int prog;
+
+	prog = bpf_prog_load((enum bpf_prog_type)PIN_PROG_TYPE_NETFILTER, "bpfpin_probe",
+			     "GPL", insns, 2, &opts);
+	if (prog < 0) {
+		snprintf(why, size, "netfilter program load: %s", strerror(errno));
+		return false;
+	}
+	close(prog);
+	return true;
+}
+
 void probe_features(struct features *f, const char *root)
 {
 	char buf[8] = "", parent[PATH_MAX];
@@ -113,6 +137,7 @@ void probe_features(struct features *f, const char *root)
 	f->ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) == 1;
 	f->cgroup_v2 = pin_cgroup2_mount() != NULL;
 	f->fentry = probe_fentry(f->fentry_why, sizeof(f->fentry_why));
+	f->netfilter = probe_netfilter(f->netfilter_why, sizeof(f->netfilter_why));
 	fd = open("/proc/sys/kernel/bpf_stats_enabled", O_RDONLY);
 	if (fd >= 0) {
 		if (read(fd, buf, sizeof(buf) - 1) > 0)
@@ -185,10 +210,9 @@ bool probe_program(const struct features *f, const struct bpf_program *prog,
 			return true;
 		snprintf(why, size, "uprobe: no uprobe event source");
 	} else if (starts(sec, "netfilter/", &rest)) {
-		if (kernel_btf() &&
-		    btf__find_by_name_kind(kernel_btf(), "bpf_nf_ctx", BTF_KIND_STRUCT) > 0)
+		if (f->netfilter)
 			return true;
-		snprintf(why, size, "netfilter: no BPF netfilter programs (Linux 6.4+)");
+		snprintf(why, size, "netfilter: %s", f->netfilter_why);
 	} else if (starts(sec, "iter/", &rest)) {
 		snprintf(path, sizeof(path), "bpf_iter__%s", rest);
 		if (kernel_btf() &&

@@ -51,21 +51,22 @@ static int set_names(struct settings *st, const struct pin_setting *s,
 }
 
 /*
- * "auto" and/or absolute paths, separated by commas or spaces: kept as
- * text, for the loader to look the targets up when it attaches.
+ * "auto" (targets) or "self" (network namespaces) and/or absolute paths,
+ * separated by commas or spaces: kept as text, for the loader to look them
+ * up when it attaches.
  */
 static int set_text(struct settings *st, const struct pin_setting *s,
 		    const char *key, const char *value, char *why, size_t size)
 {
-	const char *p = value;
+	const char *word = s->kind == PIN_SET_NETNS ? "self" : "auto", *p = value;
 	size_t n;
 	int i;
 
 	while (*p) {
 		n = strcspn(p, ", \t");
-		if (n && (n != 4 || strncmp(p, "auto", 4)) && *p != '/') {
-			snprintf(why, size, "'%s': '%.*s' is neither 'auto' nor an absolute path",
-				 key, (int)n, p);
+		if (n && (n != 4 || strncmp(p, word, 4)) && *p != '/') {
+			snprintf(why, size, "'%s': '%.*s' is neither '%s' nor an absolute path",
+				 key, (int)n, p, word);
 			return -EINVAL;
 		}
 		p += n + (p[n] != '\0');
@@ -151,7 +152,7 @@ int settings_set(struct settings *st, const char *key, const char *value,
 		snprintf(why, size, "module '%s' has no setting '%s'", module, dot + 1);
 		return -EINVAL;
 	}
-	if (s->kind == PIN_SET_TARGETS)
+	if (s->kind == PIN_SET_TARGETS || s->kind == PIN_SET_NETNS)
 		return set_text(st, s, key, value, why, size);
 	if (s->kind != PIN_SET_NUMBER)
 		return set_names(st, s, key, value, why, size);
@@ -203,7 +204,7 @@ const char *settings_text(const struct settings *st, const struct pin_setting *s
 	for (i = 0; st && i < st->n; i++)
 		if (st->v[i].s == s)
 			return st->v[i].text;
-	return "auto";
+	return s->kind == PIN_SET_NETNS ? "self" : "auto";
 }
 
 const struct pin_setting *settings_find(const struct pin_module_desc *d,

@@ -2,11 +2,13 @@
 /* stage.c: one module's programs opened, picked, configured, loaded, attached and pinned */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -186,15 +188,56 @@ static struct bpf_link *attach(struct bpf_program *prog)
 }
 
 /*
- * BPF netfilter programs (Linux 6.4): libbpf 1.1 and these uapi headers
- * predate them, so the numbers and the link_create layout are spelled out
- * here. A section "netfilter/<ipv4|ipv6>/<hook>/<priority>" says where the
- * link goes; the link is made in the loader's network namespace.
+ * Netfilter hooks. The section names the hook, "netfilter/<ipv4|ipv6>/
+ * <hook>/<priority>", as a tracepoint's names its tracepoint; libbpf 1.1
+ * knows neither the program type nor the link, so the type is set by
+ * number before load and the link is made by the bpf(2) syscall.
  */
-#define BPFPIN_PROG_TYPE_NETFILTER	32
-#define BPFPIN_NETFILTER		45
+struct nf_spec {
+	__u32 pf;		/* NFPROTO_IPV4 2, NFPROTO_IPV6 10 */
+	__u32 hooknum;		/* enum nf_inet_hooks */
+	__s32 priority;
+};
 
-struct nf_link_create {
+static bool is_netfilter(const struct bpf_program *prog)
+{
+	return !strncmp(bpf_program__section_name(prog), "netfilter/", 10);
+}
+
+static int nf_spec_parse(const char *sec, struct nf_spec *nf)
+{
+	static const char *const hooks[] = {
+		"pre_routing", "local_in", "forward", "local_out", "post_routing",
+	};
+	char pf[8], hook[16];
+	long prio;
+	char *end;
+	int n = 0, h;
+
+	if (sscanf(sec, "netfilter/%7[^/]/%15[^/]/%n", pf, hook, &n) != 2 || !n)
+		return -EINVAL;
+	errno = 0;
+	prio = strtol(sec + n, &end, 10);
+	if (errno || end == sec + n || *end || prio <= -2147483647L - 1 ||
+	    prio >= 2147483647L)
+		return -EINVAL;
+	if (!strcmp(pf, "ipv4"))
+		nf->pf = 2;
+	else if (!strcmp(pf, "ipv6"))
+		nf->pf = 10;
+	else
+		return -EINVAL;
+	for (h = 0; h < PIN_LEN(hooks) && strcmp(hooks[h], hook); h++)
+		;
+	if (h == PIN_LEN(hooks))
+		return -EINVAL;
+	nf->hooknum = (__u32)h;
+	nf->priority = (__s32)prio;
+	return 0;
+}
+
+/* union bpf_attr's link_create for a netfilter link, as of Linux 6.4 */
+struct nf_link_attr {
 	__u32 prog_fd;
 	__u32 target_fd;
 	__u32 attach_type;
@@ -205,74 +248,184 @@ struct nf_link_create {
 	__u32 nf_flags;
 };
 
-static bool is_netfilter(const struct bpf_program *prog)
+/* A netfilter link for @prog in the calling thread's network namespace. */
+static int nf_link_create(int prog_fd, const struct nf_spec *nf)
 {
-	return !strncmp(bpf_program__section_name(prog), "netfilter/", 10);
+	struct nf_link_attr attr = {
+		.prog_fd = prog_fd,
+		.attach_type = PIN_ATTACH_NETFILTER,
+		.pf = nf->pf,
+		.hooknum = nf->hooknum,
+		.priority = nf->priority,
+	};
+	long fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+
+	return fd < 0 ? -errno : (int)fd;
 }
 
-/* Programs of sections libbpf does not know get their type before load. */
-static void set_types(struct bpf_object *obj)
+/* Set the type of netfilter programs, which libbpf 1.1 leaves unknown. */
+static int netfilter_prepare(struct bpf_object *obj)
 {
 	struct bpf_program *prog;
+	int err;
 
 	bpf_object__for_each_program(prog, obj) {
 		if (!is_netfilter(prog))
 			continue;
-		bpf_program__set_type(prog, BPFPIN_PROG_TYPE_NETFILTER);
-		bpf_program__set_expected_attach_type(prog, BPFPIN_NETFILTER);
+		err = bpf_program__set_type(prog, (enum bpf_prog_type)PIN_PROG_TYPE_NETFILTER);
+		if (!err)
+			err = bpf_program__set_expected_attach_type(prog,
+				(enum bpf_attach_type)PIN_ATTACH_NETFILTER);
+		if (err)
+			return err;
 	}
+	return 0;
 }
 
-/* A netfilter link for @prog, as its section says. Return: fd, or -errno. */
-static int attach_netfilter(const struct bpf_program *prog)
+/*
+ * Enter network namespace @path ("self": stay) and make a link there; the
+ * calling thread returns to namespace @home (an fd) whatever happens. Its
+ * inode goes to @ino; one of the @n in @seen is not linked again: -EEXIST.
+ */
+static int nf_link_in(const char *path, int home, int prog_fd,
+		      const struct nf_spec *nf, const ino_t *seen, int n, ino_t *ino)
 {
-	static const char *const hooks[] = {
-		"pre_routing", "local_in", "forward", "local_out", "post_routing",
-	};
-	const char *sec = bpf_program__section_name(prog);
-	char family[8] = "", hook[16] = "";
-	union bpf_attr attr;
-	struct nf_link_create *a = (void *)&attr;
-	int prio, fd;
-	size_t h;
+	bool self = !strcmp(path, "self");
+	struct stat sb;
+	int fd, link, err, i;
 
-	if (sscanf(sec, "netfilter/%7[^/]/%15[^/]/%d", family, hook, &prio) != 3)
-		return -EINVAL;
-	memset(&attr, 0, sizeof(attr));
-	a->prog_fd = bpf_program__fd(prog);
-	a->attach_type = BPFPIN_NETFILTER;
-	a->pf = !strcmp(family, "ipv4") ? 2 : !strcmp(family, "ipv6") ? 10 : 0;
-	for (h = 0; h < sizeof(hooks) / sizeof(hooks[0]); h++)
-		if (!strcmp(hook, hooks[h]))
-			break;
-	if (!a->pf || h == sizeof(hooks) / sizeof(hooks[0]))
-		return -EINVAL;
-	a->hooknum = h;
-	a->priority = prio;
-	fd = syscall(SYS_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
-	return fd < 0 ? -errno : fd;
-}
-
-/* Attach a netfilter program of hook @h and pin its link. */
-static int pin_netfilter(const struct pin_module_desc *d, struct bpf_program *prog,
-			 const char *picked, int h, const char *path)
-{
-	int fd = attach_netfilter(prog), err;
-
-	if (fd < 0) {
-		if (!d->hooks[h].optional) {
-			pin_warn("module '%s': attach '%s' (netfilter): %s", d->name,
-				 picked, strerror(-fd));
-			return fd;
-		}
-		pin_warn("module '%s': optional hook '%s' not attached: %s",
-			 d->name, d->hooks[h].name, strerror(-fd));
-		return 1;
+	fd = self ? dup(home) : open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &sb)) {
+		err = -errno;
+		close(fd);
+		return err;
 	}
-	err = bpf_obj_pin(fd, path) ? -errno : 0;
+	*ino = sb.st_ino;
+	for (i = 0; i < n && seen[i] != sb.st_ino; i++)
+		;
+	if (i < n || self) {
+		close(fd);
+		return i < n ? -EEXIST : nf_link_create(prog_fd, nf);
+	}
+	if (setns(fd, CLONE_NEWNET)) {
+		err = -errno;
+		close(fd);
+		return err == -EINVAL ? -ENOTSUP : err;
+	}
 	close(fd);
-	if (err)
-		pin_warn("module '%s': pin '%s': %s", d->name, path, strerror(-err));
+	link = nf_link_create(prog_fd, nf);
+	if (setns(home, CLONE_NEWNET)) {
+		err = -errno;
+		if (link >= 0)
+			close(link);
+		pin_warn("network namespace: return to the loader's own: %s",
+			 strerror(-err));
+		return err;
+	}
+	return link;
+}
+
+/*
+ * Netfilter runs one BPF program per (family, hook, priority): a second
+ * link at the same priority is refused with EBUSY. So a link's priority is
+ * the section's plus the module's generation: a reload's programs attach
+ * right after the ones they replace and run after them on each packet, as
+ * the handoff words want (old first, then new).
+ */
+static int nf_priority(const struct nf_spec *nf, __u32 gen, __s32 *prio)
+{
+	if (gen >= (__u32)(2147483647 - nf->priority))
+		return -ERANGE;
+	*prio = nf->priority + (__s32)gen;
+	return 0;
+}
+
+/*
+ * A netfilter hook: a link in each network namespace its setting names,
+ * pinned as links/<prog> for the first, <prog>-2, -3... for the others,
+ * and a line per namespace in the report. A namespace named twice (by two
+ * paths) is attached once.
+ */
+static int attach_netfilter(const struct settings *settings,
+			    const struct pin_module_desc *d, struct staged *st,
+			    struct bpf_program *prog, int h, const char *stage)
+{
+	const struct pin_hook *hook = &d->hooks[h];
+	const char *list = settings_text(settings, settings_find(d, hook->netns));
+	const char *name = bpf_program__name(prog), *p;
+	char path[PATH_MAX], ns[PATH_MAX];
+	ino_t seen[64], ino = 0;
+	int home, link, n = 0, err = 0;
+	struct nf_spec nf;
+	size_t len, rlen = strlen(st->targets);
+
+	if (nf_spec_parse(bpf_program__section_name(prog), &nf)) {
+		pin_warn("module '%s': program '%s': section '%s' is not netfilter/<ipv4|ipv6>/<hook>/<priority>",
+			 d->name, name, bpf_program__section_name(prog));
+		return -EINVAL;
+	}
+	if (nf_priority(&nf, st->gen, &nf.priority)) {
+		pin_warn("module '%s': hook '%s': generation %u leaves no netfilter priority below conntrack's confirm (reload --reset starts again at 1)",
+			 d->name, hook->name, st->gen);
+		return -ERANGE;
+	}
+	home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (home < 0) {
+		err = -errno;
+		pin_warn("module '%s': network namespace '/proc/thread-self/ns/net': %s",
+			 d->name, strerror(-err));
+		return err;
+	}
+	for (p = list; *p && !err; p += len + (p[len] != '\0')) {
+		len = strcspn(p, ", \t");
+		if (!len)
+			continue;
+		snprintf(ns, sizeof(ns), "%.*s", (int)len, p);
+		link = nf_link_in(ns, home, bpf_program__fd(prog), &nf, seen, n, &ino);
+		if (link == -EEXIST)
+			continue;	/* the same namespace by another name */
+		if (link < 0) {
+			err = link;
+			pin_warn("module '%s': hook '%s': network namespace '%s': %s; nothing pinned",
+				 d->name, hook->name, ns, err == -ENOTSUP ?
+				 "not a network namespace (/proc/PID/ns/net, /run/netns/NAME)" :
+				 err == -EBUSY ?
+				 "another BPF program holds this netfilter priority (one per priority)" :
+				 strerror(-err));
+			/* a path that is missing is no module "not loaded" (exit 3) */
+			if (err != -EACCES && err != -EPERM)
+				err = -ENODEV;
+			break;
+		}
+		if (n == PIN_LEN(seen)) {
+			close(link);
+			err = -E2BIG;
+			pin_warn("module '%s': hook '%s': more than %d network namespaces",
+				 d->name, hook->name, PIN_LEN(seen));
+			break;
+		}
+		seen[n++] = ino;
+		if (n == 1)
+			pin_path(path, sizeof(path), "%s/links/%s", stage, name);
+		else
+			pin_path(path, sizeof(path), "%s/links/%s-%d", stage, name, n);
+		err = bpf_obj_pin(link, path) ? -errno : 0;
+		close(link);
+		if (err)
+			pin_warn("module '%s': pin '%s': %s", d->name, path, strerror(-err));
+		else if (rlen < sizeof(st->targets))
+			rlen += snprintf(st->targets + rlen, sizeof(st->targets) - rlen,
+					 "  %s: netns %s (net:[%lu]), priority %d\n",
+					 hook->name, ns, (unsigned long)ino, nf.priority);
+	}
+	close(home);
+	if (!err && !n) {
+		pin_warn("module '%s': hook '%s': %s.%s names no network namespace",
+			 d->name, hook->name, d->name, hook->netns);
+		err = -EINVAL;
+	}
 	return err;
 }
 
@@ -307,7 +460,7 @@ static int apply_settings(struct bpf_object *obj, const struct settings *setting
 		unsigned int v = settings_get(settings, s), pinned;
 
 		snprintf(name, sizeof(name), "cfg_%s", s->name);
-		if (s->kind == PIN_SET_TARGETS)
+		if (s->kind == PIN_SET_TARGETS || s->kind == PIN_SET_NETNS)
 			continue;	/* the loader's alone */
 		if (s->kind != PIN_SET_NUMBER) {
 			static const __u64 none[PIN_SYSCALL_WORDS];
@@ -409,7 +562,7 @@ static int attach_targets(const struct settings *settings,
 			   sizeof(st->targets));
 	if (n > 0)
 		return 0;
-	if (n < 0)
+	if (n < 0 && n != -ENOENT)
 		return n;
 	if (!hook->optional) {
 		pin_warn("module '%s': hook '%s': no binary or library with %s found (%s.%s = %s; see 'bpfpin-load check'); nothing pinned",
@@ -417,7 +570,7 @@ static int attach_targets(const struct settings *settings,
 			 settings_text(settings, settings_find(d, hook->targets)));
 		return -ENODEV;
 	}
-	pin_warn("module '%s': optional hook '%s' not attached: no binary or library with %s attached",
+	pin_warn("module '%s': optional hook '%s' not attached: no binary or library with %s found",
 		 d->name, hook->name, hook->symbols);
 	st->hooks_missing |= 1u << h;
 	return 1;
@@ -434,25 +587,20 @@ static int attach_hook(const struct settings *settings,
 	int err;
 
 	prog_kind(prog, kind, sizeof(kind));
+	if (is_netfilter(prog)) {
+		err = attach_netfilter(settings, d, st, prog, h, stage);
+		if (err)
+			return err;
+		pin_path(path, sizeof(path), "%s/progs/%s", stage, picked);
+		err = bpf_program__pin(prog, path);
+		goto pinned;
+	}
 	if (d->hooks[h].targets) {
 		err = attach_targets(settings, d, st, prog, h, stage);
 		if (err < 0)
 			return err;
 		if (err > 0)
 			return 0;	/* optional, and not attached */
-		pin_path(path, sizeof(path), "%s/progs/%s", stage, picked);
-		err = bpf_program__pin(prog, path);
-		goto pinned;
-	}
-	if (is_netfilter(prog)) {
-		pin_path(path, sizeof(path), "%s/links/%s", stage, picked);
-		err = pin_netfilter(d, prog, picked, h, path);
-		if (err > 0) {
-			st->hooks_missing |= 1u << h;
-			return 0;
-		}
-		if (err)
-			return err;	/* pin_netfilter() said why */
 		pin_path(path, sizeof(path), "%s/progs/%s", stage, picked);
 		err = bpf_program__pin(prog, path);
 		goto pinned;
@@ -568,6 +716,7 @@ int stage_module(const struct features *f, const struct settings *settings,
 	int h, err;
 
 	memset(st, 0, sizeof(*st));
+	st->gen = gen;
 	st->obj = module_open(d);
 	if (!st->obj)
 		return -errno;
@@ -578,7 +727,12 @@ int stage_module(const struct features *f, const struct settings *settings,
 		return err;
 	}
 	pick_seeds(f, st->obj, d);
-	set_types(st->obj);
+	err = netfilter_prepare(st->obj);
+	if (err) {
+		pin_warn("module '%s': netfilter program type: %s", d->name,
+			 strerror(-err));
+		return err;
+	}
 	/* what every module is told: its generation, the host's page size */
 	err = set_rodata(st->obj, "cfg_generation", gen);
 	if (!err)

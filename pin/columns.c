@@ -56,6 +56,10 @@ int pin_col_expand(const struct pin_field *f, bool container,
 		ADD(PIN_D_RAW, f->name, PIN_COL_STR, f->role, .help = f->help);
 		ADD(PIN_D_PATH_CONTAINER, f->label, PIN_COL_STR, .view = PIN_V_CONTAINER);
 		break;
+	case PIN_V_KEYLOG:
+		ADD(PIN_D_KEYLOG, "keylog", PIN_COL_STR, f->role,
+		    .flags = PIN_COL_NO_PROM, .help = f->help);
+		break;
 	case PIN_V_DNS:
 		ADD(PIN_D_DNS_NAME, "qname", PIN_COL_STR, f->role, .help = "question name");
 		ADD(PIN_D_DNS_TYPE, "qtype", PIN_COL_STR, f->role, .help = "question type");
@@ -139,6 +143,35 @@ static size_t put(char *buf, size_t size, const char *s)
 static size_t cut(int n, size_t size)
 {
 	return n < 0 ? 0 : (size_t)n < size ? (size_t)n : size - 1;
+}
+
+static const char *const keylog_labels[] = {
+	[BPFPIN_KEYLOG_CLIENT_RANDOM] = "CLIENT_RANDOM",
+	[BPFPIN_KEYLOG_CLIENT_TRAFFIC_0] = "CLIENT_TRAFFIC_SECRET_0",
+	[BPFPIN_KEYLOG_SERVER_TRAFFIC_0] = "SERVER_TRAFFIC_SECRET_0",
+	[BPFPIN_KEYLOG_EXPORTER] = "EXPORTER_SECRET",
+};
+
+size_t pin_keylog_line(const void *data, char *buf, size_t size)
+{
+	struct bpfpin_keylog k;
+	size_t n = 0, i;
+
+	memcpy(&k, data, sizeof(k));
+	if (k.label >= sizeof(keylog_labels) / sizeof(keylog_labels[0]) ||
+	    k.len > sizeof(k.secret)) {
+		buf[0] = '\0';
+		return 0;
+	}
+	n = cut(snprintf(buf, size, "%s ", keylog_labels[k.label]), size);
+	for (i = 0; i < sizeof(k.client_random) && n + 3 <= size; i++)
+		n += snprintf(buf + n, size - n, "%02x", k.client_random[i]);
+	if (n + 2 <= size)
+		buf[n++] = ' ';
+	for (i = 0; i < k.len && n + 3 <= size; i++)
+		n += snprintf(buf + n, size - n, "%02x", k.secret[i]);
+	buf[n < size ? n : size - 1] = '\0';
+	return strlen(buf);
 }
 
 /*
@@ -250,6 +283,8 @@ static size_t fill(struct pin_fill_ctx *ctx, const struct pin_colspec *sp,
 		}
 		return 0;
 	}
+	case PIN_D_KEYLOG:
+		return pin_keylog_line(data + f->offset, buf, size);
 	case PIN_D_NAME:
 		if (raw < f->nnames && f->names[raw]) {
 			v->str = f->names[raw];

@@ -595,6 +595,54 @@ struct pin_dns_msg {
  */
 int pin_dns_parse(const void *data, size_t len, struct pin_dns_msg *m);
 
+/**
+ * pin_keylog_line() - a struct bpfpin_keylog at @data as its SSLKEYLOGFILE
+ * line, without a newline: "LABEL <client random> <secret>" in lowercase
+ * hex; empty for an unknown label or length
+ * Return: the line's length
+ */
+size_t pin_keylog_line(const void *data, char *buf, size_t size);
+
+/* ---- pcapng output of captured content (pcapng.c) ---- */
+
+struct pin_pcapng;
+
+/**
+ * pin_pcapng__new() - a pcapng writer on @f: writes the section header
+ * (user application @appl) and one interface, "bpfpin", LINKTYPE_RAW (IP
+ * packets, no link header), timestamps in nanoseconds (if_tsresol 9)
+ * Return: the writer, or NULL with errno set
+ */
+struct pin_pcapng *pin_pcapng__new(FILE *f, const char *appl);
+void pin_pcapng__free(struct pin_pcapng *p);
+/**
+ * pin_pcapng_supported() - whether module @d has an event pcapng can
+ * write: a PIN_V_CONTENT field, fields `local`, `remote` (16-byte
+ * addresses), `local_port`, `remote_port` and `direction` (names, one of
+ * them "write": sent from local to remote; any other: received)
+ */
+bool pin_pcapng_supported(const struct pin_module_desc *d);
+/**
+ * pin_pcapng__event() - write a raw event's content as one TCP segment of
+ * its connection, in stream order per direction. A connection's first
+ * event is preceded by a synthesized handshake (the client: the end with
+ * an ephemeral port, from 32768, when only one has one; else the end that
+ * sent the first byte seen). Bytes seen twice (a write at one end, the read at the other,
+ * both captured) are written once; bytes not captured leave a gap in the
+ * sequence numbers. Timestamps: the event's, @clock_offset added (boot
+ * time to real time, pin_clock_offset()).
+ * An event with a PIN_V_KEYLOG field (the tls module's keys) becomes a
+ * Decryption Secrets Block holding its SSLKEYLOGFILE line.
+ * Return: 1 written, 0 not an event pcapng writes, -EPROTO for a short or
+ * malformed event, or the errno of a failed write
+ */
+int pin_pcapng__event(struct pin_pcapng *p, const struct pin_module_desc *d,
+		      const void *data, size_t size, __u64 clock_offset);
+/** pin_pcapng__flush() - flush the file; 0 or the first write error */
+int pin_pcapng__flush(struct pin_pcapng *p);
+/** pin_pcapng__packets() - packets written so far, handshakes included */
+__u64 pin_pcapng__packets(const struct pin_pcapng *p);
+
 /* ---- reading a module into records (stats.c, events.c, flush.c) ---- */
 
 /** pin_clock_offset() - CLOCK_REALTIME minus CLOCK_BOOTTIME, in ns */

@@ -25,6 +25,7 @@ enum pin_derive {
 	PIN_D_CONTENT_DATA,	/* the bytes, which follow the struct */
 
 	PIN_D_PATH_CONTAINER,	/* container id a cgroup path names */
+	PIN_D_KEYLOG,		/* struct bpfpin_keylog as an SSLKEYLOGFILE line */
 };
 
 struct pin_colspec {

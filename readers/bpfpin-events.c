@@ -2,6 +2,7 @@
 /* bpfpin-events: stream the events of one or more modules' pinned ring buffers */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -24,11 +26,13 @@ struct opts {
 	const char *format;
 	const char *comm;
 	const char *container;
+	const char *output;	/* --format pcapng: the file */
 	long pid;
 	double duration;
 	long count;
 	int verbose;
 	enum pin_format fmt;
+	bool pcapng;		/* --format pcapng: the writer picks the rest */
 	bool done;		/* --help or --version answered */
 	char **names;		/* the modules named on the command line */
 	int nnames;
@@ -61,6 +65,12 @@ struct stream {
 	const struct opts *o;
 	emit_fn emit;
 	struct pin_writer *w;
+	struct pin_pcapng *pcap;
+	FILE *pcap_file;
+	/* the raw event being handled, for an emit function that wants it */
+	const struct pin_module_desc *desc;
+	const void *data;
+	size_t size;
 	struct pin_event_row row;
 	__u64 clock_offset;
 	long seen;
@@ -77,7 +87,8 @@ static void usage(FILE *f)
 		"One reader per ring: a second one gets exit code 6.\n"
 		"\n"
 		"options:\n"
-		"  -f, --format F       text (default), hex or json\n"
+		"  -f, --format F       text (default), hex, json, or pcapng (with --output)\n"
+		"  -o, --output FILE    pcapng: the file to write (mode 0600: it holds plaintext)\n"
 		"  -p, --pid PID        only events of process PID\n"
 		"  -c, --comm NAME      only events of command NAME\n"
 		"  -C, --container ID   only events of the container ID (a prefix will do)\n"
@@ -110,6 +121,20 @@ static int emit_writer(struct stream *s, const struct pin_event_row *r)
 	return pin_writer__record(s->w, r->cols, r->vals, r->n);
 }
 
+/* pcapng: the raw event's content as a TCP segment of its connection */
+static int emit_pcapng(struct stream *s, const struct pin_event_row *r)
+{
+	int err = pin_pcapng__event(s->pcap, s->desc, s->data, s->size,
+				    s->clock_offset);
+
+	(void)r;
+	if (err == -EPROTO) {
+		s->malformed++;
+		return 0;
+	}
+	return err < 0 ? err : 0;
+}
+
 /* libbpf gives one ctx per ring: carry both the ring and the stream. */
 struct ring_ctx {
 	struct ring *ring;
@@ -129,6 +154,9 @@ static int handle_event(void *ctx, void *data, size_t size)
 	}
 	if (!wanted(s->o, &s->row))
 		return 0;
+	s->desc = rc->ring->mod.desc;
+	s->data = data;
+	s->size = size;
 	err = s->emit(s, &s->row);
 	if (err) {
 		s->err = err;
@@ -230,10 +258,25 @@ static void report_drops(struct stream *s, struct ring *rings, int n,
 		pin_warn("%ld malformed events skipped", s->malformed);
 }
 
+/* --output goes with pcapng alone, to a path a file can be made at */
+static int check_output(const struct opts *o)
+{
+	char why[256];
+
+	if (o->pcapng && !o->output)
+		return pin_usage_error("--format pcapng writes a file: give it with --output FILE");
+	if (o->output && !o->pcapng)
+		return pin_usage_error("--output is for --format pcapng (text, hex and json go to stdout)");
+	if (o->output && pin_output_check(o->output, why, sizeof(why)))
+		return pin_usage_error("--output '%s': %s", o->output, why);
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option long_opts[] = {
 		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "comm", required_argument, NULL, 'c' },
 		{ "container", required_argument, NULL, 'C' },
@@ -245,13 +288,14 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		{ "version", no_argument, NULL, 'V' },
 		{}
 	};
-	static const char optstring[] = "f:p:c:C:d:n:r:vhV";
+	static const char optstring[] = "f:o:p:c:C:d:n:r:vhV";
 	int c, err = 0;
 
 	opterr = 0;
 	while (!err && (c = getopt_long(argc, argv, optstring, long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': o->format = optarg; break;
+		case 'o': o->output = optarg; break;
 		case 'p': err = pin_parse_count("--pid", optarg, &o->pid); break;
 		case 'c': o->comm = optarg; break;
 		case 'C': o->container = optarg; break;
@@ -267,8 +311,15 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	if (err)
 		return err;
 	pin_tool_log_init(PROG, o->verbose);
-	if (pin_event_format_parse(o->format, &o->fmt))
-		return pin_usage_error("--format '%s': expected text, hex or json", o->format);
+	/* pcapng: drops are reported on stderr, as for text */
+	o->pcapng = !strcmp(o->format, "pcapng");
+	if (o->pcapng)
+		o->fmt = PIN_FMT_TABLE;
+	else if (pin_event_format_parse(o->format, &o->fmt))
+		return pin_usage_error("--format '%s': expected text, hex, json or pcapng", o->format);
+	err = check_output(o);
+	if (err)
+		return err;
 	o->names = argv + optind;
 	o->nnames = argc - optind;
 	return 0;
@@ -285,11 +336,19 @@ static int select_rings(struct opts *o, const char *root)
 		return o->nmodules;
 	/* stats-only modules have no ring: refuse when named, skip otherwise */
 	for (i = 0; i < o->nmodules; i++) {
-		if (o->modules[i]->nevents)
-			o->modules[n++] = o->modules[i];
+		const struct pin_module_desc *d = o->modules[i];
+
+		if (o->pcapng && d->nevents && !pin_pcapng_supported(d)) {
+			if (o->nnames)
+				return pin_usage_error("module '%s' has no events pcapng can write (content with a connection's addresses and ports)",
+						       d->name);
+			continue;
+		}
+		if (d->nevents)
+			o->modules[n++] = d;
 		else if (o->nnames)
 			return pin_usage_error("module '%s' has no events (its figures are stats: 'bpfpin-stat %s')",
-					       o->modules[i]->name, o->modules[i]->name);
+					       d->name, d->name);
 	}
 	o->nmodules = n;
 	if (!n) {
@@ -297,6 +356,63 @@ static int select_rings(struct opts *o, const char *root)
 		return -ENOENT;
 	}
 	return 0;
+}
+
+/*
+ * The pcapng file is written as events come (a follower can read it
+ * growing), not renamed into place, and is root's alone: it holds the
+ * plaintext the ring did.
+ */
+static int open_pcapng(const char *path, struct stream *s)
+{
+	FILE *f;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 || fchmod(fd, 0600)) {
+		int err = -errno;
+
+		pin_warn("--output '%s': %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	f = fdopen(fd, "w");
+	if (f)
+		s->pcap = pin_pcapng__new(f, PROG " " BPFPIN_VERSION);
+	if (!f || !s->pcap) {
+		int err = -errno;
+
+		pin_warn("--output '%s': %s", path, strerror(errno));
+		if (f)
+			fclose(f);
+		else
+			close(fd);
+		return err;
+	}
+	s->pcap_file = f;
+	return 0;
+}
+
+/* Flush and close the pcapng file: @err, or the first write error */
+static int close_pcapng(struct stream *s, int err)
+{
+	int e;
+
+	if (!s->pcap)
+		return err;
+	e = pin_pcapng__flush(s->pcap);
+	if (fclose(s->pcap_file) && !e)
+		e = -errno;
+	if (e && !err) {
+		pin_warn("--output '%s': %s", s->o->output, strerror(-e));
+		err = e;
+	} else if (!err) {
+		pin_info("%s: %llu packets", s->o->output,
+			 (unsigned long long)pin_pcapng__packets(s->pcap));
+	}
+	pin_pcapng__free(s->pcap);
+	return err;
 }
 
 static int read_rings(struct opts *o, const char *root)
@@ -314,6 +430,12 @@ static int read_rings(struct opts *o, const char *root)
 	s.w = pin_writer__new(stdout, o->fmt);
 	if (!s.w)
 		return -ENOMEM;
+	if (o->pcapng) {
+		err = open_pcapng(o->output, &s);
+		if (err)
+			goto out;
+		s.emit = emit_pcapng;
+	}
 	for (i = 0; i < o->nmodules; i++) {
 		struct ring *r = &rings[nrings];
 
@@ -345,7 +467,7 @@ static int read_rings(struct opts *o, const char *root)
 		 * the pipe within one poll round (POLL_MS).
 		 */
 		if (!s.err) {
-			int e = pin_writer__flush(s.w);
+			int e = s.pcap ? pin_pcapng__flush(s.pcap) : pin_writer__flush(s.w);
 
 			if (e)
 				s.err = e;
@@ -388,6 +510,7 @@ out:
 	for (i = 0; i < nrings; i++)
 		close_ring(&rings[i]);
 	pin_writer__free(s.w);
+	err = close_pcapng(&s, err);
 	return err;
 }
 

@@ -146,6 +146,10 @@ static void check_hooks(struct bpf_object *obj)
 					hook->name, hook->variants[v]);
 			else
 				check_user_hook(hook, prog);
+			if (prog && !strncmp(bpf_program__section_name(prog), "netfilter/", 10) &&
+			    !hook->netns)
+				problem("hook '%s': netfilter program '%s' needs the hook to name a netns setting",
+					hook->name, hook->variants[v]);
 		}
 		if (hook->targets && !is_targets(hook->targets))
 			problem("hook '%s': targets setting '%s' is no PIN_SET_TARGETS setting of the table",
@@ -323,6 +327,12 @@ static void check_settings(struct bpf_object *obj)
 		size = rodata_size(obj, var);
 		if (cur->settings[i].kind == PIN_SET_TARGETS) {
 			check_targets_setting(&cur->settings[i], size);
+			continue;
+		}
+		if (cur->settings[i].kind == PIN_SET_NETNS) {
+			if (size)
+				problem("setting '%s': PIN_SET_NETNS is the loader's alone, but the object has a constant 'cfg_%s'",
+					name, name);
 			continue;
 		}
 		if (cur->settings[i].kind != PIN_SET_NUMBER) {

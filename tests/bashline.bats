@@ -16,6 +16,8 @@ setup_file() {
 }
 
 teardown_file() {
+	# with no $SHARE (setup_file failed early) the pattern would be "/":
+	# every process on the host
 	[ -z "${SHARE:-}" ] || pkill -9 -f "$SHARE/" 2>/dev/null || true
 	rm -rf "${SHARE:-/nonexistent}"
 	bpfpin_teardown_file
