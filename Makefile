@@ -7,7 +7,7 @@
 # make install    PREFIX=/usr/local DESTDIR=
 # make help       the other targets
 
-MODULES := proc oomkill seccomp tcpqueue udp tcp dns syscalls mem fileio http bashline cgroup nat tls
+MODULES := proc oomkill seccomp tcpqueue udp tcp dns syscalls mem fileio http bashline cgroup nat tls sql
 READERS := bpfpin-stat bpfpin-events bpfpin-ls bpfpin-top
 PIN_OBJS := log paths registry obj percpu cgroup out columns stats events flush lock tool syscalls dns filter pcapng
 LOADER_OBJS := bpfpin-load registry probe settings root tree stage lifecycle targets
