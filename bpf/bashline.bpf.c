@@ -54,23 +54,6 @@ static __always_inline __u32 rest_len(struct bashline_scratch *s, const char *p)
 	return total;
 }
 
-/*
- * Submit the event in @s, @size bytes of it (header, fields, the captured
- * line), with the ring's wake-up rule (common.bpf.h): wake the reader only
- * when the producer position passes a multiple of cfg_wakeup_bytes.
- */
-static __always_inline void output(struct bashline_scratch *s, __u32 size)
-{
-	__u64 start = bpf_ringbuf_query(&events, BPF_RB_PROD_POS);
-	__u64 end = start + 8 + ((size + 7) & ~7u);
-	__u64 flags = BPF_RB_NO_WAKEUP;
-
-	if (end / cfg_wakeup_bytes != start / cfg_wakeup_bytes)
-		flags = BPF_RB_FORCE_WAKEUP;
-	if (bpf_ringbuf_output(&events, s, size, flags))
-		bpfpin_drop(DROP_RINGBUF);
-}
-
 static __always_inline int on_line(const char *line)
 {
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
@@ -138,7 +121,7 @@ static __always_inline int on_line(const char *line)
 	s->e.content.total = total;
 	if (len > BASHLINE_CAPTURE_MAX)
 		return 0;	/* for the verifier: never */
-	output(s, sizeof(s->e) + len);
+	bpfpin_event_output(&events, s, sizeof(s->e) + len);
 	return 0;
 }
 

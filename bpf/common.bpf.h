@@ -605,6 +605,24 @@ static __always_inline void bpfpin_event_submit_size(void *ring, void *e,
 	bpfpin_event_submit_size(ring, e, sizeof(*(e)))
 
 /*
+ * An event as long as its content (bashline, tls, sql): built in a
+ * per-CPU scratch and copied into the ring by bpf_ringbuf_output(), which
+ * takes a size known only at run time, with the same wake-up rule. A full
+ * ring is a drop.
+ */
+static __always_inline void bpfpin_event_output(void *ring, void *e, __u32 size)
+{
+	__u64 start = bpf_ringbuf_query(ring, BPF_RB_PROD_POS);
+	__u64 end = start + 8 + ((size + 7) & ~7u);
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (end / cfg_wakeup_bytes != start / cfg_wakeup_bytes)
+		flags = BPF_RB_FORCE_WAKEUP;
+	if (bpf_ringbuf_output(ring, e, size, flags))
+		bpfpin_drop(DROP_RINGBUF);
+}
+
+/*
  * One hook, two programs: tp_btf where the kernel has BTF for the
  * tracepoint, raw_tp otherwise (the loader keeps the one it can attach).
  * The gate comes first, before any filter: during a reload old and new

@@ -246,7 +246,6 @@ static __always_inline void finish(struct inflight *in, __u64 id)
 	struct sql_event *e = &in->ev;
 	struct sql_stats *s;
 	__u32 len, size;
-	__u64 pos, end, flags = BPF_RB_NO_WAKEUP;
 
 	e->latency_ns = latency;
 	len = e->query.len;
@@ -270,13 +269,7 @@ static __always_inline void finish(struct inflight *in, __u64 id)
 		if (len > SQL_CAPTURE_MAX)
 			len = 0;
 		size = sizeof(*e) + len;
-		/* the wake-up rule of bpfpin_event_submit_size() */
-		pos = bpf_ringbuf_query(&events, BPF_RB_PROD_POS);
-		end = pos + 8 + ((size + 7) & ~7u);
-		if (end / cfg_wakeup_bytes != pos / cfg_wakeup_bytes)
-			flags = BPF_RB_FORCE_WAKEUP;
-		if (bpf_ringbuf_output(&events, e, size, flags))
-			bpfpin_drop(DROP_RINGBUF);
+		bpfpin_event_output(&events, e, size);
 	}
 	bpf_map_delete_elem(&inflight, &id);
 }

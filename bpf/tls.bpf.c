@@ -153,23 +153,6 @@ struct emit_ctx {
 	__u32 lost;		/* bytes not captured */
 };
 
-/*
- * Submit the event in scratch, @size bytes, with the wake-up rule of
- * bpfpin_event_submit_size(): the event's length is the data's, so it is
- * copied into the ring by bpf_ringbuf_output() rather than reserved.
- */
-static __always_inline void output(void *e, __u32 size)
-{
-	__u64 start = bpf_ringbuf_query(&events, BPF_RB_PROD_POS);
-	__u64 end = start + 8 + ((size + 7) & ~7u);
-	__u64 flags = BPF_RB_NO_WAKEUP;
-
-	if (end / cfg_wakeup_bytes != start / cfg_wakeup_bytes)
-		flags = BPF_RB_FORCE_WAKEUP;
-	if (bpf_ringbuf_output(&events, e, size, flags))
-		bpfpin_drop(DROP_RINGBUF);
-}
-
 /* One event: chunk @i of the call's data. */
 static long emit_step(__u32 i, void *arg)
 {
@@ -199,7 +182,7 @@ static long emit_step(__u32 i, void *arg)
 	s->e.offset = off;
 	s->e.content.len = n;
 	x->lost += s->e.content.total - n;
-	output(&s->e, sizeof(s->e) + capture_len(n));
+	bpfpin_event_output(&events, &s->e, sizeof(s->e) + capture_len(n));
 	return 0;
 }
 
