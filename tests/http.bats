@@ -275,3 +275,28 @@ c.recv(64)
 	[ "$rows" = "client 2222 1
 server 2222 1" ]
 }
+
+@test "http: a client sending from a port below the server's (a peer picks its port) is counted under the server's port" {
+	need_python
+	in_netns_cgroup "$NS" "$SRV_CG" python3 -c '
+import socket, sys
+l = socket.create_server(("127.0.0.1", 2223))
+open(sys.argv[1], "w").close()
+c, _ = l.accept()
+c.recv(64)
+c.sendall(b"-ERR who are you\r\n")
+' "$BATS_TEST_TMPDIR/ready" &
+	wait_ready "$BATS_TEST_TMPDIR/ready"
+	in_netns_cgroup "$NS" "$CG" python3 -c '
+import socket
+s = socket.create_connection(("127.0.0.1", 2223), source_address=("127.0.0.1", 1023))
+s.sendall(b"HELLO junk\r\n")
+s.recv(64)
+s.close()
+'
+	wait
+	rows=$(bpfpin-stat http --format json | jq -r "select(.type == \"stats\" and (.cgroup == \"$CG_REL\" or .cgroup == \"$SRV_REL\")) | \"\(.side) \(.server_port) \(.unparsed)\"" | sort)
+	echo "$rows" >&3
+	[ "$rows" = "client 2223 1
+server 2223 1" ]
+}

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* fuzz_events.c: libFuzzer target for ring records: decoding (content included) and writing them in every event format */
+/* fuzz_events.c: libFuzzer target for ring records: decoded (content too) and written in each event format */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
