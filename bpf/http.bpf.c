@@ -130,12 +130,30 @@ static __always_inline int seg_parse(struct __sk_buff *skb, bool egress,
 	return 0;
 }
 
-/* A retransmission (all of it seen before) is skipped; else note the end. */
+/*
+ * A retransmission (all of it seen before) is skipped; else note the end.
+ * Ingress runs before TCP checks the sequence number: a segment TCP will
+ * drop, with nothing past what it has received (rcv_nxt) or starting
+ * beyond its window, is skipped too, so that a peer, or anyone who knows
+ * the ports, cannot have a request counted that the server never reads,
+ * nor move seq_next ahead so that the real segments look old.
+ */
 static __always_inline bool seg_new(struct conn *c, const struct seg *s,
-				    bool egress)
+				    bool egress, struct bpf_sock *sk)
 {
 	__u32 i = egress ? 0 : 1;
+	struct tcp_sock *tp;
+	__s32 wnd;
 
+	if (!egress) {
+		tp = bpf_skc_to_tcp_sock(sk);
+		if (tp) {
+			wnd = (__s32)(tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt);
+			if ((__s32)(s->seq + s->len - tp->rcv_nxt) <= 0 ||
+			    (__s32)(s->seq - tp->rcv_nxt) > (wnd > 0 ? wnd : 0))
+				return false;
+		}
+	}
 	if (c->seq_known[i] && (__s32)(s->seq + s->len - c->seq_next[i]) <= 0)
 		return false;
 	c->seq_known[i] = 1;
@@ -421,7 +439,7 @@ static __always_inline void on_segment(struct __sk_buff *skb, bool egress)
 		bpfpin_drop(DROP_MAP_FULL);
 		return;
 	}
-	if (c->state == CONN_DONE || !seg_new(c, &s, egress))
+	if (c->state == CONN_DONE || !seg_new(c, &s, egress, sk))
 		return;
 	n = s.len >= PEEK ? PEEK : s.len & (PEEK - 1);
 	if (n > 0 && n <= PEEK)	/* nonzero and bounded, for the verifier */
