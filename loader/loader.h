@@ -157,6 +157,7 @@ struct targets {
 	struct target *v;
 	int n;
 	char why[512];		/* paths the setting names that cannot be read */
+	bool full;		/* more files found than are taken */
 };
 
 /*

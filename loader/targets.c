@@ -28,6 +28,10 @@
 #define OPEN_FLAGS (O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
 /* a symbol table larger than this is not read (memory bound) */
 #define SYMTAB_MAX (256ul << 20)
+/* files attached to at most: each holds an fd while found, then a link */
+#define TARGETS_MAX 256
+#define STR_(x) #x
+#define STR(x) STR_(x)
 /* the scan of /proc stops after this long (thousands of processes) */
 #define PROCS_SCAN_NS (10ull * 1000000000ull)
 
@@ -92,6 +96,14 @@ static int add(struct targets *t, int fd, const char *path, const char *from)
 	for (i = 0; i < t->n; i++)
 		if (t->v[i].dev == st.st_dev && t->v[i].ino == st.st_ino)
 			goto skip;
+	if (t->n >= TARGETS_MAX) {
+		/* processes can map any number of files so named */
+		if (!t->full)
+			note(t, "files found past the first %s%s (a setting takes no more)",
+			     STR(TARGETS_MAX), "");
+		t->full = true;
+		goto skip;
+	}
 	v = realloc(t->v, (t->n + 1) * sizeof(*v));
 	if (!v) {
 		close(fd);

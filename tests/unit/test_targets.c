@@ -158,6 +158,7 @@ int main(void)
 	static const struct pin_module_desc fake = {
 		.name = "fake", .hooks = hooks, .nhooks = 1, .settings = bins, .nsettings = 1,
 	};
+	static char paths[16384];
 	char tmp[] = "/tmp/test_targets.XXXXXX", p[PATH_MAX + 64], report[PATH_MAX + 128];
 	struct targets t;
 	size_t off;
@@ -255,6 +256,26 @@ int main(void)
 		 tmp);
 	ok(err >= 1 && !strchr(report, '\033') && !strncmp(report, p, strlen(p)),
 	   "control characters in a path are escaped: a line of its own: %s", report);
+
+	/* more files than a setting takes: the first 256, and a note */
+	snprintf(p, sizeof(p), "%s/many", tmp);
+	err = mkdir(p, 0755);
+	paths[0] = '\0';
+	for (n = 0; !err && n < 300; n++) {
+		snprintf(p, sizeof(p), "%s/many/%d", tmp, (int)n);
+		snprintf(dir, sizeof(dir), "%s/test_targets", p);
+		err = mkdir(p, 0755) || close(open(dir, O_WRONLY | O_CREAT, 0755));
+		snprintf(paths + strlen(paths), sizeof(paths) - strlen(paths), "%s%s",
+			 n ? ":" : "", p);
+	}
+	ok(!err, "300 directories of \\$PATH, each with a file test_targets");
+	setenv("PATH", paths, 1);
+	err = targets_find(NULL, &auto_set, &t);
+	ok(!err && t.n == 256 && strstr(t.why, "files found past the first 256"),
+	   "300 files found: 256 taken, the rest noted: %d: %s", err ? -1 : t.n,
+	   err ? "" : t.why);
+	if (!err)
+		targets_free(&t);
 
 	/* a process in its own root: paths resolved in that root */
 	setenv("PATH", "/usr/bin:/bin", 1);
