@@ -10,7 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <stddef.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -83,6 +88,39 @@ static bool has_file(const struct targets *t, const char *path)
 		if (t->v[i].dev == st.st_dev && t->v[i].ino == st.st_ino)
 			return true;
 	return false;
+}
+
+/*
+ * targets_find() of @set in a child where openat2 fails with ENOSYS (as
+ * before Linux 5.6): 0 if it finds @want (a path, or NULL: skipped) and
+ * not @never.
+ */
+static int without_openat2(const struct pin_setting *set, const char *want,
+			   const char *never)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_openat2, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = 4, .filter = f };
+	struct targets t;
+	int status;
+	pid_t pid;
+
+	fflush(stdout);
+	pid = fork();
+	if (!pid) {
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) ||
+		    syscall(SYS_openat2, AT_FDCWD, "/", NULL, 0) != -1 || errno != ENOSYS ||
+		    targets_find(NULL, set, &t))
+			_exit(2);
+		_exit((want && !has_file(&t, want)) || has_file(&t, never));
+	}
+	return pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ?
+		-1 : WEXITSTATUS(status);
 }
 
 /*
@@ -290,6 +328,9 @@ int main(void)
 	ok(!err && has_file(&t, p), "it is resolved in the process's root");
 	if (!err)
 		targets_free(&t);
+	snprintf(p, sizeof(p), "%s/host/test_targets", tmp);
+	ok(without_openat2(&auto_set, exe, p) == 0,
+	   "without openat2 (before 5.6): no symlink followed, a plain path still found");
 	if (pid > 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);
