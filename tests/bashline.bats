@@ -198,6 +198,8 @@ exit" ]
 	ensure_bpfpin_group	# made before 'up' in setup_file: this sets BPFPIN_GID
 	[ "$(stat -c %a "$BPFPIN_ROOT/bashline/maps/events")" = 600 ]
 	[ "$(stat -c %a "$BPFPIN_ROOT/bashline/maps/scratch")" = 600 ]
+	# the stack pointers of shells waiting at a prompt (root's too): not the group's
+	[ "$(stat -c %a "$BPFPIN_ROOT/bashline/maps/zle_reads")" = 600 ]
 	[ "$(stat -c %a "$BPFPIN_ROOT/bashline/maps/stats_a")" = 640 ]
 	[ "$(stat -c %G "$BPFPIN_ROOT/bashline/maps/stats_a")" = bpfpin ]
 	chmod 755 "$BPFFS"
@@ -224,6 +226,7 @@ exit" ]
 	bpfpin-load reload bashline > /dev/null
 	[ "$(stat -c %a "$BPFPIN_ROOT/bashline/maps/events")" = 600 ]
 	[ "$(stat -c %a "$BPFPIN_ROOT/bashline/maps/scratch")" = 600 ]
+	[ "$(stat -c %a "$BPFPIN_ROOT/bashline/maps/zle_reads")" = 600 ]
 	[ "$(stat -c %U "$BPFPIN_ROOT/bashline/maps/scratch")" = root ]
 	[ "$(find "$BPFPIN_ROOT/bashline" -perm /044 -name events -o -perm /044 -name scratch)" = "" ]
 }
