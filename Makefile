@@ -344,7 +344,7 @@ help:
 	@echo "  check-sanitize the tests on an ASan+UBSan build (in build/san)"
 	@echo "  lint           cppcheck and clang-tidy (.clang-tidy)"
 	@echo "  bench          benchmarks; report in build/bench/report.md (root)"
-	@echo "  fuzz           libFuzzer on the DNS parser for FUZZ_SECONDS (60)"
+	@echo "  fuzz           libFuzzer on the DNS parser and ring records, FUZZ_SECONDS (60) each"
 	@echo "  unit           run the unit tests only"
 	@echo "  install        install into DESTDIR/PREFIX ($(PREFIX))"
 	@echo "  deps           install missing Debian packages (root)"
