@@ -222,6 +222,22 @@ fuzz: $(BUILD)/fuzz/fuzz_dns
 		-print_final_stats=1 $(BUILD)/fuzz/corpus 2>&1 | grep -E '^(stat::number_of_executed_units|==|SUMMARY|Done)' ; \
 		test $${PIPESTATUS[0]} -eq 0
 
+# libFuzzer on ring records: pin_event_decode() and the event writers
+# (content events included), every module's types, text, JSON and hex.
+$(BUILD)/fuzz/fuzz_events: tests/fuzz/fuzz_events.c $(wildcard pin/*.c pin/*.h bpf/*.h) | $(BUILD)/.deps
+	$(call msg,CLANG,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-DBPFPIN_VERSION='"$(VERSION)"' -I$(BUILD) -Ibpf -Ipin tests/fuzz/fuzz_events.c $(patsubst %,pin/%.c,$(PIN_OBJS)) \
+		$(LDLIBS) -o $@
+fuzz-events: $(BUILD)/fuzz/fuzz_events
+	$(Q)mkdir -p $(BUILD)/fuzz/corpus-events
+	$(Q)$(BUILD)/fuzz/fuzz_events -max_total_time=$(FUZZ_SECONDS) -timeout=5 -rss_limit_mb=1024 \
+		-print_final_stats=1 $(BUILD)/fuzz/corpus-events 2>&1 | grep -E '^(stat::number_of_executed_units|==|SUMMARY|Done)' ; \
+		test $${PIPESTATUS[0]} -eq 0
+fuzz: fuzz-events
+.PHONY: fuzz-events
+
 # Benchmarks: a build of their own (build/bench) with the bench-only module
 # and the counting floor, then scripts/bench/run (report in build/bench).
 BENCH_TOOLS := bench-work bench-floor bench-fill bench-run bench-stats
@@ -333,7 +349,7 @@ help:
 	@echo "  check-sanitize the tests on an ASan+UBSan build (in build/san)"
 	@echo "  lint           cppcheck and clang-tidy (.clang-tidy)"
 	@echo "  bench          benchmarks; report in build/bench/report.md (root)"
-	@echo "  fuzz           libFuzzer on the DNS parser for FUZZ_SECONDS (60)"
+	@echo "  fuzz           libFuzzer on the DNS parser and ring records, FUZZ_SECONDS (60) each"
 	@echo "  unit           run the unit tests only"
 	@echo "  install        install into DESTDIR/PREFIX ($(PREFIX))"
 	@echo "  deps           install missing Debian packages (root)"

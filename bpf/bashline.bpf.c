@@ -35,8 +35,12 @@ struct {
 
 static const struct bashline_stats zero_stats;
 
-/* The length of the line past its first @cap bytes, up to 64 x 255 more. */
-static __always_inline __u32 rest_len(struct bashline_scratch *s, const char *p)
+/*
+ * The length of the line past its first @cap bytes, up to 64 x 255 more;
+ * *@nl: whether its last byte, if any, is a newline.
+ */
+static __always_inline __u32 rest_len(struct bashline_scratch *s, const char *p,
+				      bool *nl)
 {
 	__u32 total = 0;
 	long n;
@@ -47,6 +51,7 @@ static __always_inline __u32 rest_len(struct bashline_scratch *s, const char *p)
 		if (n <= 1)
 			break;
 		total += n - 1;
+		*nl = s->rest[(n - 2) & (sizeof(s->rest) - 1)] == '\n';
 		if (n < (long)sizeof(s->rest))
 			break;
 		p += n - 1;
@@ -62,6 +67,7 @@ static __always_inline int on_line(const char *line)
 	struct bashline_scratch *s;
 	struct bashline_stats *st;
 	struct tty_struct *tty;
+	bool nl;
 	__u64 id;
 	long n;
 
@@ -83,12 +89,14 @@ static __always_inline int on_line(const char *line)
 	}
 	len = n - 1;
 	total = len;
-	if (len >= cap) {
-		total += rest_len(s, line + cap);
-	} else if (len && len <= BASHLINE_CAPTURE_MAX &&
-		   s->data[(len - 1) & (BASHLINE_CAPTURE_MAX - 1)] == '\n') {
-		/* zsh's line ends with its newline, readline's does not */
-		len--;
+	nl = len && len <= BASHLINE_CAPTURE_MAX &&
+	     s->data[(len - 1) & (BASHLINE_CAPTURE_MAX - 1)] == '\n';
+	if (len >= cap)
+		total += rest_len(s, line + cap, &nl);
+	/* zsh's line ends with its newline, readline's does not: not counted */
+	if (nl) {
+		if (total == len)
+			len--;
 		total--;
 	}
 

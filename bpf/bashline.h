@@ -134,7 +134,7 @@ static const struct pin_module_desc bashline_module = {
 	.profiles = "capture",
 	.filter_task = true,
 	.captures_content = true,
-	.content_maps = "scratch",
+	.content_maps = "scratch zle_reads",	/* lines; shells' stack pointers */
 	.notes = "lines typed at a prompt, not what scripts run; shells linked elsewhere: bashline.shells",
 	.maps = bashline_maps, .nmaps = PIN_LEN(bashline_maps),
 	.events = bashline_events, .nevents = PIN_LEN(bashline_events),

@@ -130,12 +130,30 @@ static __always_inline int seg_parse(struct __sk_buff *skb, bool egress,
 	return 0;
 }
 
-/* A retransmission (all of it seen before) is skipped; else note the end. */
+/*
+ * A retransmission (all of it seen before) is skipped; else note the end.
+ * Ingress runs before TCP checks the sequence number: a segment TCP will
+ * drop, with nothing past what it has received (rcv_nxt) or starting
+ * beyond its window, is skipped too, so that a peer, or anyone who knows
+ * the ports, cannot have a request counted that the server never reads,
+ * nor move seq_next ahead so that the real segments look old.
+ */
 static __always_inline bool seg_new(struct conn *c, const struct seg *s,
-				    bool egress)
+				    bool egress, struct bpf_sock *sk)
 {
 	__u32 i = egress ? 0 : 1;
+	struct tcp_sock *tp;
+	__s32 wnd;
 
+	if (!egress) {
+		tp = bpf_skc_to_tcp_sock(sk);
+		if (tp) {
+			wnd = (__s32)(tp->rcv_wup + tp->rcv_wnd - tp->rcv_nxt);
+			if ((__s32)(s->seq + s->len - tp->rcv_nxt) <= 0 ||
+			    (__s32)(s->seq - tp->rcv_nxt) > (wnd > 0 ? wnd : 0))
+				return false;
+		}
+	}
 	if (c->seq_known[i] && (__s32)(s->seq + s->len - c->seq_next[i]) <= 0)
 		return false;
 	c->seq_known[i] = 1;
@@ -240,6 +258,37 @@ static __always_inline void owner_note(struct __sk_buff *skb, struct conn *c)
 		c->owner.cgroup_id = cg;
 }
 
+/*
+ * Whether a socket listens on this socket's local address and port: then
+ * this end is the server. Looked up as a segment from the peer's address
+ * but port 0, which no established socket has, so that the listener is
+ * what is found (the peer chooses its port, and could choose one below
+ * ours: which end has the lower port is no guide against a hostile peer).
+ */
+static __always_inline bool listened_on(struct __sk_buff *skb, const struct seg *s)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk;
+	__u32 size;
+
+	if (skb->protocol == bpf_htons(ETH_P_IP)) {
+		__builtin_memcpy(&t.ipv4.saddr, &s->raddr[12], 4);
+		__builtin_memcpy(&t.ipv4.daddr, &s->laddr[12], 4);
+		t.ipv4.dport = bpf_htons(s->lport);
+		size = sizeof(t.ipv4);
+	} else {
+		__builtin_memcpy(t.ipv6.saddr, s->raddr, 16);
+		__builtin_memcpy(t.ipv6.daddr, s->laddr, 16);
+		t.ipv6.dport = bpf_htons(s->lport);
+		size = sizeof(t.ipv6);
+	}
+	sk = bpf_sk_lookup_tcp(skb, &t, size, BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return false;
+	bpf_sk_release(sk);
+	return true;
+}
+
 /* The first payload of a connection: is it HTTP/1.x? */
 static __always_inline void on_first(struct __sk_buff *skb, struct conn *c,
 				     const struct seg *s, const __u8 *p,
@@ -254,12 +303,12 @@ static __always_inline void on_first(struct __sk_buff *skb, struct conn *c,
 		return;
 	}
 	/*
-	 * Anything else is counted in the row of the end with the lower port:
-	 * a service's port is nearly always below the ephemeral range, and
-	 * the first speaker is no guide (SSH, SMTP and MySQL servers speak
-	 * first): a row per service, never one per client port.
+	 * Anything else is counted in the row of its server: the end with a
+	 * listener on its port. The first speaker is no guide (SSH, SMTP and
+	 * MySQL servers speak first), nor is the lower port (a peer picks
+	 * its own): a row per service, never one per client port.
 	 */
-	side = s->rport <= s->lport ? HTTP_SIDE_CLIENT : HTTP_SIDE_SERVER;
+	side = listened_on(skb, s) ? HTTP_SIDE_SERVER : HTTP_SIDE_CLIENT;
 	c->state = CONN_DONE;
 	if (W4(p[0], p[1], p[2], p[3]) == W4('P', 'R', 'I', ' ') && p[4] == '*')
 		ADD(skb, s, side, 0, 0, http2, 1);
@@ -390,7 +439,7 @@ static __always_inline void on_segment(struct __sk_buff *skb, bool egress)
 		bpfpin_drop(DROP_MAP_FULL);
 		return;
 	}
-	if (c->state == CONN_DONE || !seg_new(c, &s, egress))
+	if (c->state == CONN_DONE || !seg_new(c, &s, egress, sk))
 		return;
 	n = s.len >= PEEK ? PEEK : s.len & (PEEK - 1);
 	if (n > 0 && n <= PEEK)	/* nonzero and bounded, for the verifier */

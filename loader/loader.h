@@ -165,18 +165,21 @@ struct target {
 	char from[32];		/* where found: setting, ldconfig, PATH, pid N */
 	dev_t dev;		/* one target per file, however reached */
 	ino_t ino;
+	int fd;			/* the file checked, read and attached to */
 };
 
 struct targets {
 	struct target *v;
 	int n;
 	char why[512];		/* paths the setting names that cannot be read */
+	bool full;		/* more files found than are taken */
 };
 
 /*
  * The targets of PIN_SET_TARGETS setting @s: the paths its value names,
  * and with "auto" what its discovery rule finds. Return: 0 (@t->n may be
- * 0), or a negative errno; targets_free() what it gives.
+ * 0), or a negative errno; targets_free() what it gives (it closes the
+ * targets' fds).
  */
 int targets_find(const struct settings *st, const struct pin_setting *s,
 		 struct targets *t);

@@ -8,7 +8,10 @@ setup_file() {
 	bpfpin_setup_file
 	ensure_bpfpin_group
 	bpfpin-load up bashline > "$BATS_FILE_TMPDIR/up"
-	make_user bpfpin-bl
+	# a name of this run's own: a run from another worktree does not collide
+	BL_USER=bpfpin-bl$$
+	export BL_USER
+	make_user "$BL_USER"
 	# where the shells leave their pid, writable by the test user
 	SHARE=$(mktemp -d /tmp/bpfpin-bashline.XXXXXX)
 	chmod 777 "$SHARE"
@@ -16,10 +19,11 @@ setup_file() {
 }
 
 teardown_file() {
-	# with no $SHARE (setup_file failed early) the pattern would be "/":
-	# every process on the host
-	[ -z "${SHARE:-}" ] || pkill -9 -f "$SHARE/" 2>/dev/null || true
-	rm -rf "${SHARE:-/nonexistent}"
+	# unset if setup_file failed early: then "/" would match every process
+	if [ -n "${SHARE:-}" ]; then
+		pkill -9 -f "$SHARE/" 2>/dev/null || true
+		rm -rf "$SHARE"
+	fi
 	bpfpin_teardown_file
 }
 
@@ -73,8 +77,8 @@ line_events() {
 
 @test "bashline: an interactive bash under a pty in a fresh cgroup: exactly its three lines, in order, with pid, uid and tty" {
 	new_cgroup bash
-	uid=$(id -u bpfpin-bl)
-	typed bpfpin-bl "bash --norc --noprofile -i" bash
+	uid=$(id -u "$BL_USER")
+	typed "$BL_USER" "bash --norc --noprofile -i" bash
 	pid=$(cat "$SHARE/pid-bash")
 	events=$(line_events)
 	echo "$events" >&3
@@ -98,7 +102,7 @@ line_events() {
 @test "bashline: zsh's line editor: the same three lines, without zsh's newline" {
 	command -v zsh	# scripts/install-deps installs it
 	new_cgroup zsh
-	typed bpfpin-bl "zsh -f -i" zsh
+	typed "$BL_USER" "zsh -f -i" zsh
 	pid=$(cat "$SHARE/pid-zsh")
 	events=$(line_events)
 	echo "$events" >&3
@@ -120,6 +124,24 @@ line_events() {
 	  "echo xxx|8|${#long}|$((${#long} - 8))" ]
 	[ "$(bpfpin-stat bashline --format json | jq --arg cg "$CG_REL" \
 	     'select(.type == "stats" and .cgroup == $cg) | .truncated_bytes')" -eq $((${#long} - 8)) ]
+}
+
+@test "bashline: a zsh line longer than capture_bytes: truncated_bytes without zsh's newline" {
+	command -v zsh
+	bpfpin-load reload bashline --set bashline.capture_bytes=8 > /dev/null
+	new_cgroup zlong
+	zlong="echo $(printf 'z%.0s' $(seq 600)) > /dev/null"
+	printf '%s\n' "$zlong" | in_cgroup "$CG" script -qec "zsh -f -i" /dev/null > /dev/null
+	bpfpin-load reload bashline > /dev/null
+	events=$(line_events | jq -c 'select(.len == 8)')
+	echo "$events" >&3
+	[ "$(jq -r '"\(.comm) \(.data) \(.total) \(.truncated)"' <<< "$events")" = \
+	  "zsh echo zzz ${#zlong} $((${#zlong} - 8))" ]
+	stats=$(bpfpin-stat bashline --format json |
+		jq -r --arg cg "$CG_REL" 'select(.type == "stats" and .cgroup == $cg) |
+			"\(.shell) \(.lines) \(.bytes) \(.truncated_bytes)"')
+	echo "$stats" >&3
+	[ "$stats" = "zsh 1 ${#zlong} $((${#zlong} - 8))" ]
 }
 
 @test "bashline: interactive_only = 1 drops lines of a shell without a controlling terminal" {
@@ -165,7 +187,7 @@ exit" ]
 		<<< "$output"
 	kill "$holder"
 	new_cgroup copy
-	typed bpfpin-bl "$SHARE/opt/bash --norc --noprofile -i" copy
+	typed "$BL_USER" "$SHARE/opt/bash --norc --noprofile -i" copy
 	events=$(line_events)
 	echo "$events" >&3
 	[ "$(jq -r .data <<< "$events")" = "$(lines copy)" ]
@@ -176,6 +198,8 @@ exit" ]
 	ensure_bpfpin_group	# made before 'up' in setup_file: this sets BPFPIN_GID
 	[ "$(stat -c %a "$BPFPIN_ROOT/bashline/maps/events")" = 600 ]
 	[ "$(stat -c %a "$BPFPIN_ROOT/bashline/maps/scratch")" = 600 ]
+	# the stack pointers of shells waiting at a prompt (root's too): not the group's
+	[ "$(stat -c %a "$BPFPIN_ROOT/bashline/maps/zle_reads")" = 600 ]
 	[ "$(stat -c %a "$BPFPIN_ROOT/bashline/maps/stats_a")" = 640 ]
 	[ "$(stat -c %G "$BPFPIN_ROOT/bashline/maps/stats_a")" = bpfpin ]
 	chmod 755 "$BPFFS"
@@ -187,6 +211,24 @@ exit" ]
 	[ "$status" -eq 4 ]
 	[ "$(wc -l <<< "$output")" -eq 1 ]
 	grep -q "bashline/locks/events.*needs root" <<< "$output"
+	# bpfpin-ls and bpfpin-stat, as a group member, print no line's content
+	new_cgroup private
+	printf '%s\n' "echo secret-$$-line" | in_cgroup "$CG" script -qec "bash --norc --noprofile -i" /dev/null > /dev/null
+	for tool in "bpfpin-ls" "bpfpin-ls -v" "bpfpin-ls --format json" "bpfpin-stat bashline" \
+		    "bpfpin-stat bashline --format json" "bpfpin-stat bashline --format prom"; do
+		run setpriv --reuid 65534 --regid "$BPFPIN_GID" --clear-groups $tool
+		echo "$tool: $status" >&3
+		[ "$status" -eq 0 ]
+		[ "$(grep -c "secret-$$" <<< "$output")" -eq 0 ]
+	done
+	bpfpin-events bashline --duration 0.5 | grep -q "secret-$$-line"	# root does see it
+	# and after a reload, the ring and the scratch are root's alone again
+	bpfpin-load reload bashline > /dev/null
+	[ "$(stat -c %a "$BPFPIN_ROOT/bashline/maps/events")" = 600 ]
+	[ "$(stat -c %a "$BPFPIN_ROOT/bashline/maps/scratch")" = 600 ]
+	[ "$(stat -c %a "$BPFPIN_ROOT/bashline/maps/zle_reads")" = 600 ]
+	[ "$(stat -c %U "$BPFPIN_ROOT/bashline/maps/scratch")" = root ]
+	[ "$(find "$BPFPIN_ROOT/bashline" -perm /044 -name events -o -perm /044 -name scratch)" = "" ]
 }
 
 @test "bashline: no shell with readline among the targets: exit 1, one line naming hook and setting, nothing pinned" {

@@ -125,7 +125,7 @@ sandboxed() {
 	[ "$(complete_words bpfpin-stat --fl)" = --flush ]
 	[ "$(complete_words bpfpin-stat --format p)" = prom ]
 	[ "$(complete_words bpfpin-top --format p)" = prom ]
-	[ "$(complete_words bpfpin-events --format '')" = "text hex json" ]
+	[ "$(complete_words bpfpin-events --format '')" = "text hex json pcapng" ]
 	[ "$(complete_words bpfpin-stat --by c)" = "comm cgroup container" ]
 	[ "$(complete_words bpfpin-events se)" = seccomp ]
 	[ -z "$(complete_words bpfpin-load check '')" ]

@@ -275,3 +275,81 @@ c.recv(64)
 	[ "$rows" = "client 2222 1
 server 2222 1" ]
 }
+
+@test "http: a client sending from a port below the server's (a peer picks its port) is counted under the server's port" {
+	need_python
+	in_netns_cgroup "$NS" "$SRV_CG" python3 -c '
+import socket, sys
+l = socket.create_server(("127.0.0.1", 2223))
+open(sys.argv[1], "w").close()
+c, _ = l.accept()
+c.recv(64)
+c.sendall(b"-ERR who are you\r\n")
+' "$BATS_TEST_TMPDIR/ready" &
+	wait_ready "$BATS_TEST_TMPDIR/ready"
+	in_netns_cgroup "$NS" "$CG" python3 -c '
+import socket
+s = socket.create_connection(("127.0.0.1", 2223), source_address=("127.0.0.1", 1023))
+s.sendall(b"HELLO junk\r\n")
+s.recv(64)
+s.close()
+'
+	wait
+	rows=$(bpfpin-stat http --format json | jq -r "select(.type == \"stats\" and (.cgroup == \"$CG_REL\" or .cgroup == \"$SRV_REL\")) | \"\(.side) \(.server_port) \(.unparsed)\"" | sort)
+	echo "$rows" >&3
+	[ "$rows" = "client 2223 1
+server 2223 1" ]
+}
+
+@test "http: a segment out of the receive window (TCP drops it) is not counted, nor hides the real request" {
+	need_python
+	in_netns_cgroup "$NS" "$SRV_CG" python3 -c '
+import socket, sys
+l = socket.create_server(("127.0.0.1", 2224))
+open(sys.argv[1], "w").close()
+c, _ = l.accept()
+got = b""
+while b"\r\n\r\n" not in got:
+    got += c.recv(4096)
+c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+c.recv(64)
+' "$BATS_TEST_TMPDIR/ready" &
+	wait_ready "$BATS_TEST_TMPDIR/ready"
+	# the client's first data sequence number seen on lo, then a POST
+	# injected to the server 2^30 past it, before the real GET
+	in_netns_cgroup "$NS" "$CG" python3 -c '
+import socket, struct
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+sniff = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+sniff.bind(("lo", 0))
+sniff.settimeout(5)
+s = socket.create_connection(("127.0.0.1", 2224), source_address=("127.0.0.1", 40123))
+isn = None
+while isn is None:
+    p = sniff.recv(65535)[14:]
+    ihl = (p[0] & 15) * 4
+    sport, dport, seq = struct.unpack("!HHI", p[ihl:ihl + 8])
+    if p[9] == 6 and sport == 40123 and dport == 2224 and p[ihl + 13] & 2:
+        isn = seq
+lo = socket.inet_aton("127.0.0.1")
+data = b"POST /injected HTTP/1.1\r\n\r\n"
+tcp = struct.pack("!HHIIBBHHH", 40123, 2224, (isn + 1 + (1 << 30)) & 0xffffffff, 0, 5 << 4, 0x18, 65535, 0, 0)
+tcp = tcp[:16] + struct.pack("!H", csum(lo + lo + struct.pack("!BBH", 0, 6, len(tcp) + len(data)) + tcp + data)) + tcp[18:]
+ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp) + len(data), 1, 0, 64, 6, 0, lo, lo)
+raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+raw.sendto(ip + tcp + data, ("127.0.0.1", 0))
+s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+s.recv(4096)
+s.close()
+'
+	wait
+	rows=$(bpfpin-stat http --format json | jq -r "select(.type == \"stats\" and .cgroup == \"$SRV_REL\") | \"\(.side) \(.server_port) \(.method) \(.status_class) \(.responses) \(.request_bytes)\"")
+	echo "$rows" >&3
+	[ "$rows" = "server 2224 GET 2xx 1 27" ]
+}
