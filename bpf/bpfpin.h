@@ -148,14 +148,18 @@ struct bpfpin_owner {
 };
 
 /*
- * A log2 histogram of microseconds: slot i counts values v with
- * 2^(i-1) < v <= 2^i (slot 0: v <= 1), so every slot has an exact upper
- * bound, the `le` of a Prometheus bucket. `sum` is the values' sum.
+ * A log2 histogram of durations: slot i counts values of v whole
+ * microseconds with 2^(i-1) < v <= 2^i (slot 0: v <= 1), so every slot has
+ * an exact upper bound, the `le` of a Prometheus bucket. `sum_ns` is the
+ * values' exact sum in nanoseconds (a sum of whole microseconds made every
+ * sub-microsecond mean 0). BPFPIN_HIST_LAYOUT names this layout and its
+ * units in the ABI hash of every histogram field: change it with them.
  */
 #define BPFPIN_HIST_SLOTS 32
+#define BPFPIN_HIST_LAYOUT "sum_ns:u64,slots:u64[32]:log2_us"
 
 struct bpfpin_hist {
-	__u64 sum;
+	__u64 sum_ns;
 	__u64 slots[BPFPIN_HIST_SLOTS];
 };
 

@@ -274,9 +274,14 @@ static __always_inline void bpfpin_add2(void *a, void *b, __u32 off, __u64 n)
 		*(__u64 *)((char *)b + (off & 0xff)) += n;
 }
 
-/* Add @us to a log2 histogram (slot i: 2^(i-1) < us <= 2^i). */
-static __always_inline void bpfpin_hist_add(struct bpfpin_hist *h, __u64 us)
+/*
+ * Add a duration of @ns to a log2 histogram: the slot is that of its whole
+ * microseconds (slot i: 2^(i-1) < us <= 2^i), the sum is exact, so that
+ * sum / count is a true mean even when every value is below 1 us.
+ */
+static __always_inline void bpfpin_hist_add_ns(struct bpfpin_hist *h, __u64 ns)
 {
+	__u64 us = ns / 1000;
 	__u64 v = us > 1 ? us - 1 : 0;
 	__u32 slot = 0;
 
@@ -291,7 +296,7 @@ static __always_inline void bpfpin_hist_add(struct bpfpin_hist *h, __u64 us)
 	if (slot >= BPFPIN_HIST_SLOTS)
 		slot = BPFPIN_HIST_SLOTS - 1;
 	h->slots[slot & (BPFPIN_HIST_SLOTS - 1)] += 1;
-	h->sum += us;
+	h->sum_ns += ns;
 }
 
 /*

@@ -195,7 +195,7 @@ struct pin_module_desc {
 #define PIN_KEY(s, m, t, v, h) PIN_FIELD(s, m, t, PIN_ROLE_LABEL, PIN_AGG_SUM, v, h)
 #define PIN_COUNTER(s, m, h) \
 	PIN_FIELD(s, m, PIN_T_U64, PIN_ROLE_COUNTER, PIN_AGG_SUM, PIN_V_PLAIN, h)
-/* A log2 histogram of microseconds (struct bpfpin_hist). */
+/* A log2 histogram of microseconds, summed in ns (struct bpfpin_hist). */
 #define PIN_HIST(s, m, h) \
 	PIN_FIELD(s, m, PIN_T_HIST, PIN_ROLE_COUNTER, PIN_AGG_SUM, PIN_V_DURATION, h)
 #define PIN_GAUGE_MAX(s, m, v, h) \

@@ -206,7 +206,7 @@ static __always_inline void on_response(struct __sk_buff *skb,
 		case 5: (st)->refused++; break;				\
 		default: (st)->other_rcode++;				\
 		}							\
-		bpfpin_hist_add(&(st)->latency, latency / 1000);	\
+		bpfpin_hist_add_ns(&(st)->latency, latency);	\
 	} while (0)
 	RESPONSE(c);
 	RESPONSE(s);

@@ -5,7 +5,7 @@
 
 #include "bpfpin.h"
 
-#define DNS_SCHEMA_VERSION	2
+#define DNS_SCHEMA_VERSION	3
 #define DNS_PORT		53
 #define DNS_INFLIGHT_ENTRIES	16384	/* queries awaiting an answer */
 #define DNS_CGROUP_ENTRIES	4096

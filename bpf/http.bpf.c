@@ -402,7 +402,7 @@ static __always_inline void on_response_seg(struct __sk_buff *skb,
 		st->responses++;
 		st->request_bytes += c->req_bytes;
 		st->response_bytes += s->len;
-		bpfpin_hist_add(&st->latency, latency / 1000);
+		bpfpin_hist_add_ns(&st->latency, latency);
 	}
 	/* a client's owner was noted with its request */
 	if (egress)

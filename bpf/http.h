@@ -5,7 +5,7 @@
 
 #include "bpfpin.h"
 
-#define HTTP_SCHEMA_VERSION	1
+#define HTTP_SCHEMA_VERSION	2
 #define HTTP_STATS_ENTRIES	16384	/* http.stats_entries; full: counted map_full */
 #define HTTP_RING_BYTES		(1 << 20)
 

@@ -249,14 +249,14 @@ static __always_inline int on_reclaim_end(bool limit, __u64 pages)
 {
 	struct reclaim_start *r;
 	struct mem_stats *s;
-	__u64 begin, us = 0;
+	__u64 begin, ns = 0;
 
 	if (!bpfpin_wanted_current())
 		return 0;
 	r = bpf_task_storage_get(&reclaim, bpf_get_current_task_btf(), 0, 0);
 	begin = r ? (limit ? r->limit_ns : r->direct_ns) : 0;
 	if (begin) {
-		us = (bpf_ktime_get_ns() - begin) / 1000;
+		ns = bpf_ktime_get_ns() - begin;
 		if (limit)
 			r->limit_ns = 0;
 		else
@@ -269,12 +269,12 @@ static __always_inline int on_reclaim_end(bool limit, __u64 pages)
 		s->limit_reclaims++;
 		s->limit_reclaimed_bytes += pages * cfg_page_size;
 		if (begin)
-			bpfpin_hist_add(&s->limit_reclaim_latency, us);
+			bpfpin_hist_add_ns(&s->limit_reclaim_latency, ns);
 	} else {
 		s->direct_reclaims++;
 		s->direct_reclaimed_bytes += pages * cfg_page_size;
 		if (begin)
-			bpfpin_hist_add(&s->direct_reclaim_latency, us);
+			bpfpin_hist_add_ns(&s->direct_reclaim_latency, ns);
 	}
 	return 0;
 }

@@ -5,7 +5,7 @@
 
 #include "bpfpin.h"
 
-#define MEM_SCHEMA_VERSION	1
+#define MEM_SCHEMA_VERSION	2
 #define MEM_STATS_ENTRIES	4096	/* (cgroup, memcg); mem.stats_entries */
 #define MEM_RING_BYTES		(256 * 1024)
 #define MEM_RSS_STEP_KB		65536	/* mem.rss_step_kb: 64 MiB */

@@ -257,7 +257,7 @@ static __always_inline void finish(struct inflight *in, __u64 id)
 			s->truncated++;
 			s->truncated_bytes += e->query.total - len;
 		}
-		bpfpin_hist_add(&s->latency, latency / 1000);
+		bpfpin_hist_add_ns(&s->latency, latency);
 	}
 	if (bpfpin_event_allowed(SQL_EV_QUERY)) {
 		e->hdr.ts_ns = bpf_ktime_get_boot_ns();

@@ -5,7 +5,7 @@
 
 #include "bpfpin.h"
 
-#define SQL_SCHEMA_VERSION	1
+#define SQL_SCHEMA_VERSION	2
 #define SQL_STMT_LEN		256	/* normalized statement in the stats key */
 #define SQL_DB_LEN		64	/* MariaDB and PostgreSQL allow 64 and 63 */
 #define SQL_USER_LEN		32

@@ -131,7 +131,7 @@ static __always_inline int on_exit(long nr, long ret)
 		if (failed)
 			s->errors++;
 		if (seen)
-			bpfpin_hist_add(&s->latency, duration / 1000);
+			bpfpin_hist_add_ns(&s->latency, duration);
 	}
 	if (failed) {
 		ek.cgroup_id = key.cgroup_id;

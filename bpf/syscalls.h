@@ -5,7 +5,7 @@
 
 #include "bpfpin.h"
 
-#define SYSCALLS_SCHEMA_VERSION	1
+#define SYSCALLS_SCHEMA_VERSION	2
 #define SYSCALLS_NR_MAX		512	/* syscall numbers below this (x86_64: ~470) */
 #define SYSCALLS_STATS_ENTRIES	16384	/* (cgroup, syscall); syscalls.stats_entries */
 #define SYSCALLS_ERRNO_ENTRIES	4096	/* (cgroup, syscall, errno); syscalls.errno_entries */

@@ -619,12 +619,14 @@ static __always_inline int on_probe(struct sock *sk, const struct sk_buff *skb,
 	__u64 key = (__u64)sk;
 	struct tcp_stats *c, *r;
 	struct conn *cn;
-	__u32 srtt_us;
+	__u32 srtt, srtt_us;
 	struct ends t;
 
 	if (!tp || !bpfpin_wanted_sock(sk))
 		return 0;
-	srtt_us = RD(btf, tp, srtt_us) >> 3;
+	/* srtt_us holds eighths of a microsecond: 125 ns each */
+	srtt = RD(btf, tp, srtt_us);
+	srtt_us = srtt >> 3;
 	cn = bpf_map_lookup_elem(&conns, &key);
 	if (!srtt_us && !cn)
 		return 0;
@@ -635,9 +637,9 @@ static __always_inline int on_probe(struct sock *sk, const struct sk_buff *skb,
 	stats_for(sock_cgroup(sk, btf), &t, direction_of(cn, sk, btf), &c, &r);
 	if (srtt_us) {
 		if (c)
-			bpfpin_hist_add(&c->rtt, srtt_us);
+			bpfpin_hist_add_ns(&c->rtt, (__u64)srtt * 125);
 		if (r)
-			bpfpin_hist_add(&r->rtt, srtt_us);
+			bpfpin_hist_add_ns(&r->rtt, (__u64)srtt * 125);
 	}
 	if (cn && sock_state(sk, btf) == TCP_ESTABLISHED)
 		live_bytes(cn, sk, tp, skb, btf, c, r);

@@ -5,7 +5,7 @@
 
 #include "bpfpin.h"
 
-#define TCP_SCHEMA_VERSION	3
+#define TCP_SCHEMA_VERSION	4
 #define TCP_SOCKS_ENTRIES	65536	/* connections followed at once */
 #define TCP_CGROUP_ENTRIES	4096
 /* LRU, per CPU: 336 B x CPUs x 2 halves each; tcp.remote_entries */

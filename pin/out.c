@@ -442,7 +442,10 @@ static __u64 hist_count(const struct bpfpin_hist *h)
 	return n;
 }
 
-/* {"unit":"us","count":N,"sum":S,"buckets":[{"le":1,"count":C},...]} */
+/*
+ * {"unit":"us","count":N,"sum":S,"sum_ns":NS,"buckets":[{"le":1,"count":C},
+ * ...]}: sum in whole microseconds, the bucket unit, as before; sum_ns exact.
+ */
 static void json_hist(struct line *l, const struct bpfpin_hist *h)
 {
 	int i, top = hist_top(h);
@@ -451,7 +454,9 @@ static void json_hist(struct line *l, const struct bpfpin_hist *h)
 	LIT("{\"unit\":\"us\",\"count\":");
 	line_u64(l, hist_count(h));
 	LIT(",\"sum\":");
-	line_u64(l, h->sum);
+	line_u64(l, h->sum_ns / 1000);
+	LIT(",\"sum_ns\":");
+	line_u64(l, h->sum_ns);
 	LIT(",\"buckets\":[");
 	for (i = 0; i <= top; i++) {
 		if (i)
@@ -661,7 +666,7 @@ static int cell_text(const struct pin_col *c, const struct pin_val *v,
 		char avg[32];
 
 		/* the count and the mean; the bars follow the table */
-		pin_format_human(n ? v->hist->sum * 1000 / n : 0,
+		pin_format_human(n ? v->hist->sum_ns / n : 0,
 				 PIN_V_DURATION, avg, sizeof(avg));
 		snprintf(buf, size, n ? "%llu avg %s" : "0",
 			 (unsigned long long)n, avg);
@@ -1131,7 +1136,9 @@ static void prom_hist(struct pin_writer *w, int col, const char *name)
 		fprintf(w->out, " %llu\n", (unsigned long long)hist_count(h));
 		fprintf(w->out, "%s_sum", name);
 		prom_labels(w, row, NULL);
-		fprintf(w->out, " %.6f\n", h->sum / 1e6);
+		fprintf(w->out, " %llu.%09llu\n",
+			(unsigned long long)(h->sum_ns / 1000000000),
+			(unsigned long long)(h->sum_ns % 1000000000));
 		fprintf(w->out, "%s_count", name);
 		prom_labels(w, row, NULL);
 		fprintf(w->out, " %llu\n", (unsigned long long)hist_count(h));

@@ -457,7 +457,7 @@ enum pin_col_type {
 	PIN_COL_STR,
 	PIN_COL_U64,
 	PIN_COL_S64,
-	PIN_COL_HIST,	/* struct bpfpin_hist of microseconds */
+	PIN_COL_HIST,	/* struct bpfpin_hist: log2 us slots, sum in ns */
 	PIN_COL_DATA,	/* bytes an event captured: pin_val.data, .len */
 };
 

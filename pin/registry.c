@@ -98,6 +98,10 @@ static __u32 hash_fields(__u32 h, const struct pin_field *f, int n)
 
 		h = fnv(h, f[i].name, strlen(f[i].name));
 		h = fnv(h, shape, sizeof(shape));
+		/* a histogram's inner fields and units are not in its shape */
+		if (f[i].type == PIN_T_HIST)
+			h = fnv(h, BPFPIN_HIST_LAYOUT,
+				sizeof(BPFPIN_HIST_LAYOUT) - 1);
 	}
 	return h;
 }

@@ -68,6 +68,7 @@ burst() {
 	# the 20 ms sleep: in the slot 16384 < us <= 32768, and only there
 	[ "$(row calls nanosleep | jq -c '[.latency.buckets[] | select(.count > 0)]')" = '[{"le":32768,"count":1}]' ]
 	[ "$(row calls nanosleep | jq .latency.sum)" -ge 20000 ]
+	[ "$(row calls nanosleep | jq .latency.sum_ns)" -ge 20000000 ]
 	# names in the other formats too
 	run bpfpin-stat syscalls --format prom
 	[ "$status" -eq 0 ]
@@ -82,6 +83,39 @@ burst() {
 	[ "$status" -eq 0 ]
 	grep -Eq "^$CG_REL +- +close +EBADF +$K\$" <<< "$output"
 	grep -Eq "^$CG_REL +- +getppid +$N +0 +$N avg " <<< "$output"
+}
+
+@test "syscalls: 1000 getppid, mostly under 1 us each: the latency sum is exact nanoseconds, the mean sum_ns / count and not 0, in every format" {
+	new_cgroup subus
+	run "$BUILD/tests/sys-burst" "$CG" 1000 0 0 0
+	[ "$status" -eq 0 ]
+	STATS=$(bpfpin-stat syscalls --format json)
+	lat=$(row calls getppid | jq -c .latency)
+	[ "$(jq .count <<< "$lat")" -eq 1000 ]
+	# the case whole microseconds summed to about 0: most calls in slot 0
+	[ "$(jq '.buckets[] | select(.le == 1) | .count' <<< "$lat")" -ge 500 ]
+	sum_ns=$(jq .sum_ns <<< "$lat")
+	[ "$sum_ns" -gt 0 ]
+	[ "$(jq .sum <<< "$lat")" -eq $((sum_ns / 1000)) ]
+	# within the slots' bounds: slot le=2^i holds whole us v, 2^(i-1) < v <= 2^i
+	lo=$(jq '[.buckets[] | select(.le > 1) | .count * (.le / 2 + 1) * 1000] | add // 0' <<< "$lat")
+	hi=$(jq '[.buckets[] | .count * (.le + 1) * 1000] | add' <<< "$lat")
+	[ "$sum_ns" -ge "$lo" ]
+	[ "$sum_ns" -lt "$hi" ]
+	mean=$((sum_ns / 1000))
+	if [ "$mean" -lt 1000 ]; then
+		avg="${mean}ns"
+	else
+		avg=$(awk -v d="$mean" 'BEGIN { printf "%.1fus", d / 1e3 }')
+	fi
+	[ "$mean" -gt 0 ]
+	run bpfpin-stat syscalls
+	[ "$status" -eq 0 ]
+	grep -Eq "^$CG_REL +- +getppid +1000 +0 +1000 avg $avg( |\$)" <<< "$output"
+	run bpfpin-stat syscalls --format prom
+	[ "$status" -eq 0 ]
+	secs=$(printf '%d.%09d' $((sum_ns / 1000000000)) $((sum_ns % 1000000000)))
+	grep -qx "bpfpin_syscalls_latency_seconds_sum{cgroup=\"$CG_REL\",container=\"\",syscall=\"getppid\"} $secs" <<< "$output"
 }
 
 @test "syscalls: no events unless asked: the 20 ms nanosleep and the failed openat make none by default" {

@@ -50,12 +50,18 @@ static const struct pin_col hist_cols[] = {
 	{ "rtt", PIN_COL_HIST, PIN_ROLE_COUNTER, PIN_V_DURATION, .help = "RTT." },
 };
 
-/* One row: samples of 1, 3, 3 and 100 us (slots 0, 2, 2 and 7). */
-static const char *render_hist(enum pin_format fmt)
+/* Samples of 0.75, 3, 3.25 and 100.5 us (slots 0, 2, 2 and 7): 107.5 us */
+static struct bpfpin_hist hist4 = {
+	.sum_ns = 107500, .slots = { [0] = 1, [2] = 2, [7] = 1 },
+};
+/* Samples of 0.3, 0.5 and 0.7 us: all in slot 0, a mean of 500 ns */
+static struct bpfpin_hist hist_sub_us = { .sum_ns = 1500, .slots = { [0] = 3 } };
+
+/* One row of @h */
+static const char *render_hist(enum pin_format fmt, struct bpfpin_hist *h)
 {
 	static char *buf;
-	static struct bpfpin_hist h = { .sum = 107, .slots = { [0] = 1, [2] = 2, [7] = 1 } };
-	struct pin_val row[2] = { { .str = "10.0.0.1" }, { .hist = &h } };
+	struct pin_val row[2] = { { .str = "10.0.0.1" }, { .hist = h } };
 	struct pin_writer *w;
 	size_t len;
 	FILE *f;
@@ -73,13 +79,13 @@ static const char *render_hist(enum pin_format fmt)
 
 static void test_hist(void)
 {
-	is_str(render_hist(PIN_FMT_JSON),
-	       "{\"raddr\":\"10.0.0.1\",\"rtt\":{\"unit\":\"us\",\"count\":4,\"sum\":107,\"buckets\":["
+	is_str(render_hist(PIN_FMT_JSON, &hist4),
+	       "{\"raddr\":\"10.0.0.1\",\"rtt\":{\"unit\":\"us\",\"count\":4,\"sum\":107,\"sum_ns\":107500,\"buckets\":["
 	       "{\"le\":1,\"count\":1},{\"le\":2,\"count\":0},{\"le\":4,\"count\":2},"
 	       "{\"le\":8,\"count\":0},{\"le\":16,\"count\":0},{\"le\":32,\"count\":0},"
 	       "{\"le\":64,\"count\":0},{\"le\":128,\"count\":1}]}}\n",
-	       "json histogram: buckets up to the highest used, count and sum");
-	is_str(render_hist(PIN_FMT_PROM),
+	       "json histogram: buckets up to the highest used, count, sum in us and in ns");
+	is_str(render_hist(PIN_FMT_PROM, &hist4),
 	       "# HELP bpfpin_tcp_rtt_seconds RTT.\n"
 	       "# TYPE bpfpin_tcp_rtt_seconds histogram\n"
 	       "bpfpin_tcp_rtt_seconds_bucket{raddr=\"10.0.0.1\",le=\"0.000001\"} 1\n"
@@ -91,13 +97,13 @@ static void test_hist(void)
 	       "bpfpin_tcp_rtt_seconds_bucket{raddr=\"10.0.0.1\",le=\"0.000064\"} 3\n"
 	       "bpfpin_tcp_rtt_seconds_bucket{raddr=\"10.0.0.1\",le=\"0.000128\"} 4\n"
 	       "bpfpin_tcp_rtt_seconds_bucket{raddr=\"10.0.0.1\",le=\"+Inf\"} 4\n"
-	       "bpfpin_tcp_rtt_seconds_sum{raddr=\"10.0.0.1\"} 0.000107\n"
+	       "bpfpin_tcp_rtt_seconds_sum{raddr=\"10.0.0.1\"} 0.000107500\n"
 	       "bpfpin_tcp_rtt_seconds_count{raddr=\"10.0.0.1\"} 4\n",
 	       "prom histogram: cumulative buckets in seconds, +Inf, _sum, _count");
-	is_str(render_hist(PIN_FMT_TABLE),
+	is_str(render_hist(PIN_FMT_TABLE, &hist4),
 	       "tcp remotes\n"
 	       "RADDR              RTT\n"
-	       "10.0.0.1  4 avg 26.8us\n"
+	       "10.0.0.1  4 avg 26.9us\n"
 	       "\n"
 	       "rtt raddr=10.0.0.1\n"
 	       "               usecs : count      distribution\n"
@@ -110,6 +116,23 @@ static void test_hist(void)
 	       "            33 -> 64 : 0          |                                        |\n"
 	       "           65 -> 128 : 1          |********************                    |\n",
 	       "table histogram: count and mean in the row, bars below");
+	/* a sum of whole microseconds made these 0 */
+	is_str(render_hist(PIN_FMT_JSON, &hist_sub_us),
+	       "{\"raddr\":\"10.0.0.1\",\"rtt\":{\"unit\":\"us\",\"count\":3,\"sum\":1,\"sum_ns\":1500,\"buckets\":["
+	       "{\"le\":1,\"count\":3}]}}\n",
+	       "json histogram below 1 us: sum_ns exact, sum in whole us");
+	ok(strstr(render_hist(PIN_FMT_PROM, &hist_sub_us),
+		  "bpfpin_tcp_rtt_seconds_sum{raddr=\"10.0.0.1\"} 0.000001500\n") != NULL,
+	   "prom histogram below 1 us: _sum to the nanosecond");
+	is_str(render_hist(PIN_FMT_TABLE, &hist_sub_us),
+	       "tcp remotes\n"
+	       "RADDR             RTT\n"
+	       "10.0.0.1  3 avg 500ns\n"
+	       "\n"
+	       "rtt raddr=10.0.0.1\n"
+	       "               usecs : count      distribution\n"
+	       "              0 -> 1 : 3          |****************************************|\n",
+	       "table histogram below 1 us: the mean is sum_ns / count, 500ns");
 }
 
 /*

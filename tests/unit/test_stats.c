@@ -71,7 +71,7 @@ static void add(struct pin_rows *rows, __u32 pid, const char *comm, __u64 cg,
 	k->cgroup_id = cg;
 	v->calls = calls;
 	v->peak = peak;
-	v->lat.sum = calls * 10;
+	v->lat.sum_ns = calls * 10000;
 	v->lat.slots[slot] = calls;
 	rows->n++;
 }
@@ -150,7 +150,8 @@ static const char *render(const struct pin_map_desc *d, enum pin_group_by by,
 }
 
 #define T0 "\"module\":\"t\",\"type\":\"stats\",\"time\":\"1970-01-01T00:00:00.000000000Z\",\"ts_ns\":0,"
-#define HIST(n, s, b) "{\"unit\":\"us\",\"count\":" #n ",\"sum\":" #s ",\"buckets\":[" b "]}"
+/* @s in us: sum_ns is @s followed by three zeros */
+#define HIST(n, s, b) "{\"unit\":\"us\",\"count\":" #n ",\"sum\":" #s ",\"sum_ns\":" #s "000,\"buckets\":[" b "]}"
 /* table lines: rows of comm 'a' (pids 10 and 11 merged) and 'b' */
 #define HEAD "COMM  CALLS  PEAK           LAT\n"
 #define ROW_A "a         8     9  8 avg 10.0us\n"
