@@ -39,6 +39,36 @@ static const char *map_type_name(__u32 type)
 	return s ? s : "unknown";
 }
 
+/*
+ * libbpf 1.1's tables stop at BPF_PROG_TYPE_SYSCALL and
+ * BPF_LINK_TYPE_STRUCT_OPS; the kernel's uapi/linux/bpf.h numbers the
+ * newer ones, named here as later libbpf releases name them.
+ */
+const char *pin_prog_type_name(__u32 type)
+{
+	const char *s = libbpf_bpf_prog_type_str(type);
+
+	if (!s && type == 32)	/* BPF_PROG_TYPE_NETFILTER, Linux 6.4 */
+		s = "netfilter";
+	return s;
+}
+
+const char *pin_link_type_name(__u32 type)
+{
+	static const char *const newer[] = {
+		[10] = "netfilter",	/* Linux 6.4 */
+		[11] = "tcx",		/* 6.6 */
+		[12] = "uprobe_multi",	/* 6.6 */
+		[13] = "netkit",	/* 6.7 */
+		[14] = "sockmap",	/* 6.10 */
+	};
+	const char *s = libbpf_bpf_link_type_str(type);
+
+	if (!s && type < sizeof(newer) / sizeof(newer[0]))
+		s = newer[type];
+	return s;
+}
+
 const char *pin_obj_kind(int fd)
 {
 	char link[64], target[64];

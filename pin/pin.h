@@ -192,6 +192,24 @@ struct pin_module {
 const char *pin_obj_kind(int fd);
 
 /**
+ * pin_prog_type_name() - a program type's name, as libbpf spells it
+ * @type: enum bpf_prog_type
+ *
+ * Also names the types newer than libbpf 1.1 (netfilter).
+ * Return: the name, or NULL for a type unknown to this build.
+ */
+const char *pin_prog_type_name(__u32 type);
+
+/**
+ * pin_link_type_name() - a link type's name, as libbpf spells it
+ * @type: enum bpf_link_type
+ *
+ * Also names the types newer than libbpf 1.1 (netfilter, tcx, ...).
+ * Return: the name, or NULL for a type unknown to this build.
+ */
+const char *pin_link_type_name(__u32 type);
+
+/**
  * pin_obj_get() - open the object pinned at @path, without a message
  * Refuses a symlink or a directory at @path (bpf_obj_get would follow one).
  * Return: fd; -EPROTO (not a pin) or the errno of BPF_OBJ_GET, with the

@@ -139,7 +139,7 @@ static int list_objects(struct pin_writer *w, const char *dir, const char *modul
 
 			if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
 				v[OC_KIND].str = "prog";
-				v[OC_BPF_TYPE].str = libbpf_bpf_prog_type_str(info.type);
+				v[OC_BPF_TYPE].str = pin_prog_type_name(info.type);
 				v[OC_ID].u = info.id;
 				v[OC_RUN_CNT].null = v[OC_RUN_TIME].null = false;
 				v[OC_RUN_CNT].u = info.run_cnt;

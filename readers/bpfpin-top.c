@@ -395,7 +395,7 @@ static void perf_attach(int fd, char *buf, size_t size)
 static void link_attach(const struct bpf_link_info *info, char *buf,
 			size_t size, const char *tp)
 {
-	const char *type = libbpf_bpf_link_type_str(info->type);
+	const char *type = pin_link_type_name(info->type);
 	char path[PATH_MAX], ifname[IF_NAMESIZE];
 
 	/* tcx and netkit: the xdp member's place holds the ifindex */
@@ -1002,7 +1002,7 @@ static int write_progs(struct pin_writer *w, const struct sample *s,
 			  fmt == PIN_FMT_PROM ? prog_prom : prog_cols, P_N);
 	for (i = 0; i < n && !err; i++) {
 		const struct prog *p = &s->progs[i];
-		const char *type = libbpf_bpf_prog_type_str(p->type);
+		const char *type = pin_prog_type_name(p->type);
 
 		memset(v, 0, sizeof(v));
 		v[P_KIND].str = "prog";

@@ -214,6 +214,22 @@ rows() {
 	bpfpin-load up nat --set "nat.netns=/run/netns/$NS_A,/run/netns/$NS_B" >/dev/null
 }
 
+@test "nat: bpfpin-ls and bpfpin-top name the netfilter program and link type, which libbpf 1.1 does not know" {
+	run bpfpin-ls --format json
+	[ "$status" -eq 0 ]
+	[ "$(jq -r 'select(.module == "nat" and .kind == "prog") | .bpf_type' <<< "$output" | sort | uniq -c | tr -s ' ')" = " 4 netfilter" ]
+	run bpfpin-ls
+	[ "$status" -eq 0 ]
+	[ "$(grep -Ec '^nat +prog +nat_(in|out)[46] +netfilter ' <<< "$output")" -eq 4 ]
+	run bpfpin-top --format json --interval 0.01
+	[ "$status" -eq 0 ]
+	progs=$(jq -c 'select(.kind == "prog" and .module == "nat")' <<< "$output")
+	[ "$(wc -l <<< "$progs")" -eq 4 ]
+	[ "$(jq -r .type <<< "$progs" | sort -u)" = netfilter ]
+	# two links each (two namespaces), named by type, not "link type 10"
+	[ "$(jq -r '.attach | split(",") | .[]' <<< "$progs" | sort -u)" = netfilter ]
+}
+
 @test "nat: nat.netns naming a file that is no network namespace: exit 1, one line naming it, nothing pinned" {
 	local root=$BPFFS/refused
 	touch "$BATS_TEST_TMPDIR/notns"
