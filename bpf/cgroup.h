@@ -128,6 +128,8 @@ static const struct pin_module_desc cgroup_module = {
 	.profiles = "process",
 	.notes = "paths longer than 255 bytes are cut; a cgroup filter applies to v2 cgroups (v1 "
 		"ones are counted only unfiltered); the event's pid/comm is who ran mkdir/rmdir",
+	.filter_scope = "it filters on the cgroup made or removed, not on who ran mkdir/rmdir "
+		"(cgroup and no_system apply)",
 	.maps = cgrp_maps, .nmaps = PIN_LEN(cgrp_maps),
 	.events = cgrp_events, .nevents = PIN_LEN(cgrp_events),
 	.hooks = cgrp_hooks, .nhooks = PIN_LEN(cgrp_hooks),

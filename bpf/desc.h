@@ -164,6 +164,10 @@ struct pin_module_desc {
 					 * comm and uid filters apply; else
 					 * only cgroup and no_system do, on the
 					 * socket's cgroup */
+	const char *filter_scope;	/* else: why pid, comm and uid are
+					 * refused, ending "module 'M' has no
+					 * pid filter: "; NULL: its sockets'
+					 * cgroups */
 	bool captures_content;		/* events hold content: the ring and
 					 * content_maps are root-only (0600) */
 	const char *content_maps;	/* space-separated map names */

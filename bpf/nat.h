@@ -196,6 +196,8 @@ static const struct pin_module_desc nat_module = {
 	.notes = "netfilter links (Linux 6.4+) in the namespaces nat.netns names (default: "
 		"the loader's own); a connection counts once, when conntrack is about to "
 		"confirm it; needs conntrack and NAT rules in that namespace",
+	.filter_scope = "its packets have no task and no cgroup (a cgroup filter leaves out "
+		"every mapping)",
 	.maps = nat_maps, .nmaps = PIN_LEN(nat_maps),
 	.events = nat_events, .nevents = PIN_LEN(nat_events),
 	.hooks = nat_hooks, .nhooks = PIN_LEN(nat_hooks),

@@ -268,8 +268,9 @@ int pin_filter_set(const struct pin_module_desc *d, struct bpfpin_filter *f,
 		return -EINVAL;
 	}
 	if (!d->filter_task) {
-		snprintf(why, size, "module '%s' filters on its sockets' cgroups only: no %s filter (cgroup and no_system apply)",
-			 d->name, key);
+		snprintf(why, size, "module '%s' has no %s filter: %s", d->name,
+			 key, d->filter_scope ? d->filter_scope :
+			 "it filters on its sockets' cgroups only (cgroup and no_system apply)");
 		return -EINVAL;
 	}
 	if (!strcmp(key, "pid"))

@@ -207,7 +207,7 @@ expect() {
 	[ "$(cd "$BPFPIN_ROOT" && find . | sort) $(filter_of proc)" = "$before" ]
 }
 
-@test "bad input: a cgroup that does not exist, a budget of 0 or negative, an unknown event, a pid filter for udp: exit 2, one line, nothing pinned changed" {
+@test "bad input: a cgroup that does not exist, a budget of 0 or negative, an unknown event, a pid filter for udp, cgroup or nat: exit 2, one line, nothing pinned changed" {
 	new_cgroup bad
 	bpfpin-load up proc --set "proc.filter.cgroup=$CG_REL" >/dev/null
 	expect 2 "cgroup '/bpfpin-no-such-cgroup' does not exist" \
@@ -222,8 +222,16 @@ expect() {
 		bpfpin-load filter proc --max-events-per-s -5
 	expect 2 "module 'proc' has no event 'bogus'" \
 		bpfpin-load filter proc --events exec,bogus
-	expect 2 "module 'udp' filters on its sockets' cgroups only: no pid filter" \
+	expect 2 "module 'udp' has no pid filter: it filters on its sockets' cgroups only" \
 		bpfpin-load filter udp --pid 1
+	# modules with no sockets say what they filter on instead
+	expect 2 "module 'cgroup' has no pid filter: it filters on the cgroup made or removed, not on who ran mkdir/rmdir" \
+		bpfpin-load filter cgroup --pid 1
+	expect 2 "module 'nat' has no comm filter: its packets have no task and no cgroup" \
+		bpfpin-load filter nat --comm x
+	expect 2 "'cgroup.filter.uid': module 'cgroup' has no uid filter: it filters on the cgroup made or removed" \
+		bpfpin-load up cgroup --set cgroup.filter.uid=0
+	[ ! -e "$BPFPIN_ROOT/cgroup" ]
 	expect 2 "filter: --clear goes alone" bpfpin-load filter proc --clear --pid 1
 	expect 2 "filter options (--cgroup ... --clear) go with 'filter'" \
 		bpfpin-load up proc --cgroup /

@@ -63,8 +63,14 @@ int main(void)
 	ok(pin_filter_set(proc, &f, "uid", "0", why, sizeof(why)) == 0 &&
 	   (f.flags & BPFPIN_F_UID), "uid 0 is a filter");
 	err = pin_filter_set(udp, &f, "comm", "x", why, sizeof(why));
-	ok(err == -EINVAL && strstr(why, "module 'udp' filters on its sockets' cgroups only"),
+	ok(err == -EINVAL && !strcmp(why, "module 'udp' has no comm filter: it filters on its sockets' cgroups only (cgroup and no_system apply)"),
 	   "udp refuses a comm filter: %s", why);
+	err = pin_filter_set(pin_module_find("cgroup"), &f, "pid", "1", why, sizeof(why));
+	ok(err == -EINVAL && !strcmp(why, "module 'cgroup' has no pid filter: it filters on the cgroup made or removed, not on who ran mkdir/rmdir (cgroup and no_system apply)"),
+	   "cgroup refuses a pid filter, for what it is: %s", why);
+	err = pin_filter_set(pin_module_find("nat"), &f, "uid", "0", why, sizeof(why));
+	ok(err == -EINVAL && !strcmp(why, "module 'nat' has no uid filter: its packets have no task and no cgroup (a cgroup filter leaves out every mapping)"),
+	   "nat refuses a uid filter, for what it is: %s", why);
 	ok(pin_filter_set(proc, &f, "colour", "red", why, sizeof(why)) == -EINVAL,
 	   "an unknown key is refused");
 	/* cgroups */
