@@ -18,6 +18,8 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <bpf/bpf.h>
@@ -298,13 +300,47 @@ static void mem(long n)
 	}
 }
 
+#ifndef CGROUP2_SUPER_MAGIC
+#define CGROUP2_SUPER_MAGIC 0x63677270
+#endif
+
+/*
+ * An empty cgroup made and removed under the cgroup v2 mount (the hybrid
+ * layout's /sys/fs/cgroup/unified, else /sys/fs/cgroup), N times: one
+ * cgroup_mkdir and one cgroup_rmdir each, in a parent of its own.
+ */
+static void cgroups(long n)
+{
+	static const char *const mounts[] = {
+		"/sys/fs/cgroup/unified", "/sys/fs/cgroup",
+	};
+	char parent[256], child[300];
+	struct statfs sf;
+	size_t m;
+	long i;
+
+	for (m = 0; m < sizeof(mounts) / sizeof(mounts[0]); m++)
+		if (!statfs(mounts[m], &sf) && sf.f_type == CGROUP2_SUPER_MAGIC)
+			break;
+	if (m == sizeof(mounts) / sizeof(mounts[0]))
+		exit(1);
+	snprintf(parent, sizeof(parent), "%s/bench-work-%d", mounts[m], getpid());
+	snprintf(child, sizeof(child), "%s/c", parent);
+	if (mkdir(parent, 0755))
+		exit(1);
+	for (i = 0; i < n; i++)
+		if (mkdir(child, 0755) || rmdir(child))
+			exit(1);
+	rmdir(parent);
+}
+
 int main(int argc, char **argv)
 {
 	long n = argc > 2 ? atol(argv[2]) : 0;
 	__u64 t0, t1;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: bench-work syscalls|exec|tcp|tcpconn|http|udp|seccomp|fileio|openat|mem N | events N RATE TARGET_PIN\n");
+		fprintf(stderr, "usage: bench-work syscalls|exec|tcp|tcpconn|http|udp|seccomp|fileio|openat|mem|cgroups N | events N RATE TARGET_PIN\n");
 		return 2;
 	}
 	t0 = now_ns();
@@ -328,6 +364,8 @@ int main(int argc, char **argv)
 		openat_close(n);
 	else if (!strcmp(argv[1], "mem"))
 		mem(n);
+	else if (!strcmp(argv[1], "cgroups"))
+		cgroups(n);
 	else if (!strcmp(argv[1], "events") && argc == 5)
 		events(n, atof(argv[3]), argv[4]);
 	else

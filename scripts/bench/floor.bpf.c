@@ -70,6 +70,9 @@ SEC("tp_btf/mm_vmscan_memcg_reclaim_begin") int BPF_PROG(f_limit_beg) { return c
 SEC("tp_btf/mm_vmscan_memcg_reclaim_end") int BPF_PROG(f_limit_end) { return count(); }
 SEC("tp_btf/kmalloc") int BPF_PROG(f_kmalloc) { return count(); }
 SEC("tp_btf/mm_page_alloc") int BPF_PROG(f_page_alloc) { return count(); }
+/* the cgroup module's hooks (mkdir_btf: f_mkdir) */
+SEC("tp_btf/cgroup_mkdir") int BPF_PROG(f_mkdir) { return count(); }
+SEC("tp_btf/cgroup_rmdir") int BPF_PROG(f_rmdir) { return count(); }
 /* cgroup_skb must let the packet pass: 1 */
 SEC("cgroup_skb/egress") int f_egress(struct __sk_buff *skb) { count(); return 1; }
 SEC("cgroup_skb/ingress") int f_ingress(struct __sk_buff *skb) { count(); return 1; }
