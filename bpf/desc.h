@@ -91,6 +91,9 @@ struct pin_hook {
 	const char *name;
 	const char *variants[4];
 	bool optional;
+	/* optional, and only where kprobes/fentry work: not loading it is no
+	 * degradation (the module's notes say what it adds) */
+	bool extra;
 };
 
 /* What a setting's value is. */

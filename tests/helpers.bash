@@ -38,14 +38,37 @@ ensure_bpfpin_group() {
 	BPFPIN_GID=$(getent group bpfpin | cut -d: -f3)
 }
 
+# 'bpfpin-load check --format json', run once per test file (it loads
+# every module into the kernel to be sure: not once per test).
+check_json() {
+	local f="$BATS_FILE_TMPDIR/check.json"
+
+	[ -s "$f" ] || bpfpin-load check --format json > "$f"
+	cat "$f"
+}
+
 # Skip only when 'bpfpin-load check' says this kernel cannot run the module.
 require_module() {
 	local verdict
-	verdict=$(bpfpin-load check --format json |
+	verdict=$(check_json |
 		jq -r --arg m "module $1" 'select(.check == $m) | "\(.ok) \(.detail)"')
 	case "$verdict" in
 	yes*) ;;
 	*) skip "bpfpin-load check: module $1 cannot load here: ${verdict#* }" ;;
+	esac
+}
+
+# Skip unless module $1's optional hook $2 loads here ('bpfpin-load check'
+# shows HOOK=none where it does not); $3 says what the hook is, e.g.
+# require_hook seccomp __seccomp_filter "fentry or kprobe on __seccomp_filter".
+# tests/run does not count such a skip as a defect.
+require_hook() {
+	local detail
+	detail=$(check_json | jq -r --arg m "module $1" 'select(.check == $m) | .detail')
+	case " $detail" in
+	*" $2="none*) skip "needs hook $2 ($3)" ;;
+	*" $2="*) ;;
+	*) echo "module $1 has no hook $2: $detail" >&2; return 1 ;;
 	esac
 }
 
