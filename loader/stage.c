@@ -182,6 +182,19 @@ int module_try_load(struct bpf_object *obj, char *why, size_t size)
 	return err;
 }
 
+/* Whether the hook of program @prog has a variant after it to try. */
+static bool has_next_variant(const struct pin_module_desc *d, const char *prog)
+{
+	int h, v;
+
+	for (h = 0; h < d->nhooks; h++)
+		for (v = 0; v + 1 < PIN_LEN(d->hooks[h].variants); v++)
+			if (d->hooks[h].variants[v] && d->hooks[h].variants[v + 1] &&
+			    !strcmp(d->hooks[h].variants[v], prog))
+				return true;
+	return false;
+}
+
 int module_probe_load(const struct features *f, const struct pin_module_desc *d,
 		      const char **picked, char *why, size_t size)
 {
@@ -199,15 +212,16 @@ int module_probe_load(const struct features *f, const struct pin_module_desc *d,
 		if (!err)
 			err = module_try_load(obj, why, size);
 		bpf_object__close(obj);
-		/* a program the kernel refused: its hook's next variant */
-		if (!err || !try_prog[0] || pin_list_has(refused, try_prog))
+		/* a program the kernel refused: its hook's next variant, if any */
+		if (!err || !try_prog[0] || pin_list_has(refused, try_prog) ||
+		    !has_next_variant(d, try_prog))
 			return err;
 		len = strlen(refused);
 		if (len + strlen(try_prog) + 2 > sizeof(refused))
 			return err;
 		snprintf(refused + len, sizeof(refused) - len, "%s%s", len ? "," : "",
 			 try_prog);
-		pin_info("module '%s': %s refused (%s), trying the next variant", d->name,
+		pin_debug("module '%s': %s refused (%s), trying the next variant", d->name,
 			 try_prog, why);
 		try_prog[0] = '\0';
 	}

@@ -38,10 +38,10 @@ ensure_bpfpin_group() {
 	BPFPIN_GID=$(getent group bpfpin | cut -d: -f3)
 }
 
-# 'bpfpin-load check --format json', run once per test file (it loads
-# every module into the kernel to be sure: not once per test).
+# 'bpfpin-load check --format json', run once (it loads every module into
+# the kernel to be sure): per run where tests/run wrote it, else per file.
 check_json() {
-	local f="$BATS_FILE_TMPDIR/check.json"
+	local f=${BPFPIN_TEST_CHECK:-$BATS_FILE_TMPDIR/check.json}
 
 	[ -s "$f" ] || bpfpin-load check --format json > "$f"
 	cat "$f"
