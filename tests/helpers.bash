@@ -47,6 +47,12 @@ check_json() {
 	cat "$f"
 }
 
+# Whether 'bpfpin-load check' says this kernel can load module $1: a
+# setup_file loads it only then, and require_module skips each test.
+can_load() {
+	check_json | has_record ".check == \"module $1\" and .ok == \"yes\""
+}
+
 # Skip only when 'bpfpin-load check' says this kernel cannot run the module.
 require_module() {
 	local verdict
@@ -56,6 +62,15 @@ require_module() {
 	yes*) ;;
 	*) skip "bpfpin-load check: module $1 cannot load here: ${verdict#* }" ;;
 	esac
+}
+
+# Whether module $1's hook $2 loads here (a variant picked, not =none).
+has_hook() {
+	case " $(check_json | jq -r --arg m "module $1" 'select(.check == $m) | .detail')" in
+	*" $2="none*) return 1 ;;
+	*" $2="*) return 0 ;;
+	esac
+	return 1
 }
 
 # Skip unless module $1's optional hook $2 loads here ('bpfpin-load check'
