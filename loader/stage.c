@@ -138,8 +138,8 @@ static int set_tp_nargs(struct bpf_object *obj)
 
 /*
  * The verifier's reason and the program it refused, from what libbpf
- * prints when a load fails; programs refused so far (comma-separated),
- * which module_pick() passes over for the next variant.
+ * prints when a load fails; programs refused so far (MODULE/PROGRAM,
+ * comma-separated), which module_pick() passes over for the next variant.
  */
 static char try_reason[160], try_prog[64], refused[512];
 
@@ -182,6 +182,15 @@ int module_try_load(struct bpf_object *obj, char *why, size_t size)
 	return err;
 }
 
+/* Whether the kernel refused program @prog of module @d in a trial. */
+static bool is_refused(const struct pin_module_desc *d, const char *prog)
+{
+	char key[128];
+
+	snprintf(key, sizeof(key), "%s/%s", d->name, prog);
+	return pin_list_has(refused, key);
+}
+
 /* Whether the hook of program @prog has a variant after it to try. */
 static bool has_next_variant(const struct pin_module_desc *d, const char *prog)
 {
@@ -213,14 +222,15 @@ int module_probe_load(const struct features *f, const struct pin_module_desc *d,
 			err = module_try_load(obj, why, size);
 		bpf_object__close(obj);
 		/* a program the kernel refused: its hook's next variant, if any */
-		if (!err || !try_prog[0] || pin_list_has(refused, try_prog) ||
+		if (!err || !try_prog[0] || is_refused(d, try_prog) ||
 		    !has_next_variant(d, try_prog))
 			return err;
 		len = strlen(refused);
-		if (len + strlen(try_prog) + 2 > sizeof(refused))
+		if (snprintf(refused + len, sizeof(refused) - len, "%s%s/%s", len ? "," : "",
+			     d->name, try_prog) >= (int)(sizeof(refused) - len)) {
+			refused[len] = '\0';	/* no room: no more retries */
 			return err;
-		snprintf(refused + len, sizeof(refused) - len, "%s%s", len ? "," : "",
-			 try_prog);
+		}
 		pin_debug("module '%s': %s refused (%s), trying the next variant", d->name,
 			 try_prog, why);
 		try_prog[0] = '\0';
@@ -258,7 +268,7 @@ int module_pick(const struct features *f, struct bpf_object *obj,
 			} else if (!prog) {
 				snprintf(reason, sizeof(reason), "no program '%s'",
 					 hook->variants[v]);
-			} else if (pin_list_has(refused, hook->variants[v])) {
+			} else if (is_refused(d, hook->variants[v])) {
 				snprintf(reason, sizeof(reason), "%s: refused by the kernel",
 					 hook->variants[v]);
 			} else if (probe_program(f, prog, reason, sizeof(reason))) {
