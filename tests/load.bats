@@ -59,7 +59,7 @@ prog_ids() {
 	# (a module degraded on this kernel warns on stderr first)
 	[ "$(grep -v '^bpfpin-load: ' <<< "$output" | sed -n 1p)" = "proc: already loaded" ]
 	for m in oomkill seccomp tcpqueue; do
-		grep -q "^$m: loaded (" <<< "$output"
+		grep -qE "^$m: loaded(, degraded)? \(" <<< "$output"
 	done
 	[ "$(root_entries | tr '\n' ' ')" = "oomkill proc seccomp tcpqueue " ]
 }
