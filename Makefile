@@ -56,7 +56,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all run check check-sanitize lint unit bench fuzz install uninstall clean help deps vmlinux
+.PHONY: all run check check-vm check-sanitize lint unit bench fuzz install uninstall clean help deps vmlinux
 
 PIN_LIB := $(BUILD)/libpin.a
 TOOLS := $(BUILD)/bpfpin-load $(addprefix $(BUILD)/,$(READERS))
@@ -299,6 +299,12 @@ lint: $(BUILD)/modules.h $(BUILD)/skels.h
 		test $${PIPESTATUS[0]} -eq 0 || exit 1; \
 	done
 
+# The tests on another kernel (KERNEL=, default Debian's newest in /boot)
+# in a qemu guest sharing this root read-only: scripts/check-vm. VM_TESTS
+# picks BATS files (default: every test, as make check).
+check-vm: all
+	$(Q)scripts/check-vm $(VM_TESTS)
+
 # The tests again, on a build with AddressSanitizer and UBSan.
 check-sanitize:
 	$(Q)$(MAKE) --no-print-directory BUILD=$(BUILD)/san SANITIZE=1 all
@@ -347,6 +353,7 @@ help:
 	@echo "  run            load the default profile and show a first snapshot (root)"
 	@echo "  check          run the unit and BATS tests (root; installs deps)"
 	@echo "  check-sanitize the tests on an ASan+UBSan build (in build/san)"
+	@echo "  check-vm       the tests on Debian's kernel in qemu (KERNEL=, VM_TESTS=)"
 	@echo "  lint           cppcheck and clang-tidy (.clang-tidy)"
 	@echo "  bench          benchmarks; report in build/bench/report.md (root)"
 	@echo "  fuzz           libFuzzer on the DNS parser and ring records, FUZZ_SECONDS (60) each"

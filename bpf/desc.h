@@ -111,6 +111,9 @@ struct pin_hook {
 	 * it in, one link each
 	 */
 	const char *netns;
+	/* optional, and only where kprobes/fentry work: not loading it is no
+	 * degradation (the module's notes say what it adds) */
+	bool extra;
 };
 
 /* What a setting's value is. */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* oomkill.bpf.c: one event and one count per OOM kill, from oom:mark_victim */
+/* oomkill.bpf.c: one event and one count per OOM kill, from oom:mark_victim (and oom_kill_process) */
 #include "common.bpf.h"
 #include "oomkill.h"
 
@@ -8,11 +8,35 @@ char LICENSE[] SEC("license") = "GPL";
 BPFPIN_STATS_MAP(stats, struct oomkill_key, struct oomkill_stats, OOMKILL_STATS_ENTRIES);
 BPFPIN_EVENTS_RING(OOMKILL_RING_BYTES);
 
+/* What oom_kill_process() saw, by the trigger's thread id. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 256);
+	__type(key, __u32);
+	__type(value, struct oomkill_control);
+} controls SEC(".maps");
+
 static const struct oomkill_stats zero_stats;
 
-/* rss_stat is an array of percpu_counters (6.2+): its count is the total. */
+/* Before 6.2 rss_stat was a struct of atomic counters (6.1 here). */
+struct mm_rss_stat___pre62 {
+	atomic_long_t count[4];
+} __attribute__((preserve_access_index));
+
+struct mm_struct___pre62 {
+	struct mm_rss_stat___pre62 rss_stat;
+} __attribute__((preserve_access_index));
+
+/*
+ * rss_stat is an array of percpu_counters (6.2+): its count is the total
+ * (less the per-CPU batches, as get_mm_counter() reads it).
+ */
 static __always_inline __u64 rss_pages(struct mm_struct *mm, int member)
 {
+	struct mm_struct___pre62 *old = (void *)mm;
+
+	if (bpf_core_type_exists(struct mm_rss_stat___pre62))
+		return BPF_CORE_READ(old, rss_stat.count[member].counter);
 	return BPF_CORE_READ(mm, rss_stat[member].count);
 }
 
@@ -36,6 +60,8 @@ static __always_inline struct mem_cgroup *memcg_of(struct task_struct *t)
  */
 static __always_inline int on_victim(struct task_struct *victim)
 {
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct oomkill_control *oc;
 	struct oomkill_key key = {};
 	struct oomkill_event *e;
 	struct oomkill_stats *s;
@@ -76,10 +102,56 @@ static __always_inline int on_victim(struct task_struct *victim)
 	/* a limit below 2^40 pages is set; usage within 2% of it is "at it" */
 	e->constraint = max && max < (1ull << 40) && usage + max / 50 >= max ?
 			OOMKILL_MEMCG : OOMKILL_GLOBAL;
-	e->pad = 0;
+	e->constraint_from = OOMKILL_INFERRED;
+	e->points = 0;
+	/* this thread's oom_kill_process(), if it just ran, knows better */
+	oc = bpf_map_lookup_elem(&controls, &tid);
+	if (oc && e->hdr.ts_ns - oc->ts_ns < 30ULL * 1000000000) {
+		e->constraint = oc->constraint;
+		e->constraint_from = OOMKILL_OOM_CONTROL;
+		e->points = oc->points;
+	}
 	bpfpin_event_submit(&events, e);
 	return 0;
 }
 
 BPFPIN_HOOK(mark_victim, victim, OOMKILL_HOOK_VICTIM,
 	    struct task_struct *victim COMMA uid_t uid, on_victim(victim))
+
+/*
+ * oom_kill_process(oc, message) runs in the trigger before it marks the
+ * victim (mark_victim above, in the same thread): keep the constraint the
+ * kernel decided and the chosen victim's points for it.
+ */
+static __always_inline int on_control(struct oom_control *oc)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct oomkill_control c = {};
+	int constraint = BPF_CORE_READ(oc, constraint);
+
+	if (constraint == bpf_core_enum_value(enum oom_constraint, CONSTRAINT_MEMCG))
+		c.constraint = OOMKILL_MEMCG;
+	else if (constraint == bpf_core_enum_value(enum oom_constraint, CONSTRAINT_CPUSET))
+		c.constraint = OOMKILL_CPUSET;
+	else if (constraint ==
+		 bpf_core_enum_value(enum oom_constraint, CONSTRAINT_MEMORY_POLICY))
+		c.constraint = OOMKILL_MEMPOLICY;
+	else
+		c.constraint = OOMKILL_GLOBAL;
+	c.points = BPF_CORE_READ(oc, chosen_points);
+	c.ts_ns = bpf_ktime_get_boot_ns();
+	bpf_map_update_elem(&controls, &tid, &c, BPF_ANY);
+	return 0;
+}
+
+SEC("fentry/oom_kill_process")
+int BPF_PROG(control_fentry, struct oom_control *oc, const char *message)
+{
+	return bpfpin_active(OOMKILL_HOOK_CONTROL) ? on_control(oc) : 0;
+}
+
+SEC("kprobe/oom_kill_process")
+int BPF_KPROBE(control_kprobe, struct oom_control *oc, const char *message)
+{
+	return bpfpin_active(OOMKILL_HOOK_CONTROL) ? on_control(oc) : 0;
+}

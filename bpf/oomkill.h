@@ -5,7 +5,7 @@
 
 #include "bpfpin.h"
 
-#define OOMKILL_SCHEMA_VERSION	2
+#define OOMKILL_SCHEMA_VERSION	3
 #define OOMKILL_STATS_ENTRIES	4096
 #define OOMKILL_RING_BYTES	(64 * 1024)
 
@@ -19,8 +19,15 @@ struct oomkill_stats {
 
 #define OOMKILL_EV_KILL		1
 
+/* the OOM constraint: enum oom_constraint where hook oom_kill_process saw it */
 #define OOMKILL_GLOBAL		0
 #define OOMKILL_MEMCG		1
+#define OOMKILL_CPUSET		2
+#define OOMKILL_MEMPOLICY	3
+
+/* where the constraint and points come from */
+#define OOMKILL_INFERRED	0	/* mark_victim alone: memcg at its limit or not */
+#define OOMKILL_OOM_CONTROL	1	/* oom_kill_process's struct oom_control */
 
 /* The header describes the victim (pid, comm, cgroup), not the trigger. */
 struct oomkill_event {
@@ -35,9 +42,18 @@ struct oomkill_event {
 	__u64 memcg_usage_bytes;
 	__u32 trigger_pid;
 	__s32 oom_score_adj;
-	__u32 constraint;	/* OOMKILL_GLOBAL or OOMKILL_MEMCG, inferred */
-	__u32 pad;
+	__u32 constraint;	/* OOMKILL_GLOBAL, _MEMCG, _CPUSET or _MEMPOLICY */
+	__u32 constraint_from;	/* OOMKILL_INFERRED or OOMKILL_OOM_CONTROL */
 	char trigger_comm[BPFPIN_COMM_LEN];
+	__s64 points;		/* the victim's oom_badness() (oom_control), else 0 */
+};
+
+/* What oom_kill_process() saw, kept per trigger thread for mark_victim. */
+struct oomkill_control {
+	__u64 ts_ns;
+	__s64 points;
+	__u32 constraint;	/* OOMKILL_* */
+	__u32 pad;
 };
 
 /*
@@ -46,6 +62,7 @@ struct oomkill_event {
  */
 enum oomkill_hook {
 	OOMKILL_HOOK_VICTIM,
+	OOMKILL_HOOK_CONTROL,
 	OOMKILL_HOOK_NR
 };
 _Static_assert(OOMKILL_HOOK_NR <= BPFPIN_MAX_HOOKS, "oomkill: more hooks than handoff slots");
@@ -73,6 +90,13 @@ static const struct pin_map_desc oomkill_maps[] = {
 static const char *const oomkill_constraints[] = {
 	[OOMKILL_GLOBAL] = "global",
 	[OOMKILL_MEMCG] = "memcg",
+	[OOMKILL_CPUSET] = "cpuset",
+	[OOMKILL_MEMPOLICY] = "mempolicy",
+};
+
+static const char *const oomkill_constraint_froms[] = {
+	[OOMKILL_INFERRED] = "inferred",
+	[OOMKILL_OOM_CONTROL] = "oom_control",
 };
 
 #define OOMKILL_BYTES(m) PIN_EV(struct oomkill_event, m, PIN_T_U64, PIN_V_BYTES, NULL)
@@ -81,6 +105,8 @@ static const struct pin_field oomkill_kill_fields[] = {
 	PIN_EV(struct oomkill_event, trigger_comm, PIN_T_STR, PIN_V_PLAIN, NULL),
 	PIN_LABELLED(struct oomkill_event, memcg_id, PIN_T_U64, PIN_V_MEMCG, "memcg", NULL),
 	PIN_NAMED(struct oomkill_event, constraint, oomkill_constraints, NULL),
+	PIN_NAMED(struct oomkill_event, constraint_from, oomkill_constraint_froms, NULL),
+	PIN_EV(struct oomkill_event, points, PIN_T_S64, PIN_V_PLAIN, NULL),
 	OOMKILL_BYTES(memcg_limit_bytes),
 	OOMKILL_BYTES(memcg_usage_bytes),
 	OOMKILL_BYTES(total_vm_bytes),
@@ -100,6 +126,9 @@ static const struct pin_event_desc oomkill_events[] = {
 
 static const struct pin_hook oomkill_hooks[] = {
 	[OOMKILL_HOOK_VICTIM] = { "mark_victim", { "victim_btf", "victim_raw" } },
+	/* the real constraint and the victim's points, where fentry/kprobes work */
+	[OOMKILL_HOOK_CONTROL] = { "oom_kill_process", { "control_fentry", "control_kprobe" },
+				   .optional = true, .extra = true },
 };
 _Static_assert(PIN_LEN(oomkill_hooks) == OOMKILL_HOOK_NR, "oomkill: a hook without a table entry");
 
@@ -109,7 +138,10 @@ static const struct pin_module_desc oomkill_module = {
 	.schema_version = OOMKILL_SCHEMA_VERSION,
 	.profiles = "default memory",
 	.filter_task = true,
-	.notes = "constraint is inferred: memcg when the victim's memory cgroup sits at its limit",
+	.notes = "constraint (global, memcg, cpuset, mempolicy) and points from oom_kill_process "
+		"where hook oom_kill_process loads (fentry or kprobe), constraint_from oom_control; "
+		"else inferred (memcg when the victim's memory cgroup sits at its limit, else global; "
+		"points 0), constraint_from inferred",
 	.maps = oomkill_maps, .nmaps = PIN_LEN(oomkill_maps),
 	.events = oomkill_events, .nevents = PIN_LEN(oomkill_events),
 	.hooks = oomkill_hooks, .nhooks = PIN_LEN(oomkill_hooks),

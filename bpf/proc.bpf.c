@@ -155,9 +155,38 @@ BPFPIN_HOOK(sched_process_exec, exec, PROC_HOOK_EXEC,
 BPFPIN_HOOK(sched_process_fork, fork, PROC_HOOK_FORK,
 	  struct task_struct *parent COMMA struct task_struct *child,
 	  on_fork(parent, child))
-BPFPIN_HOOK(sched_process_exit, exit, PROC_HOOK_EXIT,
-	  struct task_struct *p COMMA bool group_dead,
-	  on_exit(p, group_dead))
+
+/*
+ * sched_process_exit gained group_dead after 6.1 (the loader sets the
+ * number of arguments it has); before it, tell it from signal->live, which
+ * do_exit() has decremented by then (two threads exiting at once can then
+ * both see 0).
+ */
+const volatile __u32 cfg_nargs_sched_process_exit = 2;
+
+static __always_inline int on_exit_ctx(unsigned long long *ctx)
+{
+	struct task_struct *p = (void *)ctx[0];
+	bool group_dead;
+
+	if (cfg_nargs_sched_process_exit >= 2)
+		group_dead = ctx[1];
+	else
+		group_dead = BPF_CORE_READ(p, signal, live.counter) == 0;
+	return on_exit(p, group_dead);
+}
+
+SEC("tp_btf/sched_process_exit")
+int exit_btf(unsigned long long *ctx)
+{
+	return bpfpin_active(PROC_HOOK_EXIT) ? on_exit_ctx(ctx) : 0;
+}
+
+SEC("raw_tp/sched_process_exit")
+int exit_raw(unsigned long long *ctx)
+{
+	return bpfpin_active(PROC_HOOK_EXIT) ? on_exit_ctx(ctx) : 0;
+}
 BPFPIN_HOOK(task_rename, rename, PROC_HOOK_RENAME,
 	  struct task_struct *p COMMA const char *comm,
 	  on_rename(p, comm))

@@ -1,17 +1,24 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* seccomp.h: seccomp denials seen as SIGSYS (kill and trap actions) */
+/* seccomp.h: seccomp denials: SIGSYS (kill, trap) and, with kprobe/fentry, every other action */
 #ifndef __BPFPIN_SECCOMP_H
 #define __BPFPIN_SECCOMP_H
 
 #include "bpfpin.h"
 
-#define SECCOMP_SCHEMA_VERSION	2
+#define SECCOMP_SCHEMA_VERSION	3
 #define SECCOMP_STATS_ENTRIES	4096
 #define SECCOMP_RING_BYTES	(256 * 1024)
 
-/* What a SIGSYS tells: kill (forced, handler locked) or trap. */
-#define SECCOMP_ACTION_KILL	0
-#define SECCOMP_ACTION_TRAP	1
+/*
+ * What a SIGSYS tells: kill (forced, handler locked) or trap; the others
+ * come from the filters' verdict (hook __seccomp_filter, kprobe/fentry).
+ */
+#define SECCOMP_ACTION_KILL		0
+#define SECCOMP_ACTION_TRAP		1
+#define SECCOMP_ACTION_ERRNO		2
+#define SECCOMP_ACTION_TRACE		3
+#define SECCOMP_ACTION_LOG		4
+#define SECCOMP_ACTION_USER_NOTIF	5
 
 struct seccomp_key {
 	__u64 cgroup_id;
@@ -30,7 +37,7 @@ struct seccomp_event {
 	__u32 syscall_nr;
 	__u32 action;
 	__u32 arch;		/* AUDIT_ARCH_* of the denied call */
-	__u32 data;		/* SECCOMP_RET_DATA of the filter's verdict */
+	__u32 data;		/* SECCOMP_RET_DATA of the filter's verdict (errno: the errno) */
 };
 
 /*
@@ -39,6 +46,7 @@ struct seccomp_event {
  */
 enum seccomp_hook {
 	SECCOMP_HOOK_SIGSYS,
+	SECCOMP_HOOK_VERDICT,
 	SECCOMP_HOOK_NR
 };
 _Static_assert(SECCOMP_HOOK_NR <= BPFPIN_MAX_HOOKS, "seccomp: more hooks than handoff slots");
@@ -49,6 +57,10 @@ _Static_assert(SECCOMP_HOOK_NR <= BPFPIN_MAX_HOOKS, "seccomp: more hooks than ha
 static const char *const seccomp_actions[] = {
 	[SECCOMP_ACTION_KILL] = "kill",
 	[SECCOMP_ACTION_TRAP] = "trap",
+	[SECCOMP_ACTION_ERRNO] = "errno",
+	[SECCOMP_ACTION_TRACE] = "trace",
+	[SECCOMP_ACTION_LOG] = "log",
+	[SECCOMP_ACTION_USER_NOTIF] = "user_notif",
 };
 
 static const struct pin_field seccomp_key_fields[] = {
@@ -61,7 +73,8 @@ static const struct pin_field seccomp_key_fields[] = {
 
 static const struct pin_field seccomp_stat_fields[] = {
 	PIN_COUNTER(struct seccomp_stats, denials,
-		"Syscalls denied by a seccomp filter with a kill or trap action."),
+		"Syscalls a seccomp filter did not simply allow: kill, trap, and (with "
+		"hook __seccomp_filter) errno, trace, log and user_notif."),
 };
 
 static const struct pin_map_desc seccomp_maps[] = {
@@ -86,24 +99,29 @@ static const struct pin_event_desc seccomp_events[] = {
 };
 
 /*
- * Without kprobes the filter's verdict is invisible; what shows is the
- * SIGSYS that kill and trap actions send (signal_generate, si_code
- * SYS_SECCOMP). Errno, trace, log and user-notify actions send none.
+ * Kill and trap actions send SIGSYS (signal_generate, si_code SYS_SECCOMP).
+ * Errno, trace, log and user-notify actions send none: their verdict is
+ * recomputed at __seccomp_filter() where the kernel allows fentry or a
+ * kprobe (optional: without it only kill and trap are seen).
  */
 static const struct pin_hook seccomp_hooks[] = {
 	[SECCOMP_HOOK_SIGSYS] = { "signal_generate", { "sigsys_btf", "sigsys_raw" } },
+	[SECCOMP_HOOK_VERDICT] = { "__seccomp_filter", { "verdict_fentry", "verdict_kprobe" },
+				   .optional = true, .extra = true },
 };
 _Static_assert(PIN_LEN(seccomp_hooks) == SECCOMP_HOOK_NR, "seccomp: a hook without a table entry");
 
 static const struct pin_module_desc seccomp_module = {
 	.name = "seccomp",
-	.summary = "seccomp denials (kill and trap actions) per container and syscall",
+	.summary = "seccomp denials (kill, trap; errno, trace, log, user_notif with kprobe/fentry)"
+		" per container and syscall",
 	.schema_version = SECCOMP_SCHEMA_VERSION,
 	.profiles = "default syscall",
 	.filter_task = true,
 	.notes = "sees kill and trap actions (the SIGSYS they raise); errno, trace, log and "
-		"user-notify actions raise no signal and need a kprobe/fentry hook this build "
-		"does not have",
+		"user-notify actions raise no signal: they are seen only where hook "
+		"__seccomp_filter loads (fentry or kprobe), which runs the task's filters again "
+		"on each of its syscalls that the filters' cache does not allow",
 	.maps = seccomp_maps, .nmaps = PIN_LEN(seccomp_maps),
 	.events = seccomp_events, .nevents = PIN_LEN(seccomp_events),
 	.hooks = seccomp_hooks, .nhooks = PIN_LEN(seccomp_hooks),

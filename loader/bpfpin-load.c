@@ -461,7 +461,8 @@ static int do_check(struct opts *o, const char *root)
 			write_check(w, name, false, "not built in");
 			continue;
 		}
-		err = module_pick(&f, obj, d, picked, why, sizeof(why));
+		/* loaded for real: the kernel may refuse a helper, an argument */
+		err = module_probe_load(&f, d, picked, why, sizeof(why));
 		for (h = 0; h < d->nhooks && len < sizeof(detail); h++) {
 			struct bpf_program *p = picked[h] ?
 				bpf_object__find_program_by_name(obj, picked[h]) : NULL;

@@ -42,6 +42,8 @@ void probe_features(struct features *f, const char *root);
 bool probe_program(const struct features *f, const struct bpf_program *prog,
 		   char *why, size_t size);
 void probe_release(void);
+/* The arguments tracepoint @tp takes on this kernel (its BTF), or -errno. */
+int probe_tp_nargs(const char *tp);
 int ensure_tracefs(void);
 
 /* config.c: the settings bpfpin.conf gives modules, "<module>.<name> = N" */
@@ -129,6 +131,19 @@ struct staged {
 	char targets[4096];	/* user-space hooks: a line per target */
 };
 
+/*
+ * Load @obj (its variants picked) into the kernel and close nothing: what
+ * 'check' does to know the module loads here. @why: the verifier's reason.
+ */
+int module_try_load(struct bpf_object *obj, char *why, size_t size);
+/*
+ * Open, pick and load module @d until the kernel takes it: a program it
+ * refuses (a tp_btf whose arguments its verifier will not read) is passed
+ * over for its hook's next variant, here and by later module_pick() calls.
+ * @picked as module_pick()'s; 0, or -errno with @why.
+ */
+int module_probe_load(const struct features *f, const struct pin_module_desc *d,
+		      const char **picked, char *why, size_t size);
 struct bpf_object *module_open(const struct pin_module_desc *d);
 /* Pick a variant per hook; fills @picked with program names or NULL. */
 int module_pick(const struct features *f, struct bpf_object *obj,

@@ -155,6 +155,27 @@ static bool has_btf_trace(const char *tp)
 	return btf && btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) > 0;
 }
 
+int probe_tp_nargs(const char *tp)
+{
+	char name[128];
+	struct btf *btf = kernel_btf();
+	const struct btf_type *t;
+	int id;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf ? btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF) : -ENOENT;
+	if (id < 0)
+		return -ENOENT;
+	/* typedef -> pointer -> prototype (void *__data, the arguments...) */
+	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+	if (!t || !btf_is_ptr(t))
+		return -EINVAL;
+	t = btf__type_by_id(btf, t->type);
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 1)
+		return -EINVAL;
+	return btf_vlen(t) - 1;
+}
+
 static bool has_tracefs_event(const char *tp)
 {
 	char pattern[256];
@@ -164,6 +185,31 @@ static bool has_tracefs_event(const char *tp)
 	snprintf(pattern, sizeof(pattern), TRACEFS "/events/*/%s", tp);
 	found = glob(pattern, GLOB_NOSORT, NULL, &g) == 0;
 	globfree(&g);
+	return found;
+}
+
+static bool has_btf_func(const char *fn)
+{
+	struct btf *btf = kernel_btf();
+
+	return btf && btf__find_by_name_kind(btf, fn, BTF_KIND_FUNC) > 0;
+}
+
+/* A text symbol @fn in /proc/kallsyms: a function a kprobe can find. */
+static bool has_kallsym(const char *fn)
+{
+	char line[512], type, name[256];
+	bool found = false;
+	FILE *f = fopen("/proc/kallsyms", "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%*s %c %255s", &type, name) == 2 &&
+		    (type == 't' || type == 'T') && !strcmp(name, fn))
+			found = true;
+	}
+	fclose(f);
 	return found;
 }
 
@@ -198,13 +244,19 @@ bool probe_program(const struct features *f, const struct bpf_program *prog,
 			return true;
 		snprintf(why, size, "tracepoint: no '%s' in tracefs", rest);
 	} else if (starts(sec, "kprobe/", &rest) || starts(sec, "kretprobe/", &rest)) {
-		if (f->kprobes)
+		if (!f->kprobes)
+			snprintf(why, size, "kprobe: this kernel has no kprobes");
+		else if (!has_kallsym(rest))
+			snprintf(why, size, "kprobe: no function '%s' in /proc/kallsyms", rest);
+		else
 			return true;
-		snprintf(why, size, "kprobe: this kernel has no kprobes");
 	} else if (starts(sec, "fentry/", &rest) || starts(sec, "fexit/", &rest)) {
-		if (f->fentry)
+		if (!f->fentry)
+			snprintf(why, size, "fentry: %s", f->fentry_why);
+		else if (!has_btf_func(rest))
+			snprintf(why, size, "fentry: no BTF for function '%s'", rest);
+		else
 			return true;
-		snprintf(why, size, "fentry: %s", f->fentry_why);
 	} else if (starts(sec, "uprobe", &rest) || starts(sec, "uretprobe", &rest)) {
 		if (f->uprobes)
 			return true;

@@ -107,6 +107,144 @@ static int set_rodata(struct bpf_object *obj, const char *var, __u32 value)
 	return set_rodata_bytes(obj, var, &value, sizeof(value));
 }
 
+/*
+ * Each `const volatile __u32 cfg_nargs_TP` of a module: the arguments
+ * tracepoint TP takes on this kernel (one gained an argument: the program
+ * reads it only where it is there). Left as compiled without BTF for TP.
+ */
+static int set_tp_nargs(struct bpf_object *obj)
+{
+	struct btf *btf = bpf_object__btf(obj);
+	const struct btf_var_secinfo *vs;
+	const struct btf_type *sec;
+	const char *name;
+	int id, i, n, err;
+
+	id = btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC) : -ENOENT;
+	if (id < 0)
+		return 0;
+	sec = btf__type_by_id(btf, id);
+	vs = btf_var_secinfos(sec);
+	for (i = 0; i < btf_vlen(sec); i++, vs++) {
+		name = btf__name_by_offset(btf, btf__type_by_id(btf, vs->type)->name_off);
+		if (strncmp(name, "cfg_nargs_", 10))
+			continue;
+		n = probe_tp_nargs(name + 10);
+		if (n < 0)
+			continue;
+		err = set_rodata(obj, name, n);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * The verifier's reason and the program it refused, from what libbpf
+ * prints when a load fails; programs refused so far (MODULE/PROGRAM,
+ * comma-separated), which module_pick() passes over for the next variant.
+ */
+static char try_reason[160], try_prog[64], refused[512];
+
+static int try_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	char *msg = NULL, *end, *line;
+
+	if (level != LIBBPF_WARN || vasprintf(&msg, fmt, ap) < 0)
+		return 0;
+	if (!try_prog[0] && strstr(msg, "': failed to load"))
+		sscanf(msg, "libbpf: prog '%63[^']'", try_prog);
+	/* the line before "processed N insns" says why */
+	end = strstr(msg, "\nprocessed ");
+	if (end) {
+		*end = '\0';
+		line = strrchr(msg, '\n');
+		snprintf(try_reason, sizeof(try_reason), "%s", line ? line + 1 : msg);
+	}
+	free(msg);
+	return 0;
+}
+
+int module_try_load(struct bpf_object *obj, char *why, size_t size)
+{
+	libbpf_print_fn_t old;
+	int err;
+
+	err = set_tp_nargs(obj);
+	if (err) {
+		snprintf(why, size, "set tracepoint arguments: %s", strerror(-err));
+		return err;
+	}
+	try_reason[0] = try_prog[0] = '\0';
+	old = libbpf_set_print(try_print);
+	err = bpf_object__load(obj);
+	libbpf_set_print(old);
+	if (err)
+		snprintf(why, size, "load: %s%s%s", strerror(-err),
+			 try_reason[0] ? ": " : "", try_reason);
+	return err;
+}
+
+/* Whether the kernel refused program @prog of module @d in a trial. */
+static bool is_refused(const struct pin_module_desc *d, const char *prog)
+{
+	char key[128];
+
+	snprintf(key, sizeof(key), "%s/%s", d->name, prog);
+	return pin_list_has(refused, key);
+}
+
+/* Whether the hook of program @prog has a variant after it to try. */
+static bool has_next_variant(const struct pin_module_desc *d, const char *prog)
+{
+	int h, v;
+
+	for (h = 0; h < d->nhooks; h++)
+		for (v = 0; v + 1 < PIN_LEN(d->hooks[h].variants); v++)
+			if (d->hooks[h].variants[v] && d->hooks[h].variants[v + 1] &&
+			    !strcmp(d->hooks[h].variants[v], prog))
+				return true;
+	return false;
+}
+
+static int netfilter_prepare(struct bpf_object *obj);
+
+int module_probe_load(const struct features *f, const struct pin_module_desc *d,
+		      const char **picked, char *why, size_t size)
+{
+	struct bpf_object *obj;
+	size_t len;
+	int err, tries;
+
+	for (tries = 0; tries < 8; tries++) {
+		obj = module_open(d);
+		if (!obj) {
+			snprintf(why, size, "not built in");
+			return -ENOENT;
+		}
+		err = module_pick(f, obj, d, picked, why, size);
+		if (!err)
+			err = netfilter_prepare(obj);
+		if (!err)
+			err = module_try_load(obj, why, size);
+		bpf_object__close(obj);
+		/* a program the kernel refused: its hook's next variant, if any */
+		if (!err || !try_prog[0] || is_refused(d, try_prog) ||
+		    !has_next_variant(d, try_prog))
+			return err;
+		len = strlen(refused);
+		if (snprintf(refused + len, sizeof(refused) - len, "%s%s/%s", len ? "," : "",
+			     d->name, try_prog) >= (int)(sizeof(refused) - len)) {
+			refused[len] = '\0';	/* no room: no more retries */
+			return err;
+		}
+		pin_debug("module '%s': %s refused (%s), trying the next variant", d->name,
+			 try_prog, why);
+		try_prog[0] = '\0';
+	}
+	return err;
+}
+
 int module_pick(const struct features *f, struct bpf_object *obj,
 		const struct pin_module_desc *d, const char **picked,
 		char *why, size_t size)
@@ -136,6 +274,9 @@ int module_pick(const struct features *f, struct bpf_object *obj,
 					 "%s: disabled by BPFPIN_NO_HOOK", hook->variants[v]);
 			} else if (!prog) {
 				snprintf(reason, sizeof(reason), "no program '%s'",
+					 hook->variants[v]);
+			} else if (is_refused(d, hook->variants[v])) {
+				snprintf(reason, sizeof(reason), "%s: refused by the kernel",
 					 hook->variants[v]);
 			} else if (probe_program(f, prog, reason, sizeof(reason))) {
 				bpf_program__set_autoload(prog, true);
@@ -717,6 +858,8 @@ int stage_module(const struct features *f, const struct settings *settings,
 
 	memset(st, 0, sizeof(*st));
 	st->gen = gen;
+	/* a trial load first: variants the kernel refuses are passed over */
+	module_probe_load(f, d, picked, st->why, sizeof(st->why));
 	st->obj = module_open(d);
 	if (!st->obj)
 		return -errno;
@@ -737,6 +880,8 @@ int stage_module(const struct features *f, const struct settings *settings,
 	err = set_rodata(st->obj, "cfg_generation", gen);
 	if (!err)
 		err = set_rodata(st->obj, "cfg_page_size", sysconf(_SC_PAGESIZE));
+	if (!err)
+		err = set_tp_nargs(st->obj);
 	if (!err)
 		err = apply_settings(st->obj, settings, d, maps_dir);
 	if (err) {
@@ -763,9 +908,10 @@ int stage_module(const struct features *f, const struct settings *settings,
 	}
 	fault_point("loaded");
 	for (h = 0; h < d->nhooks && !err; h++) {
-		if (!picked[h])
-			st->hooks_missing |= 1u << h;
-		else
+		if (!picked[h]) {
+			if (!d->hooks[h].extra)
+				st->hooks_missing |= 1u << h;
+		} else
 			err = attach_hook(settings, d, st, picked[h], h, stage, &slen);
 	}
 	if (!err)

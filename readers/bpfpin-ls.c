@@ -228,7 +228,8 @@ static const char *health(const struct pin_module *m, char *detail, size_t size)
 				 hook->variants[v]);
 			found = access(link, F_OK) == 0;
 		}
-		if (found)
+		/* an extra hook this kernel cannot load is not missed */
+		if (found || (hook->extra && !(m->meta.hooks_missing & (1u << h))))
 			continue;
 		if (m->meta.hooks_missing & (1u << h))
 			degraded = true;

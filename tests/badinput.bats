@@ -208,7 +208,9 @@ expect() {
 	# a member reads; what writes needs root, and is told so
 	expect 4 "Permission denied (writing to it needs root)" as_user "bpfpin-m$$" bpfpin-stat proc --flush
 	expect 4 "needs root" as_user "bpfpin-m$$" bpfpin-events proc --duration 0.1
-	# a root-only pin (dns's captured content) hides nothing else from bpfpin-ls
+	# a root-only pin (dns's captured content) hides nothing else from
+	# bpfpin-ls (where dns loads: not on 6.1)
+	can_load dns || return 0
 	bpfpin-load up dns >/dev/null
 	run as_user "bpfpin-m$$" bpfpin-ls --format json
 	[ "$status" -eq 0 ]

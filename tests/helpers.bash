@@ -38,14 +38,52 @@ ensure_bpfpin_group() {
 	BPFPIN_GID=$(getent group bpfpin | cut -d: -f3)
 }
 
+# 'bpfpin-load check --format json', run once (it loads every module into
+# the kernel to be sure): per run where tests/run wrote it, else per file.
+check_json() {
+	local f=${BPFPIN_TEST_CHECK:-$BATS_FILE_TMPDIR/check.json}
+
+	[ -s "$f" ] || bpfpin-load check --format json > "$f"
+	cat "$f"
+}
+
+# Whether 'bpfpin-load check' says this kernel can load module $1: a
+# setup_file loads it only then, and require_module skips each test.
+can_load() {
+	check_json | has_record ".check == \"module $1\" and .ok == \"yes\""
+}
+
 # Skip only when 'bpfpin-load check' says this kernel cannot run the module.
 require_module() {
 	local verdict
-	verdict=$(bpfpin-load check --format json |
+	verdict=$(check_json |
 		jq -r --arg m "module $1" 'select(.check == $m) | "\(.ok) \(.detail)"')
 	case "$verdict" in
 	yes*) ;;
 	*) skip "bpfpin-load check: module $1 cannot load here: ${verdict#* }" ;;
+	esac
+}
+
+# Whether module $1's hook $2 loads here (a variant picked, not =none).
+has_hook() {
+	case " $(check_json | jq -r --arg m "module $1" 'select(.check == $m) | .detail')" in
+	*" $2="none*) return 1 ;;
+	*" $2="*) return 0 ;;
+	esac
+	return 1
+}
+
+# Skip unless module $1's optional hook $2 loads here ('bpfpin-load check'
+# shows HOOK=none where it does not); $3 says what the hook is, e.g.
+# require_hook seccomp __seccomp_filter "fentry or kprobe on __seccomp_filter".
+# tests/run does not count such a skip as a defect.
+require_hook() {
+	local detail
+	detail=$(check_json | jq -r --arg m "module $1" 'select(.check == $m) | .detail')
+	case " $detail" in
+	*" $2="none*) skip "needs hook $2 ($3)" ;;
+	*" $2="*) ;;
+	*) echo "module $1 has no hook $2: $detail" >&2; return 1 ;;
 	esac
 }
 

@@ -49,3 +49,46 @@ teardown() {
 	run bpfpin-stat oomkill --format prom
 	grep -qx "bpfpin_oomkill_kills_total{cgroup=\"$CG_REL\",container=\"\"} 1" <<< "$output"
 }
+
+# The victim's points as oom_badness() counts them: its RSS and page
+# tables in pages (no swap in the tests), as the event reports them.
+badness_pages() {
+	jq '(.anon_rss_bytes + .file_rss_bytes + .shmem_rss_bytes + .pgtables_bytes) / 4096' <<< "$1"
+}
+
+@test "oomkill: the constraint is the kernel's (memcg, constraint_from oom_control) and the points the victim's" {
+	require_hook oomkill oom_kill_process "fentry or kprobe on oom_kill_process"
+	new_memcg oomctl 20M
+	sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" 64' oom "$MEMCG" "$BUILD/tests/memhog" &
+	pid=$!
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 137 ]
+	run bpfpin-events oomkill --format json --duration 1
+	[ "$status" -eq 0 ]
+	kill=$(jq -c --argjson pid "$pid" 'select(.type == "oom_kill" and .pid == $pid)' <<< "$output")
+	echo "$kill" >&3
+	[ "$(wc -l <<< "$kill")" -eq 1 ]
+	[ "$(jq -r .constraint <<< "$kill")" = memcg ]
+	[ "$(jq -r .constraint_from <<< "$kill")" = oom_control ]
+	[ "$(jq .points <<< "$kill")" -eq "$(badness_pages "$kill")" ]
+}
+
+@test "oomkill: without hook oom_kill_process the constraint is inferred, points 0" {
+	run bpfpin-load check --format json
+	detail=$(jq -r 'select(.check == "module oomkill") | .detail' <<< "$output")
+	case "$detail" in
+	*" oom_kill_process=none "*) ;;
+	*) skip "needs hook oom_kill_process=none (it loads here: nothing is inferred)" ;;
+	esac
+	new_memcg inferred 20M
+	sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" 64' oom "$MEMCG" "$BUILD/tests/memhog" &
+	pid=$!
+	wait "$pid" || true
+	run bpfpin-events oomkill --format json --duration 1
+	kill=$(jq -c --argjson pid "$pid" 'select(.type == "oom_kill" and .pid == $pid)' <<< "$output")
+	[ "$(wc -l <<< "$kill")" -eq 1 ]
+	[ "$(jq -r .constraint <<< "$kill")" = memcg ]
+	[ "$(jq -r .constraint_from <<< "$kill")" = inferred ]
+	[ "$(jq .points <<< "$kill")" -eq 0 ]
+}

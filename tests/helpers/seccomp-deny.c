@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
-/* seccomp-deny: install a filter that traps or kills one syscall, then call it once; for seccomp tests */
+/* seccomp-deny: install a filter that traps, kills, fails (errno), traces or logs getppid, then call it; for seccomp tests */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -28,19 +29,42 @@ int main(int argc, char **argv)
 	unsigned int action;
 	struct sigaction sa;
 
-	if (argc != 2 || (strcmp(argv[1], "trap") && strcmp(argv[1], "kill"))) {
-		fprintf(stderr, "usage: seccomp-deny trap|kill\n");
+	if (argc != 2) {
+		fprintf(stderr, "usage: seccomp-deny trap|kill|errno|trace|log\n");
 		return 2;
 	}
-	action = !strcmp(argv[1], "trap") ? SECCOMP_RET_TRAP | 42 :
-					    SECCOMP_RET_KILL_PROCESS;
+	if (!strcmp(argv[1], "trap"))
+		action = SECCOMP_RET_TRAP | 42;
+	else if (!strcmp(argv[1], "kill"))
+		action = SECCOMP_RET_KILL_PROCESS;
+	else if (!strcmp(argv[1], "errno"))
+		action = SECCOMP_RET_ERRNO | 42;	/* ENOMSG */
+	else if (!strcmp(argv[1], "trace"))
+		action = SECCOMP_RET_TRACE | 5;		/* no tracer: ENOSYS */
+	else if (!strcmp(argv[1], "log"))
+		action = SECCOMP_RET_LOG;
+	else {
+		fprintf(stderr, "seccomp-deny: unknown action '%s'\n", argv[1]);
+		return 2;
+	}
+	/*
+	 * getppid with its first argument 7 gets the action, any other call
+	 * is allowed: a filter that reads an argument, so the kernel's cache
+	 * cannot allow getppid without running it.
+	 */
 	struct sock_filter filter[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 4),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 3),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 7, 0, 1),
 		BPF_STMT(BPF_RET | BPF_K, action),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 	};
-	struct sock_fprog prog = { .len = 4, .filter = filter };
+	struct sock_fprog prog = { .len = sizeof(filter) / sizeof(filter[0]), .filter = filter };
+	long r1, r2;
+	int e1;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_sigsys;
@@ -51,7 +75,21 @@ int main(int argc, char **argv)
 		perror("seccomp-deny: install filter");
 		return 1;
 	}
-	syscall(nr);
-	/* a trap returns here with the handler run; a kill never does */
-	return trapped == nr ? 0 : 1;
+	errno = 0;
+	r1 = syscall(nr, 7);
+	e1 = errno;
+	r2 = syscall(nr, 0);		/* allowed: not counted */
+	if (r2 <= 0)
+		return 1;
+	switch (action & SECCOMP_RET_ACTION_FULL) {
+	case SECCOMP_RET_TRAP:	/* returns here with the handler run */
+		return trapped == nr ? 0 : 1;
+	case SECCOMP_RET_ERRNO:
+		return r1 == -1 && e1 == 42 ? 0 : 1;
+	case SECCOMP_RET_TRACE:
+		return r1 == -1 && e1 == ENOSYS ? 0 : 1;
+	case SECCOMP_RET_LOG:	/* the call went through */
+		return r1 == r2 ? 0 : 1;
+	}
+	return 1;			/* a kill never returns */
 }
