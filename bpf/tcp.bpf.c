@@ -454,9 +454,36 @@ static __always_inline int on_retransmit(const struct sock *sk, bool btf,
 	return 0;
 }
 
-BPFPIN_HOOK(tcp_retransmit_skb, retransmit, TCP_HOOK_RETRANSMIT,
-	    const struct sock *sk COMMA const struct sk_buff *skb COMMA int err,
-	    on_retransmit(sk, bpfpin_btf, err))
+/*
+ * tcp_retransmit_skb gained `err` in 6.10 (the loader sets how many
+ * arguments it has here); before it, a failed attempt is not told apart
+ * and every attempt counts. Read through the raw context so one object
+ * loads on both: the branch the constant rules out is never verified.
+ */
+const volatile __u32 cfg_nargs_tcp_retransmit_skb = 3;
+
+static __always_inline int on_retransmit_ctx(unsigned long long *ctx, bool btf)
+{
+	int err = 0;
+
+	if (!bpfpin_active(TCP_HOOK_RETRANSMIT))
+		return 0;
+	if (cfg_nargs_tcp_retransmit_skb >= 3)
+		err = (int)ctx[2];
+	return on_retransmit((const struct sock *)ctx[0], btf, err);
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int retransmit_btf(unsigned long long *ctx)
+{
+	return on_retransmit_ctx(ctx, true);
+}
+
+SEC("raw_tp/tcp_retransmit_skb")
+int retransmit_raw(unsigned long long *ctx)
+{
+	return on_retransmit_ctx(ctx, false);
+}
 
 /*
  * A reset answering a packet no socket wanted (a closed port) has no
