@@ -208,6 +208,8 @@ static bool has_next_variant(const struct pin_module_desc *d, const char *prog)
 }
 
 static int netfilter_prepare(struct bpf_object *obj);
+static void pick_seeds(const struct features *f, struct bpf_object *obj,
+		       const struct pin_module_desc *d, bool quiet);
 
 int module_probe_load(const struct features *f, const struct pin_module_desc *d,
 		      const char **picked, char *why, size_t size)
@@ -223,14 +225,18 @@ int module_probe_load(const struct features *f, const struct pin_module_desc *d,
 			return -ENOENT;
 		}
 		err = module_pick(f, obj, d, picked, why, size);
-		if (!err)
+		if (!err) {
+			pick_seeds(f, obj, d, true);
 			err = netfilter_prepare(obj);
+		}
 		if (!err)
 			err = module_try_load(obj, why, size);
 		bpf_object__close(obj);
 		/* a program the kernel refused: its hook's next variant, if any */
+		/* a seed the kernel refused is left out: the module loads without */
 		if (!err || !try_prog[0] || is_refused(d, try_prog) ||
-		    !has_next_variant(d, try_prog))
+		    (!has_next_variant(d, try_prog) &&
+		     !pin_list_has(d->seed_programs, try_prog)))
 			return err;
 		len = strlen(refused);
 		if (snprintf(refused + len, sizeof(refused) - len, "%s%s/%s", len ? "," : "",
@@ -785,7 +791,7 @@ pinned:
  * without that seeding).
  */
 static void pick_seeds(const struct features *f, struct bpf_object *obj,
-		       const struct pin_module_desc *d)
+		       const struct pin_module_desc *d, bool quiet)
 {
 	const char *p = d->seed_programs;
 	struct bpf_program *prog;
@@ -797,13 +803,20 @@ static void pick_seeds(const struct features *f, struct bpf_object *obj,
 		snprintf(name, sizeof(name), "%.*s", (int)n, p);
 		p += n + !!p[n];
 		prog = bpf_object__find_program_by_name(obj, name);
-		if (!prog)
-			pin_warn("module '%s': no seed program '%s'", d->name, name);
-		else if (probe_program(f, prog, why, sizeof(why)))
+		if (!prog) {
+			if (!quiet)
+				pin_warn("module '%s': no seed program '%s'", d->name,
+					 name);
+		} else if (is_refused(d, name)) {
+			if (!quiet)
+				pin_warn("module '%s': seed '%s' left out: the kernel refused it",
+					 d->name, name);
+		} else if (probe_program(f, prog, why, sizeof(why))) {
 			bpf_program__set_autoload(prog, true);
-		else
+		} else if (!quiet) {
 			pin_warn("module '%s': seed '%s' left out: %s", d->name, name,
 				 why);
+		}
 	}
 }
 
@@ -869,7 +882,7 @@ int stage_module(const struct features *f, const struct settings *settings,
 			 st->why);
 		return err;
 	}
-	pick_seeds(f, st->obj, d);
+	pick_seeds(f, st->obj, d, false);
 	err = netfilter_prepare(st->obj);
 	if (err) {
 		pin_warn("module '%s': netfilter program type: %s", d->name,

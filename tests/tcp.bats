@@ -6,7 +6,15 @@ load helpers
 
 setup_file() {
 	bpfpin_setup_file
-	bpfpin-load up tcp >/dev/null
+	# its warnings say whether this kernel took the seed programs
+	bpfpin-load up tcp 2> "$BATS_FILE_TMPDIR/up.err" >/dev/null
+}
+
+# Seeding needs the tcp socket iterator program, which 6.1 refuses.
+require_seed() {
+	if grep -q "seed 'seed_socks' left out" "$BATS_FILE_TMPDIR/up.err"; then
+		skip "needs hook seed_socks (iter/tcp, refused by this kernel)"
+	fi
 }
 
 teardown_file() {
@@ -167,6 +175,7 @@ start_server() {
 }
 
 @test "tcp: a connection opened before the module loaded: followed from up (existing), its resets keyed by the service's side, told by the port its listener bound" {
+	require_seed
 	bpfpin-load down tcp >/dev/null
 	new_cgroup before
 	port=$((20000 + RANDOM % 10000))
@@ -355,6 +364,7 @@ hold_close() {
 }
 
 @test "tcp: a connection opened before up: its close names its owner, counts the bytes sent after up exactly, and is marked existing" {
+	require_seed
 	bpfpin-load down tcp >/dev/null
 	new_cgroup before
 	hold_start "$CG"
