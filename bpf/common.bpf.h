@@ -627,6 +627,29 @@ static __always_inline void bpfpin_event_output(void *ring, void *e, __u32 size)
 		bpfpin_drop(DROP_RINGBUF);
 }
 
+/* Before 6.2 mm->rss_stat was a struct of atomic counters (Debian's 6.1). */
+struct mm_rss_stat___pre62 {
+	atomic_long_t count[4];
+} __attribute__((preserve_access_index));
+
+struct mm_struct___pre62 {
+	struct mm_rss_stat___pre62 rss_stat;
+} __attribute__((preserve_access_index));
+
+/*
+ * Pages of an mm counter (MM_ANONPAGES...), as get_mm_counter() reads
+ * them: since 6.2 a percpu_counter's shared count (less the per-CPU
+ * batches), before it an atomic.
+ */
+static __always_inline long bpfpin_mm_counter(struct mm_struct *mm, int member)
+{
+	struct mm_struct___pre62 *old = (void *)mm;
+
+	if (bpf_core_type_exists(struct mm_rss_stat___pre62))
+		return BPF_CORE_READ(old, rss_stat.count[member].counter);
+	return BPF_CORE_READ(mm, rss_stat[member].count);
+}
+
 /*
  * One hook, two programs: tp_btf where the kernel has BTF for the
  * tracepoint, raw_tp otherwise (the loader keeps the one it can attach).

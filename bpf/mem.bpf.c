@@ -201,32 +201,15 @@ static __always_inline int on_rss(struct mm_struct *mm, long anon, long file,
 	return 0;
 }
 
-/* Before 6.2 mm->rss_stat was a struct of atomic counters (Debian's 6.1). */
-struct mm_rss_stat___pre62 {
-	atomic_long_t count[4];
-} __attribute__((preserve_access_index));
-
-struct mm_struct___pre62 {
-	struct mm_rss_stat___pre62 rss_stat;
-} __attribute__((preserve_access_index));
-
-static __always_inline long mm_counter(struct mm_struct *mm, int member)
-{
-	struct mm_struct___pre62 *old = (void *)mm;
-
-	if (bpf_core_type_exists(struct mm_rss_stat___pre62))
-		return BPF_CORE_READ(old, rss_stat.count[member].counter);
-	return BPF_CORE_READ(mm, rss_stat[member].count);
-}
-
 SEC("tp_btf/rss_stat")
 int BPF_PROG(rss_btf, struct mm_struct *mm, int member)
 {
 	if (!bpfpin_active(MEM_HOOK_RSS))
 		return 0;
 	if (bpf_core_type_exists(struct mm_rss_stat___pre62))
-		return on_rss(mm, mm_counter(mm, MM_ANONPAGES), mm_counter(mm, MM_FILEPAGES),
-			      mm_counter(mm, MM_SHMEMPAGES));
+		return on_rss(mm, bpfpin_mm_counter(mm, MM_ANONPAGES),
+			      bpfpin_mm_counter(mm, MM_FILEPAGES),
+			      bpfpin_mm_counter(mm, MM_SHMEMPAGES));
 	return on_rss(mm, mm->rss_stat[MM_ANONPAGES].count,
 		      mm->rss_stat[MM_FILEPAGES].count,
 		      mm->rss_stat[MM_SHMEMPAGES].count);
@@ -237,8 +220,9 @@ int BPF_PROG(rss_raw, struct mm_struct *mm, int member)
 {
 	if (!bpfpin_active(MEM_HOOK_RSS))
 		return 0;
-	return on_rss(mm, mm_counter(mm, MM_ANONPAGES), mm_counter(mm, MM_FILEPAGES),
-		      mm_counter(mm, MM_SHMEMPAGES));
+	return on_rss(mm, bpfpin_mm_counter(mm, MM_ANONPAGES),
+		      bpfpin_mm_counter(mm, MM_FILEPAGES),
+		      bpfpin_mm_counter(mm, MM_SHMEMPAGES));
 }
 
 /* Reclaim runs in the task that needs the memory: time it per task. */

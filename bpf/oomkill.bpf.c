@@ -18,28 +18,6 @@ struct {
 
 static const struct oomkill_stats zero_stats;
 
-/* Before 6.2 rss_stat was a struct of atomic counters (6.1 here). */
-struct mm_rss_stat___pre62 {
-	atomic_long_t count[4];
-} __attribute__((preserve_access_index));
-
-struct mm_struct___pre62 {
-	struct mm_rss_stat___pre62 rss_stat;
-} __attribute__((preserve_access_index));
-
-/*
- * rss_stat is an array of percpu_counters (6.2+): its count is the total
- * (less the per-CPU batches, as get_mm_counter() reads it).
- */
-static __always_inline __u64 rss_pages(struct mm_struct *mm, int member)
-{
-	struct mm_struct___pre62 *old = (void *)mm;
-
-	if (bpf_core_type_exists(struct mm_rss_stat___pre62))
-		return BPF_CORE_READ(old, rss_stat.count[member].counter);
-	return BPF_CORE_READ(mm, rss_stat[member].count);
-}
-
 static __always_inline struct mem_cgroup *memcg_of(struct task_struct *t)
 {
 	int id = bpf_core_enum_value(enum cgroup_subsys_id, memory_cgrp_id);
@@ -87,9 +65,9 @@ static __always_inline int on_victim(struct task_struct *victim)
 
 	mm = BPF_CORE_READ(victim, mm);
 	e->total_vm_bytes = BPF_CORE_READ(mm, total_vm) * page;
-	e->anon_rss_bytes = rss_pages(mm, MM_ANONPAGES) * page;
-	e->file_rss_bytes = rss_pages(mm, MM_FILEPAGES) * page;
-	e->shmem_rss_bytes = rss_pages(mm, MM_SHMEMPAGES) * page;
+	e->anon_rss_bytes = bpfpin_mm_counter(mm, MM_ANONPAGES) * page;
+	e->file_rss_bytes = bpfpin_mm_counter(mm, MM_FILEPAGES) * page;
+	e->shmem_rss_bytes = bpfpin_mm_counter(mm, MM_SHMEMPAGES) * page;
 	e->pgtables_bytes = BPF_CORE_READ(mm, pgtables_bytes.counter);
 	e->oom_score_adj = BPF_CORE_READ(victim, signal, oom_score_adj);
 
