@@ -92,7 +92,6 @@ enum norm_state {
 };
 
 struct norm {
-	struct inflight *in;
 	__u32 n;		/* input bytes in in->data */
 	__u32 o;		/* output bytes in in->key.statement */
 	__u8 state;
@@ -101,6 +100,26 @@ struct norm {
 	__u8 space;		/* a blank waits to be written */
 	__u8 mariadb;
 	__u8 exp;		/* the last byte of a number was e or E */
+	__u8 pad[2];
+};
+
+/*
+ * The state lives in a map, not on the stack: a verifier that checks a
+ * bpf_loop() step once, with the caller's stack as it was at the call
+ * (6.1), takes a stack state's zeroes as constants and drops the branches
+ * that depend on them; a map value's bytes are unknown to it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct norm);
+} norm_state SEC(".maps");
+
+/* bpf_loop()'s context (on the stack, as 6.1 wants it): the state */
+struct norm_ctx {
+	struct norm *s;
+	struct inflight *in;
 };
 
 static __always_inline bool is_blank(char c)
@@ -127,30 +146,33 @@ static __always_inline __u32 stmt_at(__u32 o)
 }
 
 /* Write @c; 1 once the statement is full (the last byte stays NUL). */
-static __always_inline long put(struct norm *s, char c)
+static __always_inline long put(struct norm_ctx *x, char c)
 {
+	struct norm *s = x->s;
+
 	if (s->space && s->o) {
 		if (s->o >= SQL_STMT_LEN - 1)
 			return 1;
-		s->in->key.statement[stmt_at(s->o)] = ' ';
+		x->in->key.statement[stmt_at(s->o)] = ' ';
 		s->o++;
 	}
 	s->space = 0;
 	if (s->o >= SQL_STMT_LEN - 1)
 		return 1;
-	s->in->key.statement[stmt_at(s->o)] = c;
+	x->in->key.statement[stmt_at(s->o)] = c;
 	s->o++;
 	return 0;
 }
 
 static long norm_step(__u64 i, void *arg)
 {
-	struct norm *s = arg;
+	struct norm_ctx *x = arg;
+	struct norm *s = x->s;
 	char c;
 
 	if (i >= s->n)
 		return 1;
-	c = s->in->data[i & (SQL_CAPTURE_MAX - 1)];
+	c = x->in->data[i & (SQL_CAPTURE_MAX - 1)];
 	switch (s->state) {
 	case N_STRING:
 		if (c == '\\' && s->mariadb)
@@ -170,7 +192,7 @@ static long norm_step(__u64 i, void *arg)
 	case N_IDENT:
 		if (c == s->quote)
 			s->state = N_CODE;
-		return put(s, c);
+		return put(x, c);
 	case N_NUMBER:
 		if (is_word(c) || c == '.' ||
 		    (s->exp && (c == '+' || c == '-'))) {
@@ -190,28 +212,35 @@ static long norm_step(__u64 i, void *arg)
 		s->state = N_STRING;
 		s->quote = c;
 		s->word = 0;
-		return put(s, '?');
+		return put(x, '?');
 	}
 	if (is_digit(c) && !s->word) {
 		s->state = N_NUMBER;
 		s->exp = 0;
-		return put(s, '?');
+		return put(x, '?');
 	}
 	if (c == '`' || (c == '"' && !s->mariadb)) {
 		s->state = N_IDENT;
 		s->quote = c;
 		s->word = 0;
-		return put(s, c);
+		return put(x, c);
 	}
 	s->word = is_word(c);
-	return put(s, c);
+	return put(x, c);
 }
 
 static __always_inline void normalize(struct inflight *in, __u32 n, bool mariadb)
 {
-	struct norm s = { .in = in, .n = n, .mariadb = mariadb };
+	struct norm_ctx x = { .in = in };
+	__u32 zero = 0;
 
-	bpf_loop(SQL_CAPTURE_MAX, norm_step, &s, 0);
+	x.s = bpf_map_lookup_elem(&norm_state, &zero);
+	if (!x.s)
+		return;
+	__builtin_memset(x.s, 0, sizeof(*x.s));
+	x.s->n = n;
+	x.s->mariadb = mariadb;
+	bpf_loop(SQL_CAPTURE_MAX, norm_step, &x, 0);
 }
 
 /* A new query of the current thread, zeroed, or NULL (one is running). */

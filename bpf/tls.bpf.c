@@ -464,14 +464,20 @@ static __always_inline void mapped4(__u8 *a, __u32 v4)
  * runs for every socket send and receive on the host; a thread in no TLS
  * call costs one hash lookup.
  */
-static __always_inline int on_sock_io(const struct sock *sk, bool btf)
+static __always_inline int on_sock_io(const struct sock *sk, bool btf,
+				      bool first)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct call *c = bpf_map_lookup_elem(&calls, &id);
 	struct tuple *t;
 	__u16 family;
+	__u8 state;
 
-	if (!c || !sk)
+	if (!c || !sk || (first && c->t.known))
+		return 0;
+	/* a request or time-wait socket is no full socket: no sk_protocol */
+	state = RD(btf, sk, __sk_common.skc_state);
+	if (state == TCP_NEW_SYN_RECV || state == TCP_TIME_WAIT)
 		return 0;
 	family = RD(btf, sk, __sk_common.skc_family);
 	if ((family != AF_INET && family != AF_INET6) ||
@@ -495,7 +501,28 @@ static __always_inline int on_sock_io(const struct sock *sk, bool btf)
 
 BPFPIN_HOOK(sock_send_length, sock_send, TLS_HOOK_SOCK_SEND,
 	    struct sock *sk COMMA int ret COMMA int flags,
-	    on_sock_io(sk, bpfpin_btf))
+	    on_sock_io(sk, bpfpin_btf, false))
 BPFPIN_HOOK(sock_recv_length, sock_recv, TLS_HOOK_SOCK_RECV,
 	    struct sock *sk COMMA int ret COMMA int flags,
-	    on_sock_io(sk, bpfpin_btf))
+	    on_sock_io(sk, bpfpin_btf, false))
+
+/*
+ * Kernels without those two (before 6.4): a send's socket is the one of
+ * the first packet the thread queues to a device inside the call, its own
+ * data (on loopback the peer's ACK, sent by the softirq this thread then
+ * runs, comes after it: first wins); a receive's is the one recvmsg()
+ * copies from (tcp_rcv_space_adjust, after each copy). A send the kernel
+ * holds back (a full congestion window) queues nothing in the call: its
+ * tuple is the connection's last known one.
+ */
+static __always_inline const struct sock *skb_sock(const struct sk_buff *skb,
+						    bool btf)
+{
+	return skb ? RD(btf, skb, sk) : NULL;
+}
+
+BPFPIN_HOOK(net_dev_queue, dev_queue, TLS_HOOK_SOCK_SEND,
+	    struct sk_buff *skb,
+	    on_sock_io(skb_sock(skb, bpfpin_btf), bpfpin_btf, true))
+BPFPIN_HOOK(tcp_rcv_space_adjust, rcv_space, TLS_HOOK_SOCK_RECV,
+	    struct sock *sk, on_sock_io(sk, bpfpin_btf, false))

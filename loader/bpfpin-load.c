@@ -466,10 +466,10 @@ static int do_check(struct opts *o, const char *root)
 		for (h = 0; h < d->nhooks && len < sizeof(detail); h++) {
 			struct bpf_program *p = picked[h] ?
 				bpf_object__find_program_by_name(obj, picked[h]) : NULL;
-			char kind[32] = "none";
+			char kind[64] = "none";
 
 			if (p)
-				prog_kind(p, kind, sizeof(kind));
+				prog_kind(p, d->hooks[h].name, kind, sizeof(kind));
 			len += snprintf(detail + len, sizeof(detail) - len, "%s%s=%s",
 					h ? " " : "", d->hooks[h].name, kind);
 		}

@@ -149,8 +149,12 @@ struct bpf_object *module_open(const struct pin_module_desc *d);
 int module_pick(const struct features *f, struct bpf_object *obj,
 		const struct pin_module_desc *d, const char **picked,
 		char *why, size_t size);
-/* The program type of @prog as its section says it: "tp_btf", "raw_tp"... */
-void prog_kind(const struct bpf_program *prog, char *buf, size_t size);
+/*
+ * The program type of @prog as its section says it: "tp_btf", "raw_tp"...,
+ * with ":<target>" when it traces another point than hook @hook names
+ */
+void prog_kind(const struct bpf_program *prog, const char *hook, char *buf,
+	       size_t size);
 /*
  * Open, pick, configure for generation @gen, load (maps pinned under, or
  * reused from, @maps_dir), attach, and pin links and programs under @stage.

@@ -47,11 +47,21 @@ struct bpf_object *module_open(const struct pin_module_desc *d)
 	return obj;
 }
 
-void prog_kind(const struct bpf_program *prog, char *buf, size_t size)
+void prog_kind(const struct bpf_program *prog, const char *hook, char *buf,
+	       size_t size)
 {
+	static const char *const traces[] = { "tp_btf", "raw_tp", "tracepoint",
+		"fentry", "fexit", "kprobe", "kretprobe" };
 	const char *sec = bpf_program__section_name(prog);
+	int kind = strcspn(sec, "/");
+	const char *target = strrchr(sec, '/');
+	size_t i;
 
-	snprintf(buf, size, "%.*s", (int)strcspn(sec, "/"), sec);
+	snprintf(buf, size, "%.*s", kind, sec);
+	/* a fallback on another tracepoint or function says which */
+	for (i = 0; target && i < PIN_LEN(traces); i++)
+		if (!strcmp(buf, traces[i]) && strcmp(target + 1, hook))
+			snprintf(buf, size, "%.*s:%s", kind, sec, target + 1);
 }
 
 /* Set a `const volatile` global of .rodata before load, found by BTF name. */
@@ -729,11 +739,11 @@ static int attach_hook(const struct settings *settings,
 		       const char *picked, int h, const char *stage, size_t *slen)
 {
 	struct bpf_program *prog = bpf_object__find_program_by_name(st->obj, picked);
-	char path[PATH_MAX], kind[32];
+	char path[PATH_MAX], kind[64];
 	struct bpf_link *link;
 	int err;
 
-	prog_kind(prog, kind, sizeof(kind));
+	prog_kind(prog, d->hooks[h].name, kind, sizeof(kind));
 	if (is_netfilter(prog)) {
 		err = attach_netfilter(settings, d, st, prog, h, stage);
 		if (err)
