@@ -114,6 +114,12 @@ struct pin_hook {
 	/* optional, and only where kprobes/fentry work: not loading it is no
 	 * degradation (the module's notes say what it adds) */
 	bool extra;
+	/*
+	 * "TRACEPOINT N": not needed (not loaded, "not needed" in check's
+	 * reasons) where TRACEPOINT takes N arguments or more, a kernel whose
+	 * tracepoint sees what this hook is for
+	 */
+	const char *unless_tp_args;
 };
 
 /* What a setting's value is. */

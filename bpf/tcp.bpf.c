@@ -563,6 +563,35 @@ BPFPIN_HOOK(tcp_send_reset, send_reset, TCP_HOOK_SEND_RESET,
 	    const struct sock *sk COMMA const struct sk_buff *skb,
 	    on_send_reset(sk, bpfpin_btf, skb))
 
+/*
+ * Before 6.10 the tracepoint fires only for a full socket; the loader
+ * attaches these there alone (unless_tp_args), for the resets the kernel
+ * sends for no socket. Those of a time-wait or request socket stay unseen.
+ */
+SEC("fentry/tcp_v4_send_reset")
+int BPF_PROG(reset4_fentry, const struct sock *sk, struct sk_buff *skb)
+{
+	return bpfpin_active(TCP_HOOK_RESET_V4) && !sk ? on_send_reset(NULL, false, skb) : 0;
+}
+
+SEC("kprobe/tcp_v4_send_reset")
+int BPF_KPROBE(reset4_kprobe, const struct sock *sk, struct sk_buff *skb)
+{
+	return bpfpin_active(TCP_HOOK_RESET_V4) && !sk ? on_send_reset(NULL, false, skb) : 0;
+}
+
+SEC("fentry/tcp_v6_send_reset")
+int BPF_PROG(reset6_fentry, const struct sock *sk, struct sk_buff *skb)
+{
+	return bpfpin_active(TCP_HOOK_RESET_V6) && !sk ? on_send_reset(NULL, false, skb) : 0;
+}
+
+SEC("kprobe/tcp_v6_send_reset")
+int BPF_KPROBE(reset6_kprobe, const struct sock *sk, struct sk_buff *skb)
+{
+	return bpfpin_active(TCP_HOOK_RESET_V6) && !sk ? on_send_reset(NULL, false, skb) : 0;
+}
+
 static __always_inline int on_receive_reset(struct sock *sk, bool btf)
 {
 	__u64 key = (__u64)sk;

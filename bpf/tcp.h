@@ -90,6 +90,8 @@ enum tcp_hook {
 	TCP_HOOK_SEND_RESET,
 	TCP_HOOK_RECEIVE_RESET,
 	TCP_HOOK_PROBE,
+	TCP_HOOK_RESET_V4,
+	TCP_HOOK_RESET_V6,
 	TCP_HOOK_NR
 };
 _Static_assert(TCP_HOOK_NR <= BPFPIN_MAX_HOOKS, "tcp: more hooks than handoff slots");
@@ -239,6 +241,12 @@ static const struct pin_hook tcp_hooks[] = {
 	[TCP_HOOK_RECEIVE_RESET] = { "tcp_receive_reset", { "receive_reset_btf",
 		"receive_reset_raw" }, .optional = true },
 	[TCP_HOOK_PROBE] = { "tcp_probe", { "probe_btf", "probe_raw" }, .optional = true },
+	/* before 6.10 tcp_send_reset fires only for a full socket: the
+	 * resets sent for no socket (a closed port) come from here */
+	[TCP_HOOK_RESET_V4] = { "tcp_v4_send_reset", { "reset4_fentry", "reset4_kprobe" },
+		.optional = true, .extra = true, .unless_tp_args = "tcp_send_reset 3" },
+	[TCP_HOOK_RESET_V6] = { "tcp_v6_send_reset", { "reset6_fentry", "reset6_kprobe" },
+		.optional = true, .extra = true, .unless_tp_args = "tcp_send_reset 3" },
 };
 _Static_assert(PIN_LEN(tcp_hooks) == TCP_HOOK_NR, "tcp: a hook without a table entry");
 
@@ -256,7 +264,8 @@ static const struct pin_module_desc tcp_module = {
 	.notes = "connections open at up/reload are followed from then (existing; bytes and "
 		"duration from then; the loader's network namespace only); bytes grow at each "
 		"segment received and are exact at close; an accepted socket's pid/comm is known "
-		"once accept() returns",
+		"once accept() returns; before 6.10 resets sent for no socket (a closed port) are "
+		"seen only where hook tcp_v4_send_reset/tcp_v6_send_reset loads (fentry or kprobe)",
 	.seed_programs = "seed_socks seed_owners",
 	.maps = tcp_maps, .nmaps = PIN_LEN(tcp_maps),
 	.events = tcp_events, .nevents = PIN_LEN(tcp_events),

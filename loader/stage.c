@@ -261,6 +261,26 @@ int module_probe_load(const struct features *f, const struct pin_module_desc *d,
 	return err;
 }
 
+/* Whether @hook's unless_tp_args holds here; if so, why says so. */
+static bool is_unneeded(const struct pin_hook *hook, char *why, size_t size,
+			size_t *len)
+{
+	char tp[64];
+	int n, args;
+
+	if (!hook->unless_tp_args ||
+	    sscanf(hook->unless_tp_args, "%63s %d", tp, &n) != 2)
+		return false;
+	args = probe_tp_nargs(tp);
+	if (args < n)
+		return false;
+	if (*len < size)
+		*len += snprintf(why + *len, size - *len,
+				 "%s%s: not needed (tracepoint '%s' takes %d arguments here)",
+				 *len ? "; " : "", hook->name, tp, args);
+	return true;
+}
+
 int module_pick(const struct features *f, struct bpf_object *obj,
 		const struct pin_module_desc *d, const char **picked,
 		char *why, size_t size)
@@ -281,6 +301,8 @@ int module_pick(const struct features *f, struct bpf_object *obj,
 
 		start = len;
 		picked[h] = NULL;
+		if (is_unneeded(hook, why, size, &len))
+			continue;
 		for (v = 0; v < PIN_LEN(hook->variants) && hook->variants[v]; v++) {
 			char reason[160];
 

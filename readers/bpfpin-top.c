@@ -537,6 +537,38 @@ static void read_comm(int pid, char *comm, size_t size)
 	comm[strcspn(comm, "\n")] = '\0';
 }
 
+/*
+ * A perf event fd of process @pid: before 6.6 a perf_event link's info
+ * has no tracepoint, kprobe or uprobe part, but the process that made it
+ * holds the event, which BPF_TASK_FD_QUERY names: the links of its
+ * program that say no more than "perf_event" take that name.
+ */
+static void perf_fd_attach(struct sample *s, int pid, int fd)
+{
+	static const char *const kinds[] = {
+		"raw_tp", "tracepoint", "kprobe", "kretprobe", "uprobe", "uretprobe",
+	};
+	char name[256] = "", attach[128];
+	__u32 len = sizeof(name), prog_id = 0, type = 0;
+	__u64 offset = 0, addr = 0;
+	size_t i;
+
+	if (bpf_task_fd_query(pid, fd, 0, name, &len, &prog_id, &type, &offset,
+			      &addr) || !prog_id || type >= PIN_LEN(kinds))
+		return;
+	name[sizeof(name) - 1] = '\0';
+	if (type >= 2)
+		snprintf(attach, sizeof(attach), "%s:%.100s+%llu", kinds[type],
+			 name, (unsigned long long)offset);
+	else
+		snprintf(attach, sizeof(attach), "%s:%.100s", kinds[type], name);
+	for (i = 0; i < s->nlinks; i++)
+		if (s->links[i].prog_id == prog_id &&
+		    !strcmp(s->links[i].attach, "perf_event"))
+			snprintf(s->links[i].attach, sizeof(s->links[i].attach),
+				 "%s", attach);
+}
+
 /* One process's BPF fds: the fdinfo of each names the object's id. */
 static int read_proc_fds(struct sample *s, int pid)
 {
@@ -562,6 +594,8 @@ static int read_proc_fds(struct sample *s, int pid)
 		if (n <= 0)
 			continue;
 		target[n] = '\0';
+		if (!strcmp(target, "anon_inode:[perf_event]"))
+			perf_fd_attach(s, pid, atoi(e->d_name));
 		if (strncmp(target, "anon_inode:bpf", 14))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", pid, e->d_name);

@@ -160,7 +160,7 @@ for i in range(10):
     except OSError:
         pass'
 
-@test "mem: ten 64 KiB setxattr values are large kmallocs and page blocks; none at large_alloc_bytes = 131072" {
+@test "mem: ten 64 KiB setxattr values are large kmallocs and page blocks; none at large_alloc_bytes = 1048576 (above a tmpfs value's 128 KiB block and check-vm's 512 KiB 9p buffers)" {
 	export F="$BATS_TEST_TMPDIR/xattr"
 	touch "$F"
 	run_in large -- python3 -c "$setxattr_script"
@@ -173,7 +173,7 @@ for i in range(10):
 	[ "$(jq '.large_page_alloc_bytes % 65536' <<< "$r")" -eq 0 ]
 
 	conf="$BATS_TEST_TMPDIR/bpfpin.conf"
-	printf 'mem.large_alloc_bytes = 131072\n' > "$conf"
+	printf 'mem.large_alloc_bytes = 1048576\n' > "$conf"
 	run bpfpin-load reload --config "$conf" mem
 	[ "$status" -eq 0 ]
 	run_in small -- python3 -c "$setxattr_script"
