@@ -191,32 +191,50 @@ refused() {
 	refused 2 "line 1: module 'fileio' has no setting 'path_len'" 'fileio.path_len = 4096\n'
 }
 
-@test "fileio: sendfile, io_uring read and write, and page faults on a mapping are seen per file" {
-	new_cgroup other
+# file-rw --other: SRC (3 pages and 5 bytes, written by head) sent to
+# DIR/sendfile.out, read by io_uring into DIR/uring.out, then mapped and
+# touched page by page. Sets dir, size, pid (file-rw's), STATS.
+run_other() {
+	new_cgroup "$1"
 	dir=$(realpath "$BATS_TEST_TMPDIR")
 	size=$((3 * 4096 + 5))
 	head -c "$size" /dev/urandom > "$dir/src"
 	run "$BUILD/tests/file-rw" --other "$CG" "$dir/src" "$dir"
 	[ "$status" -eq 0 ]
+	pid=$output
 	STATS=$(bpfpin-stat fileio --format json)
-	# by (dev, ino, path): an earlier test's deleted file may have had
-	# the inode number, under its own path
-	file() { rows files ".dev == $(stat -c %d "$1") and .ino == $(stat -c %i "$1") and .path == \"$1\""; }
-	src=$(file "$dir/src")
+}
+
+# The files row of path $1, by (dev, ino, path): an earlier test's deleted
+# file may have had the inode number, under its own path
+file_row() {
+	rows files ".dev == $(stat -c %d "$1") and .ino == $(stat -c %i "$1") and .path == \"$1\""
+}
+
+@test "fileio: sendfile, io_uring read and write are seen per file" {
+	run_other other
+	src=$(file_row "$dir/src")
+	echo "# src: $src" >&3
+	rows cgroups ".cgroup == \"$CG_REL\"" | sed 's/^/# cgroup: /' >&3
 	[ "$(wc -l <<< "$src")" -eq 1 ]
-	# written by head; read by sendfile once and by io_uring once; faulted
-	# in page by page
+	# written by head; read by sendfile once and by io_uring once
 	[ "$(jq .bytes_written <<< "$src")" -eq "$size" ]
 	[ "$(jq .bytes_read <<< "$src")" -eq $((2 * size)) ]
+	[ "$(file_row "$dir/sendfile.out" | jq -c '[.path, .bytes_written, .opens]')" = "[\"$dir/sendfile.out\",$size,1]" ]
+	[ "$(file_row "$dir/uring.out" | jq -c '[.path, .bytes_written, .writes, .opens]')" = "[\"$dir/uring.out\",$size,1,1]" ]
+	# the cgroup: io_uring may complete the write in its io-wq worker
+	# (comm iou-wrk-PID), so sum over comms; plus the pid written twice
+	cg=$(rows cgroups ".cgroup == \"$CG_REL\"" | jq -s -c '[(map(.bytes_read) | add), (map(.bytes_written) | add)]')
+	[ "$cg" = "[$((2 * size)),$((2 * size + 2 * (${#pid} + 1)))]" ]
+}
+
+@test "fileio: page faults on a mapping are seen per file" {
+	require_hook fileio mm_filemap_fault "tracepoint filemap:mm_filemap_fault, not in 6.1"
+	run_other mapped
+	src=$(file_row "$dir/src")
+	# faulted in page by page (fault-around may map several at once)
 	faults=$(jq .mmap_faults <<< "$src")
 	echo "# $faults faults on a 4-page mapping" >&3
 	[ "$faults" -ge 1 ] && [ "$faults" -le 4 ]
-	[ "$(file "$dir/sendfile.out" | jq -c '[.path, .bytes_written, .opens]')" = "[\"$dir/sendfile.out\",$size,1]" ]
-	[ "$(file "$dir/uring.out" | jq -c '[.path, .bytes_written, .writes, .opens]')" = "[\"$dir/uring.out\",$size,1,1]" ]
-	# the cgroup: io_uring may complete the write in its io-wq worker
-	# (comm iou-wrk-PID), so sum over comms; plus the pid written twice
-	pid=$output
-	cg=$(rows cgroups ".cgroup == \"$CG_REL\"" | jq -s -c '[(map(.bytes_read) | add), (map(.bytes_written) | add)]')
-	[ "$cg" = "[$((2 * size)),$((2 * size + 2 * (${#pid} + 1)))]" ]
 	[ "$(rows cgroups ".cgroup == \"$CG_REL\"" | jq -s 'map(.mmap_faults) | add')" -ge "$faults" ]
 }
