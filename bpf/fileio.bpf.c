@@ -51,18 +51,6 @@ struct {
  * read at the end of the path may run past it: into spill, never out of
  * the value.
  */
-struct scratch {
-	struct fileio_file_key key;
-	char spill[FILEIO_PATH_LEN];
-	const unsigned char *names[FILEIO_MAX_COMPONENTS];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct scratch);
-} scratch SEC(".maps");
 
 static const struct fileio_stats zero_stats;
 static const struct fileio_errno_stats zero_errno;
@@ -113,9 +101,13 @@ static __always_inline __u32 path_at(__u32 off)
 	return off & (FILEIO_PATH_LEN - 1);
 }
 
-/* The state of a path walk, passed to the bpf_loop() steps. */
+/*
+ * The state of a path walk, in the scratch map, not on the stack: a
+ * verifier that checks a bpf_loop() step once, with the caller's stack as
+ * it was at the call (6.1), takes the zeroes of a stack state as constants
+ * and drops the branches that test them (the depth and length limits).
+ */
 struct walk {
-	struct scratch *s;
 	struct dentry *d;
 	struct mount *mnt;
 	__u32 n;		/* names kept in s->names, file first */
@@ -125,10 +117,30 @@ struct walk {
 	bool complete;		/* the walk reached the root */
 };
 
+struct scratch {
+	struct fileio_file_key key;
+	char spill[FILEIO_PATH_LEN];
+	const unsigned char *names[FILEIO_MAX_COMPONENTS];
+	struct walk w;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+/* bpf_loop()'s context (on the stack, as 6.1 wants it) */
+struct walk_ctx {
+	struct scratch *s;
+};
+
 /* One step up: a name, or a mount crossed; 1 ends the walk. */
 static long walk_step(__u64 i, void *arg)
 {
-	struct walk *w = arg;
+	struct scratch *s = ((struct walk_ctx *)arg)->s;
+	struct walk *w = &s->w;
 	/* locals: CO-RE must not relocate struct walk's own fields */
 	struct dentry *d = w->d, *parent;
 	struct mount *mnt = w->mnt, *up;
@@ -152,7 +164,7 @@ static long walk_step(__u64 i, void *arg)
 	if (w->n >= FILEIO_MAX_COMPONENTS)
 		return 1;
 	len = BPF_CORE_READ(d, d_name.len);
-	w->s->names[w->n & (FILEIO_MAX_COMPONENTS - 1)] = BPF_CORE_READ(d, d_name.name);
+	s->names[w->n & (FILEIO_MAX_COMPONENTS - 1)] = BPF_CORE_READ(d, d_name.name);
 	w->n++;
 	w->used += len + 1;
 	if (w->used <= FILEIO_PATH_LEN - 1 - 3)
@@ -164,16 +176,17 @@ static long walk_step(__u64 i, void *arg)
 /* Write name @i (0: the topmost kept) after a '/'; 1 ends the writing. */
 static long write_step(__u64 i, void *arg)
 {
-	struct walk *w = arg;
+	struct scratch *s = ((struct walk_ctx *)arg)->s;
+	struct walk *w = &s->w;
 	__u32 j = (w->fit - 1 - (__u32)i) & (FILEIO_MAX_COMPONENTS - 1);
 	long r;
 
 	if (i >= w->fit || w->off >= FILEIO_PATH_LEN - 1)
 		return 1;
-	w->s->key.path[path_at(w->off)] = '/';
+	s->key.path[path_at(w->off)] = '/';
 	w->off++;
-	r = bpf_probe_read_kernel_str(&w->s->key.path[path_at(w->off)],
-				      NAME_MAX + 1, w->s->names[j]);
+	r = bpf_probe_read_kernel_str(&s->key.path[path_at(w->off)],
+				      NAME_MAX + 1, s->names[j]);
 	if (r <= 0) {
 		bpfpin_drop(DROP_READ);
 		return 1;
@@ -192,24 +205,24 @@ static long write_step(__u64 i, void *arg)
 static __always_inline void walk_path(struct scratch *s, struct file *file)
 {
 	struct vfsmount *vmnt = BPF_CORE_READ(file, f_path.mnt);
-	struct walk w = {
-		.s = s,
-		.d = BPF_CORE_READ(file, f_path.dentry),
-		.mnt = (void *)vmnt - bpf_core_field_offset(struct mount, mnt),
-	};
+	struct walk_ctx x = { .s = s };
+	struct walk *w = &s->w;
 
-	bpf_loop(FILEIO_MAX_COMPONENTS + 8, walk_step, &w, 0);
+	__builtin_memset(w, 0, sizeof(*w));
+	w->d = BPF_CORE_READ(file, f_path.dentry);
+	w->mnt = (void *)vmnt - bpf_core_field_offset(struct mount, mnt);
+	bpf_loop(FILEIO_MAX_COMPONENTS + 8, walk_step, &x, 0);
 	__builtin_memset(s->key.path, 0, sizeof(s->key.path));
-	if (w.complete && w.used <= FILEIO_PATH_LEN - 1) {
-		w.fit = w.n;
+	if (w->complete && w->used <= FILEIO_PATH_LEN - 1) {
+		w->fit = w->n;
 	} else {
 		s->key.path[0] = s->key.path[1] = s->key.path[2] = '.';
-		w.off = 3;
+		w->off = 3;
 	}
-	bpf_loop(FILEIO_MAX_COMPONENTS, write_step, &w, 0);
+	bpf_loop(FILEIO_MAX_COMPONENTS, write_step, &x, 0);
 	/* a name renamed meanwhile may have run longer than measured */
-	if (w.off < FILEIO_PATH_LEN)
-		s->key.path[path_at(w.off)] = '\0';
+	if (w->off < FILEIO_PATH_LEN)
+		s->key.path[path_at(w->off)] = '\0';
 	s->key.path[FILEIO_PATH_LEN - 1] = '\0';
 }
 

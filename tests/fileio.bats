@@ -95,6 +95,22 @@ rows() {
 	grep -q "$file" <<< "$output"
 }
 
+@test "fileio: a path deeper than 16 names keeps its last 16 after \"...\"" {
+	new_cgroup deep
+	dir=$(realpath "$BATS_TEST_TMPDIR")
+	deep=$dir
+	for i in $(seq -w 1 20); do deep=$deep/d$i; done
+	mkdir -p "$deep"
+	run "$BUILD/tests/file-rw" "$CG" "$deep/f" 1000
+	[ "$status" -eq 0 ]
+	STATS=$(bpfpin-stat fileio --format json)
+	path=$(rows files ".dev == $(stat -c %d "$deep/f") and .ino == $(stat -c %i "$deep/f")" | jq -r .path)
+	echo "# $path" >&3
+	want=...
+	for i in $(seq -w 6 20); do want=$want/d$i; done
+	[ "$path" = "$want/f" ]
+}
+
 @test "fileio: files past fileio.file_entries are evicted and counted; the cgroup row stays exact" {
 	bpfpin-load down fileio >/dev/null
 	echo "fileio.file_entries = 64" > "$BATS_TEST_TMPDIR/conf"
