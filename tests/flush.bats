@@ -103,7 +103,7 @@ sum_field() {
 	[ "$(stat_value "$CG_REL" true execs)" = 1 ]
 }
 
-@test "flush: a raw_tp/sys_enter counter hammered on every CPU is flushed exactly (C stress test)" {
+@test "flush: a raw_tp/sys_enter counter hammered on every CPU is flushed exactly: each call flushed, read at the end or counted as dropped (C stress test)" {
 	run "$BUILD/tests/flush-stress" 3000000
 	echo "$output" | sed 's/^/# /' >&3
 	[ "$status" -eq 0 ]
