@@ -458,10 +458,9 @@ OPEN_EXIT(creat, FILEIO_HOOK_CREAT, K_CREAT)
  * context or its io-wq worker's (same cgroup, comm iou-wrk-*). Auxiliary
  * completions have no request.
  */
-static __always_inline int on_uring(void *req, struct io_uring_cqe *cqe)
+static __always_inline int on_uring(void *req, __s32 res)
 {
 	struct io_kiocb *r = req;
-	__s32 res;
 	bool write;
 
 	if (!r || !bpfpin_wanted_current())
@@ -481,15 +480,44 @@ static __always_inline int on_uring(void *req, struct io_uring_cqe *cqe)
 	default:
 		return 0;
 	}
-	res = BPF_CORE_READ(cqe, res);
 	if (res > 0)
 		count_rw(res, BPF_CORE_READ(r, file), write);
 	return 0;
 }
 
-BPFPIN_HOOK(io_uring_complete, uring_complete, FILEIO_HOOK_URING_COMPLETE,
-	    struct io_ring_ctx *ring COMMA void *req COMMA struct io_uring_cqe *cqe,
-	    on_uring(req, cqe))
+/*
+ * io_uring_complete(ctx, req, cqe) on newer kernels; 6.1's passes the
+ * cqe's fields: (ctx, req, user_data, res, cflags, extra1, extra2). The
+ * loader sets how many arguments it has here; read through the raw
+ * context so one object loads on both (the other branch is never
+ * verified).
+ */
+const volatile __u32 cfg_nargs_io_uring_complete = 3;
+
+static __always_inline int on_uring_ctx(unsigned long long *ctx)
+{
+	__s32 res;
+
+	if (!bpfpin_active(FILEIO_HOOK_URING_COMPLETE))
+		return 0;
+	if (cfg_nargs_io_uring_complete >= 7)
+		res = (__s32)ctx[3];
+	else
+		res = BPF_CORE_READ((struct io_uring_cqe *)ctx[2], res);
+	return on_uring((void *)ctx[1], res);
+}
+
+SEC("tp_btf/io_uring_complete")
+int uring_complete_btf(unsigned long long *ctx)
+{
+	return on_uring_ctx(ctx);
+}
+
+SEC("raw_tp/io_uring_complete")
+int uring_complete_raw(unsigned long long *ctx)
+{
+	return on_uring_ctx(ctx);
+}
 
 /*
  * A page fault on a file mapping that filemap_fault() serves: mmap'd
