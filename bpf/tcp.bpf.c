@@ -163,8 +163,12 @@ static __always_inline __u32 direction_of(const struct conn *c,
 {
 	if (c)
 		return c->open == OPEN_ACCEPT ? TCP_DIR_ACCEPT : TCP_DIR_CONNECT;
-	return RD(btf, sk, sk_userlocks) & SOCK_BINDPORT_LOCK ?
-	       TCP_DIR_ACCEPT : TCP_DIR_CONNECT;
+	/* a 4-bit bitfield in 6.1, a byte in newer kernels: read as a bitfield,
+	 * which CO-RE relocates either way */
+	__u32 locks = btf ? BPF_CORE_READ_BITFIELD(sk, sk_userlocks) :
+			    BPF_CORE_READ_BITFIELD_PROBED(sk, sk_userlocks);
+
+	return locks & SOCK_BINDPORT_LOCK ? TCP_DIR_ACCEPT : TCP_DIR_CONNECT;
 }
 
 /*
