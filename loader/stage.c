@@ -285,8 +285,10 @@ int module_pick(const struct features *f, struct bpf_object *obj,
 		const struct pin_module_desc *d, const char **picked,
 		char *why, size_t size)
 {
-	/* for tests: a kernel without these hooks (comma-separated names) */
+	/* for tests: a kernel without these hooks, or without these variants
+	 * (programs), comma-separated names */
 	const char *off = getenv("BPFPIN_NO_HOOK");
+	const char *off_variants = getenv("BPFPIN_NO_VARIANT");
 	struct bpf_program *prog;
 	size_t len = 0, start;
 	int h, v, err = 0;
@@ -310,6 +312,10 @@ int module_pick(const struct features *f, struct bpf_object *obj,
 			if (disabled) {
 				snprintf(reason, sizeof(reason),
 					 "%s: disabled by BPFPIN_NO_HOOK", hook->variants[v]);
+			} else if (off_variants &&
+				   pin_list_has(off_variants, hook->variants[v])) {
+				snprintf(reason, sizeof(reason),
+					 "%s: disabled by BPFPIN_NO_VARIANT", hook->variants[v]);
 			} else if (!prog) {
 				snprintf(reason, sizeof(reason), "no program '%s'",
 					 hook->variants[v]);

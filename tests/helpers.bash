@@ -89,6 +89,29 @@ require_hook() {
 	esac
 }
 
+# use_variant MODULE HOOK KIND PROGRAM...: reload MODULE with the variant
+# programs PROGRAM... passed over (BPFPIN_NO_VARIANT), so that HOOK takes
+# its KIND variant (a kprobe where fentry would win); skip ("needs hook")
+# where this kernel cannot load that one. restore_variants, in teardown,
+# reloads the module as it picks by itself.
+use_variant() {
+	local m=$1 hook=$2 kind=$3 off
+	shift 3
+	off=$(IFS=,; echo "$*")
+	VARIANT_MODULE=$m
+	run env BPFPIN_NO_VARIANT="$off" bpfpin-load reload "$m"
+	[ "$status" -eq 0 ]
+	case "$output" in
+	*[\ \(]"$hook=$kind"[\ \)]*) ;;
+	*) skip "needs hook $hook ($kind variant)" ;;
+	esac
+}
+
+restore_variants() {
+	[ -z "${VARIANT_MODULE:-}" ] || bpfpin-load reload "$VARIANT_MODULE" >/dev/null
+	VARIANT_MODULE=
+}
+
 # A fresh cgroup v2 group; its path relative to the hierarchy is in $CG_REL.
 # new_cgroup NAME [CHILD]: CHILD is created inside, and becomes $CG.
 new_cgroup() {

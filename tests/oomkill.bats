@@ -18,6 +18,7 @@ setup() {
 }
 
 teardown() {
+	restore_variants
 	cleanup_cgroups
 }
 
@@ -56,9 +57,10 @@ badness_pages() {
 	jq '(.anon_rss_bytes + .file_rss_bytes + .shmem_rss_bytes + .pgtables_bytes) / 4096' <<< "$1"
 }
 
-@test "oomkill: the constraint is the kernel's (memcg, constraint_from oom_control) and the points the victim's" {
-	require_hook oomkill oom_kill_process "fentry or kprobe on oom_kill_process"
-	new_memcg oomctl 20M
+# oom_control_kill NAME: memhog over a 20 MiB memory cgroup NAME; its kill
+# event has the kernel's constraint and the victim's points
+oom_control_kill() {
+	new_memcg "$1" 20M
 	sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" 64' oom "$MEMCG" "$BUILD/tests/memhog" &
 	pid=$!
 	status=0
@@ -74,13 +76,22 @@ badness_pages() {
 	[ "$(jq .points <<< "$kill")" -eq "$(badness_pages "$kill")" ]
 }
 
+@test "oomkill: the constraint is the kernel's (memcg, constraint_from oom_control) and the points the victim's" {
+	require_hook oomkill oom_kill_process "fentry or kprobe on oom_kill_process"
+	oom_control_kill oomctl
+}
+
+@test "oomkill: the same from hook oom_kill_process's kprobe (fentry passed over)" {
+	use_variant oomkill oom_kill_process kprobe control_fentry
+	oom_control_kill oomkprobe
+}
+
 @test "oomkill: without hook oom_kill_process the constraint is inferred, points 0" {
-	run bpfpin-load check --format json
-	detail=$(jq -r 'select(.check == "module oomkill") | .detail' <<< "$output")
-	case "$detail" in
-	*" oom_kill_process=none "*) ;;
-	*) skip "needs hook oom_kill_process=none (it loads here: nothing is inferred)" ;;
-	esac
+	# where it loads, the test turns it off
+	VARIANT_MODULE=oomkill
+	run env BPFPIN_NO_HOOK=oom_kill_process bpfpin-load reload oomkill
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"oom_kill_process="* ]]
 	new_memcg inferred 20M
 	sh -c 'echo $$ > "$1/cgroup.procs" && exec "$2" 64' oom "$MEMCG" "$BUILD/tests/memhog" &
 	pid=$!

@@ -18,6 +18,7 @@ setup() {
 }
 
 teardown() {
+	restore_variants
 	cleanup_cgroups
 }
 
@@ -125,6 +126,18 @@ run_action() {
 
 @test "seccomp: getppid(7) traced by the filter with no tracer (ENOSYS) is one denial, action trace, data 5" {
 	require_hook seccomp __seccomp_filter "fentry or kprobe on __seccomp_filter"
+	run_action trace
+	[ "$(jq .data <<< "$ev")" -eq 5 ]
+	[ "$(denials trace)" = 1 ]
+}
+
+@test "seccomp: hook __seccomp_filter on its kprobe (fentry passed over): errno 42, log and trace, one denial each" {
+	use_variant seccomp __seccomp_filter kprobe verdict_fentry
+	run_action errno
+	[ "$(jq .data <<< "$ev")" -eq 42 ]
+	[ "$(denials errno)" = 1 ]
+	run_action log
+	[ "$(denials log)" = 1 ]
 	run_action trace
 	[ "$(jq .data <<< "$ev")" -eq 5 ]
 	[ "$(denials trace)" = 1 ]

@@ -28,6 +28,7 @@ setup() {
 }
 
 teardown() {
+	restore_variants
 	cleanup_netns
 	cleanup_cgroups
 }
@@ -145,9 +146,10 @@ start_server() {
 	[ "$status" -eq 0 ]
 }
 
-@test "tcp: a connect to a closed port: a reset each way, no SYN timeout" {
-	require_hook tcp tcp_v4_send_reset "a reset sent for no socket, before 6.10"
-	new_cgroup refused
+# closed_port_resets NAME: a connect from a new cgroup NAME to a closed
+# port: a reset each way, no SYN timeout
+closed_port_resets() {
+	new_cgroup "$1"
 	# a port nobody listens on
 	port=$((20000 + RANDOM % 10000))
 	while ss -Htln "sport = :$port" | grep -q .; do port=$((port + 1)); done
@@ -173,6 +175,16 @@ start_server() {
 	# the kernel's reset answered a packet to a local port: the accept side
 	[ "$(tcp_value remotes ".raddr == \"127.0.0.1\" and .port == $port and .direction == \"accept\"" resets_sent)" -eq 1 ]
 	! has_record ".type == \"syn_timeout\" and .rport == $port" <<< "$output"
+}
+
+@test "tcp: a connect to a closed port: a reset each way, no SYN timeout" {
+	require_hook tcp tcp_v4_send_reset "a reset sent for no socket, before 6.10"
+	closed_port_resets refused
+}
+
+@test "tcp: the same from hook tcp_v4_send_reset's kprobe (fentry passed over), where the tracepoint misses it" {
+	use_variant tcp tcp_v4_send_reset kprobe reset4_fentry
+	closed_port_resets kprobe
 }
 
 @test "tcp: a connection opened before the module loaded: followed from up (existing), its resets keyed by the service's side, told by the port its listener bound" {
