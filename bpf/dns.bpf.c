@@ -142,7 +142,7 @@ static int on_timeout(void *map, struct query_key *k, struct query *q)
 static __always_inline void on_query(struct __sk_buff *skb,
 				     const struct udp_dgram *d,
 				     const struct dns_header *h,
-				     struct query_key *k)
+				     struct query_key *k, bool task)
 {
 	__u64 cgroup_id = bpf_skb_cgroup_id(skb);
 	struct query_scratch *fresh;
@@ -157,7 +157,10 @@ static __always_inline void on_query(struct __sk_buff *skb,
 	__builtin_memset(fresh, 0, sizeof(*fresh));
 	fresh->d.sent_ns = bpf_ktime_get_boot_ns();
 	fresh->d.cgroup_id = cgroup_id;
-	bpfpin_owner_current(&fresh->d.owner);
+	if (task)
+		bpfpin_owner_current(&fresh->d.owner);
+	else
+		fresh->d.owner.cgroup_id = cgroup_id;	/* pid 0: not known */
 	capture(skb, d->off, d->len, &fresh->d.msg);
 	/* a retry with the same id restarts the wait */
 	if (bpf_map_update_elem(&inflight, k, fresh, BPF_ANY)) {
@@ -168,7 +171,7 @@ static __always_inline void on_query(struct __sk_buff *skb,
 		    !bpf_timer_set_callback(&q->timer, on_timeout))
 			bpf_timer_start(&q->timer, cfg_timeout_ms * 1000000ull, 0);
 	}
-	e = event(DNS_EV_QUERY, NULL, k);
+	e = event(DNS_EV_QUERY, task ? NULL : &fresh->d.owner, k);
 	if (e) {
 		__builtin_memcpy(&e->msg, &fresh->d.msg, sizeof(e->msg));
 		bpfpin_event_submit(&events, e);
@@ -223,7 +226,8 @@ static __always_inline void on_response(struct __sk_buff *skb,
 	bpf_map_delete_elem(&inflight, k);
 }
 
-static __always_inline void on_packet(struct __sk_buff *skb, bool egress)
+static __always_inline void on_packet(struct __sk_buff *skb, bool egress,
+				      bool task)
 {
 	struct query_key k = {};
 	struct dns_header h;
@@ -246,17 +250,22 @@ static __always_inline void on_packet(struct __sk_buff *skb, bool egress)
 	k.port = d.rport;
 	k.id = bpf_ntohs(h.id);
 	if (egress)
-		on_query(skb, &d, &h, &k);
+		on_query(skb, &d, &h, &k, task);
 	else
 		on_response(skb, &d, &h, &k);
 }
 
-/* cgroup_skb must return 1: 0 would drop the packet. */
+/*
+ * cgroup_skb must return 1: 0 would drop the packet. The _nt variants
+ * call no current-task helper, which older kernels do not allow
+ * cgroup_skb programs (6.1 refuses bpf_get_current_pid_tgid): the querier
+ * is then its socket's cgroup, with pid 0 and no comm.
+ */
 SEC("cgroup_skb/egress")
 int dns_egress(struct __sk_buff *skb)
 {
 	if (bpfpin_active(DNS_HOOK_EGRESS))
-		on_packet(skb, true);
+		on_packet(skb, true, true);
 	return 1;
 }
 
@@ -264,6 +273,22 @@ SEC("cgroup_skb/ingress")
 int dns_ingress(struct __sk_buff *skb)
 {
 	if (bpfpin_active(DNS_HOOK_INGRESS))
-		on_packet(skb, false);
+		on_packet(skb, false, true);
+	return 1;
+}
+
+SEC("cgroup_skb/egress")
+int dns_egress_nt(struct __sk_buff *skb)
+{
+	if (bpfpin_active(DNS_HOOK_EGRESS))
+		on_packet(skb, true, false);
+	return 1;
+}
+
+SEC("cgroup_skb/ingress")
+int dns_ingress_nt(struct __sk_buff *skb)
+{
+	if (bpfpin_active(DNS_HOOK_INGRESS))
+		on_packet(skb, false, false);
 	return 1;
 }

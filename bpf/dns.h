@@ -161,8 +161,8 @@ static const struct pin_event_desc dns_events[] = {
 
 /* cgroup_skb at the cgroup v2 root: every socket's DNS over UDP */
 static const struct pin_hook dns_hooks[] = {
-	[DNS_HOOK_EGRESS] = { "cgroup_skb_egress", { "dns_egress" } },
-	[DNS_HOOK_INGRESS] = { "cgroup_skb_ingress", { "dns_ingress" } },
+	[DNS_HOOK_EGRESS] = { "cgroup_skb_egress", { "dns_egress", "dns_egress_nt" } },
+	[DNS_HOOK_INGRESS] = { "cgroup_skb_ingress", { "dns_ingress", "dns_ingress_nt" } },
 };
 _Static_assert(PIN_LEN(dns_hooks) == DNS_HOOK_NR, "dns: a hook without a table entry");
 

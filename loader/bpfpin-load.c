@@ -469,7 +469,7 @@ static int do_check(struct opts *o, const char *root)
 			char kind[64] = "none";
 
 			if (p)
-				prog_kind(p, d->hooks[h].name, kind, sizeof(kind));
+				prog_kind(obj, p, &d->hooks[h], kind, sizeof(kind));
 			len += snprintf(detail + len, sizeof(detail) - len, "%s%s=%s",
 					h ? " " : "", d->hooks[h].name, kind);
 		}

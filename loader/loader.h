@@ -151,10 +151,11 @@ int module_pick(const struct features *f, struct bpf_object *obj,
 		char *why, size_t size);
 /*
  * The program type of @prog as its section says it: "tp_btf", "raw_tp"...,
- * with ":<target>" when it traces another point than hook @hook names
+ * with ":<target>" when it traces another point than hook @hook names,
+ * and "(<program>)" when it is a fallback of the same kind as the first
  */
-void prog_kind(const struct bpf_program *prog, const char *hook, char *buf,
-	       size_t size);
+void prog_kind(const struct bpf_object *obj, const struct bpf_program *prog,
+	       const struct pin_hook *hook, char *buf, size_t size);
 /*
  * Open, pick, configure for generation @gen, load (maps pinned under, or
  * reused from, @maps_dir), attach, and pin links and programs under @stage.

@@ -47,9 +47,13 @@ struct bpf_object *module_open(const struct pin_module_desc *d)
 	return obj;
 }
 
-void prog_kind(const struct bpf_program *prog, const char *hook, char *buf,
-	       size_t size)
+void prog_kind(const struct bpf_object *obj, const struct bpf_program *prog,
+	       const struct pin_hook *hook, char *buf, size_t size)
 {
+	const struct bpf_program *first =
+		bpf_object__find_program_by_name(obj, hook->variants[0]);
+	size_t len;
+
 	static const char *const traces[] = { "tp_btf", "raw_tp", "tracepoint",
 		"fentry", "fexit", "kprobe", "kretprobe" };
 	const char *sec = bpf_program__section_name(prog);
@@ -60,8 +64,13 @@ void prog_kind(const struct bpf_program *prog, const char *hook, char *buf,
 	snprintf(buf, size, "%.*s", kind, sec);
 	/* a fallback on another tracepoint or function says which */
 	for (i = 0; target && i < PIN_LEN(traces); i++)
-		if (!strcmp(buf, traces[i]) && strcmp(target + 1, hook))
+		if (!strcmp(buf, traces[i]) && strcmp(target + 1, hook->name))
 			snprintf(buf, size, "%.*s:%s", kind, sec, target + 1);
+	/* a fallback of the same kind (one that does without a helper) */
+	len = strlen(buf);
+	if (first && first != prog &&
+	    !strcmp(bpf_program__section_name(first), sec) && len < size)
+		snprintf(buf + len, size - len, "(%s)", bpf_program__name(prog));
 }
 
 /* Set a `const volatile` global of .rodata before load, found by BTF name. */
@@ -771,7 +780,7 @@ static int attach_hook(const struct settings *settings,
 	struct bpf_link *link;
 	int err;
 
-	prog_kind(prog, d->hooks[h].name, kind, sizeof(kind));
+	prog_kind(st->obj, prog, &d->hooks[h], kind, sizeof(kind));
 	if (is_netfilter(prog)) {
 		err = attach_netfilter(settings, d, st, prog, h, stage);
 		if (err)
