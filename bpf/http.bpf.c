@@ -245,14 +245,15 @@ static __always_inline struct http_stats *row(struct __sk_buff *skb,
  * tries again. Once per connection, not per exchange: the comm and ids
  * cost ~35 ns a segment.
  */
-static __always_inline void owner_note(struct __sk_buff *skb, struct conn *c)
+static __always_inline void owner_note(struct __sk_buff *skb, struct conn *c,
+				       bool task)
 {
 	__u64 cg;
 
 	if (c->owner.pid)
 		return;
 	cg = bpf_skb_cgroup_id(skb);
-	if (bpf_get_current_cgroup_id() == cg)
+	if (task && bpf_get_current_cgroup_id() == cg)
 		bpfpin_owner_current(&c->owner);
 	else
 		c->owner.cgroup_id = cg;
@@ -320,7 +321,7 @@ static __always_inline void on_first(struct __sk_buff *skb, struct conn *c,
 
 static __always_inline void on_request_seg(struct __sk_buff *skb,
 					   struct conn *c, const struct seg *s,
-					   const __u8 *p, bool egress)
+					   const __u8 *p, bool egress, bool task)
 {
 	__u8 m = method_of(p);
 
@@ -347,7 +348,7 @@ static __always_inline void on_request_seg(struct __sk_buff *skb,
 	c->method = m;
 	c->status_class = 0;
 	if (egress)
-		owner_note(skb, c);
+		owner_note(skb, c, task);
 }
 
 static __always_inline void emit(const struct conn *c, const struct seg *s,
@@ -375,7 +376,7 @@ static __always_inline void emit(const struct conn *c, const struct seg *s,
 
 static __always_inline void on_response_seg(struct __sk_buff *skb,
 					    struct conn *c, const struct seg *s,
-					    const __u8 *p, bool egress)
+					    const __u8 *p, bool egress, bool task)
 {
 	__u16 status = status_of(p);
 	__u8 cl = status / 100;
@@ -406,7 +407,7 @@ static __always_inline void on_response_seg(struct __sk_buff *skb,
 	}
 	/* a client's owner was noted with its request */
 	if (egress)
-		owner_note(skb, c);
+		owner_note(skb, c, task);
 	emit(c, s, status, latency);
 	c->status_class = cl;
 	/* a 1xx other than 101 precedes the final response */
@@ -419,7 +420,8 @@ static __always_inline void on_response_seg(struct __sk_buff *skb,
 	}
 }
 
-static __always_inline void on_segment(struct __sk_buff *skb, bool egress)
+static __always_inline void on_segment(struct __sk_buff *skb, bool egress,
+				       bool task)
 {
 	struct bpf_sock *sk = skb->sk;
 	__u8 p[PEEK] = {};
@@ -450,9 +452,9 @@ static __always_inline void on_segment(struct __sk_buff *skb, bool egress)
 			return;
 	}
 	if (egress == (c->side == HTTP_SIDE_CLIENT))
-		on_request_seg(skb, c, &s, p, egress);
+		on_request_seg(skb, c, &s, p, egress, task);
 	else
-		on_response_seg(skb, c, &s, p, egress);
+		on_response_seg(skb, c, &s, p, egress, task);
 }
 
 /* cgroup_skb must return 1: 0 would drop the packet. */
@@ -460,7 +462,7 @@ SEC("cgroup_skb/egress")
 int http_egress(struct __sk_buff *skb)
 {
 	if (bpfpin_active(HTTP_HOOK_EGRESS))
-		on_segment(skb, true);
+		on_segment(skb, true, true);
 	return 1;
 }
 
@@ -468,6 +470,27 @@ SEC("cgroup_skb/ingress")
 int http_ingress(struct __sk_buff *skb)
 {
 	if (bpfpin_active(HTTP_HOOK_INGRESS))
-		on_segment(skb, false);
+		on_segment(skb, false, true);
+	return 1;
+}
+
+/*
+ * Without current-task helpers, which older kernels do not allow
+ * cgroup_skb programs (6.1 refuses bpf_get_current_cgroup_id): the owner
+ * is the socket's cgroup, pid 0 and no comm.
+ */
+SEC("cgroup_skb/egress")
+int http_egress_nt(struct __sk_buff *skb)
+{
+	if (bpfpin_active(HTTP_HOOK_EGRESS))
+		on_segment(skb, true, false);
+	return 1;
+}
+
+SEC("cgroup_skb/ingress")
+int http_ingress_nt(struct __sk_buff *skb)
+{
+	if (bpfpin_active(HTTP_HOOK_INGRESS))
+		on_segment(skb, false, false);
 	return 1;
 }

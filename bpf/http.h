@@ -180,8 +180,8 @@ static const struct pin_event_desc http_events[] = {
 
 /* cgroup_skb at the cgroup v2 root: every socket's TCP payload, both ways */
 static const struct pin_hook http_hooks[] = {
-	[HTTP_HOOK_EGRESS] = { "cgroup_skb_egress", { "http_egress" } },
-	[HTTP_HOOK_INGRESS] = { "cgroup_skb_ingress", { "http_ingress" } },
+	[HTTP_HOOK_EGRESS] = { "cgroup_skb_egress", { "http_egress", "http_egress_nt" } },
+	[HTTP_HOOK_INGRESS] = { "cgroup_skb_ingress", { "http_ingress", "http_ingress_nt" } },
 };
 _Static_assert(PIN_LEN(http_hooks) == HTTP_HOOK_NR, "http: a hook without a table entry");
 
