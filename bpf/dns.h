@@ -183,7 +183,8 @@ static const struct pin_module_desc dns_module = {
 	.content_maps = "inflight scratch",
 	.notes = "UDP only (not DNS over TCP or TLS); queries are matched in the kernel by "
 		"socket, server and id; a timeout is counted dns.timeout_ms after its query; "
-		"messages are kept up to 256 bytes",
+		"messages are kept up to 256 bytes; where cgroup_skb may not call current-task "
+		"helpers (6.1: the _nt programs) the querier is its socket's cgroup, pid 0",
 	.maps = dns_maps, .nmaps = PIN_LEN(dns_maps),
 	.events = dns_events, .nevents = PIN_LEN(dns_events),
 	.hooks = dns_hooks, .nhooks = PIN_LEN(dns_hooks),

@@ -199,7 +199,9 @@ static const struct pin_module_desc http_module = {
 	.notes = "TCP payload from cgroup_skb at the cgroup v2 root, per socket (socket storage: "
 		"nothing to evict); a request or response is recognised by its first segment's "
 		"first bytes; two requests in one segment count as one; connections open before "
-		"the module loaded are unparsed unless the next payload starts a request",
+		"the module loaded are unparsed unless the next payload starts a request; where "
+		"cgroup_skb may not call current-task helpers (6.1: the _nt programs) owners are "
+		"the socket's cgroup, pid 0",
 	.maps = http_maps, .nmaps = PIN_LEN(http_maps),
 	.events = http_events, .nevents = PIN_LEN(http_events),
 	.hooks = http_hooks, .nhooks = PIN_LEN(http_hooks),

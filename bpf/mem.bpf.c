@@ -144,6 +144,27 @@ int BPF_PROG(memcg_ev_raw, struct mem_cgroup *memcg, int item, unsigned long n)
 	return on_memcg_event(BPF_CORE_READ(memcg, css.cgroup, kn, id), item, n);
 }
 
+/*
+ * Kernels without the tracepoint (6.1): the function it fires in,
+ * __count_memcg_events(), which count_memcg_events() and
+ * count_memcg_event_mm() call with the same arguments.
+ */
+SEC("fentry/__count_memcg_events")
+int BPF_PROG(memcg_ev_fentry, struct mem_cgroup *memcg, int item, unsigned long n)
+{
+	if (!bpfpin_active(MEM_HOOK_MEMCG_EVENTS) || !fault_item(item))
+		return 0;
+	return on_memcg_event(BPF_CORE_READ(memcg, css.cgroup, kn, id), item, n);
+}
+
+SEC("kprobe/__count_memcg_events")
+int BPF_KPROBE(memcg_ev_kprobe, struct mem_cgroup *memcg, int item, unsigned long n)
+{
+	if (!bpfpin_active(MEM_HOOK_MEMCG_EVENTS) || !fault_item(item))
+		return 0;
+	return on_memcg_event(BPF_CORE_READ(memcg, css.cgroup, kn, id), item, n);
+}
+
 static __always_inline __u64 positive(long v)
 {
 	return v > 0 ? v : 0;

@@ -165,7 +165,7 @@ static const struct pin_hook mem_hooks[] = {
 	[MEM_HOOK_FAULT_KERNEL] = { "page_fault_kernel", { "fault_kern_btf",
 		"fault_kern_raw" }, .optional = true },
 	[MEM_HOOK_MEMCG_EVENTS] = { "count_memcg_events", { "memcg_ev_btf",
-		"memcg_ev_raw" }, .optional = true },
+		"memcg_ev_raw", "memcg_ev_fentry", "memcg_ev_kprobe" }, .optional = true },
 	[MEM_HOOK_RSS] = { "rss_stat", { "rss_btf", "rss_raw" } },
 	[MEM_HOOK_DIRECT_BEGIN] = { "mm_vmscan_direct_reclaim_begin", { "direct_beg_btf",
 		"direct_beg_raw" } },
