@@ -56,3 +56,32 @@ BPFPIN_HOOK(sock_send_length, send, TCPQUEUE_HOOK_SEND,
 /* after data is queued: tcp_probe runs before its segment's data is */
 BPFPIN_HOOK(sk_data_ready, ready, TCPQUEUE_HOOK_READY, const struct sock *sk,
 	    record((struct sock *)sk))
+
+/*
+ * Kernels without those two tracepoints (6.1): tcp_push(), which
+ * tcp_sendmsg() calls once it has queued data, and sock_def_readable(),
+ * TCP's sk_data_ready() (record() passes over other protocols).
+ */
+SEC("fentry/tcp_push")
+int BPF_PROG(send_fentry, struct sock *sk)
+{
+	return bpfpin_active(TCPQUEUE_HOOK_SEND) ? record(sk) : 0;
+}
+
+SEC("kprobe/tcp_push")
+int BPF_KPROBE(send_kprobe, struct sock *sk)
+{
+	return bpfpin_active(TCPQUEUE_HOOK_SEND) ? record(sk) : 0;
+}
+
+SEC("fentry/sock_def_readable")
+int BPF_PROG(ready_fentry, struct sock *sk)
+{
+	return bpfpin_active(TCPQUEUE_HOOK_READY) ? record(sk) : 0;
+}
+
+SEC("kprobe/sock_def_readable")
+int BPF_KPROBE(ready_kprobe, struct sock *sk)
+{
+	return bpfpin_active(TCPQUEUE_HOOK_READY) ? record(sk) : 0;
+}

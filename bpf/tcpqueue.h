@@ -64,8 +64,10 @@ static const struct pin_map_desc tcpqueue_maps[] = {
  * once data is in; sock_send_length adds each send. */
 static const struct pin_hook tcpqueue_hooks[] = {
 	[TCPQUEUE_HOOK_PROBE] = { "tcp_probe", { "probe_btf", "probe_raw" } },
-	[TCPQUEUE_HOOK_SEND] = { "sock_send_length", { "send_btf", "send_raw" }, .optional = true },
-	[TCPQUEUE_HOOK_READY] = { "sk_data_ready", { "ready_btf", "ready_raw" }, .optional = true },
+	[TCPQUEUE_HOOK_SEND] = { "sock_send_length", { "send_btf", "send_raw", "send_fentry",
+		"send_kprobe" }, .optional = true },
+	[TCPQUEUE_HOOK_READY] = { "sk_data_ready", { "ready_btf", "ready_raw", "ready_fentry",
+		"ready_kprobe" }, .optional = true },
 };
 _Static_assert(PIN_LEN(tcpqueue_hooks) == TCPQUEUE_HOOK_NR,
 	       "tcpqueue: a hook without a table entry");
