@@ -906,20 +906,34 @@ void stage_seed(const struct pin_module_desc *d, struct staged *st)
 	}
 }
 
-int stage_module(const struct features *f, const struct settings *settings,
-		 const struct pin_module_desc *d, __u32 gen,
-		 const char *maps_dir, const char *stage, struct staged *st)
+/* While a module loads for real: what try_print() catches, then the
+ * printer that was set (libbpf's warnings stay -v debug) */
+static libbpf_print_fn_t load_print_next;
+
+static int load_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	const char *picked[BPFPIN_MAX_HOOKS] = {};
+	va_list copy;
+
+	va_copy(copy, ap);
+	try_print(level, fmt, copy);
+	va_end(copy);
+	return load_print_next ? load_print_next(level, fmt, ap) : 0;
+}
+
+/*
+ * Open, pick, configure and load module @d once; -EAGAIN when the kernel
+ * refused a program that has a next variant (or is a seed), now in the
+ * refused list: the caller starts over with what remains.
+ */
+static int stage_load(const struct features *f, const struct settings *settings,
+		      const struct pin_module_desc *d, const char *maps_dir,
+		      const char **picked, struct staged *st)
+{
 	char path[PATH_MAX];
 	struct bpf_map *map;
-	size_t slen = 0;
-	int h, err;
+	size_t len;
+	int err;
 
-	memset(st, 0, sizeof(*st));
-	st->gen = gen;
-	/* a trial load first: variants the kernel refuses are passed over */
-	module_probe_load(f, d, picked, st->why, sizeof(st->why));
 	st->obj = module_open(d);
 	if (!st->obj)
 		return -errno;
@@ -937,7 +951,7 @@ int stage_module(const struct features *f, const struct settings *settings,
 		return err;
 	}
 	/* what every module is told: its generation, the host's page size */
-	err = set_rodata(st->obj, "cfg_generation", gen);
+	err = set_rodata(st->obj, "cfg_generation", st->gen);
 	if (!err)
 		err = set_rodata(st->obj, "cfg_page_size", sysconf(_SC_PAGESIZE));
 	if (!err)
@@ -960,12 +974,58 @@ int stage_module(const struct features *f, const struct settings *settings,
 		if (err)
 			return err;
 	}
+	try_reason[0] = try_prog[0] = '\0';
+	load_print_next = libbpf_set_print(load_print);
 	err = bpf_object__load(st->obj);
-	if (err) {
-		pin_warn("module '%s': load failed: %s (run with -vv for the verifier log)",
-			 d->name, strerror(-err));
-		return err;
+	libbpf_set_print(load_print_next);
+	if (!err)
+		return 0;
+	/* a program the kernel refused: its hook's next variant, if any; a
+	 * seed the kernel refused is left out (libbpf unpinned the maps this
+	 * load created) */
+	len = strlen(refused);
+	if (try_prog[0] && !is_refused(d, try_prog) &&
+	    (has_next_variant(d, try_prog) || pin_list_has(d->seed_programs, try_prog)) &&
+	    snprintf(refused + len, sizeof(refused) - len, "%s%s/%s", len ? "," : "",
+		     d->name, try_prog) < (int)(sizeof(refused) - len)) {
+		pin_debug("module '%s': %s refused (%s), trying the next variant",
+			  d->name, try_prog, try_reason);
+		return -EAGAIN;
 	}
+	refused[len] = '\0';
+	pin_warn("module '%s': load failed: %s (run with -vv for the verifier log)",
+		 d->name, strerror(-err));
+	return err;
+}
+
+/*
+ * Load module @d for real, without a trial: a program the kernel refuses
+ * makes it start over with that hook's next variant (up to 8 times), so
+ * a module that loads as picked is verified once.
+ */
+int stage_module(const struct features *f, const struct settings *settings,
+		 const struct pin_module_desc *d, __u32 gen,
+		 const char *maps_dir, const char *stage, struct staged *st)
+{
+	const char *picked[BPFPIN_MAX_HOOKS] = {};
+	size_t slen = 0;
+	int h, err, tries;
+
+	for (tries = 0; tries < 8; tries++) {
+		memset(st, 0, sizeof(*st));
+		st->gen = gen;
+		err = stage_load(f, settings, d, maps_dir, picked, st);
+		if (err != -EAGAIN)
+			break;
+		bpf_object__close(st->obj);
+		st->obj = NULL;
+	}
+	if (err == -EAGAIN) {
+		pin_warn("module '%s': load failed: the kernel refused 8 variants", d->name);
+		err = -EOPNOTSUPP;
+	}
+	if (err)
+		return err;
 	fault_point("loaded");
 	for (h = 0; h < d->nhooks && !err; h++) {
 		if (!picked[h]) {
