@@ -675,4 +675,39 @@ static __always_inline long bpfpin_mm_counter(struct mm_struct *mm, int member)
 		return bpfpin_active(hook) ? (call) : 0;		\
 	}
 
+/*
+ * The same for a kernel function, a hook only kprobes and fentry reach:
+ * NAME_fentry and NAME_kprobe (fentry first in the hook's variants).
+ */
+#define BPFPIN_FUNC_HOOK(fn, name, hook, proto, call)			\
+	SEC("fentry/" #fn) int BPF_PROG(name##_fentry, proto)		\
+	{								\
+		return bpfpin_active(hook) ? (call) : 0;		\
+	}								\
+	SEC("kprobe/" #fn) int BPF_KPROBE(name##_kprobe, proto)		\
+	{								\
+		return bpfpin_active(hook) ? (call) : 0;		\
+	}
+
+/*
+ * A module's cgroup_skb programs: NAME_egress and NAME_ingress call
+ * handler(skb, egress, true); NAME_egress_nt and NAME_ingress_nt
+ * handler(skb, egress, false), for kernels that do not let cgroup_skb
+ * programs call the current-task helpers (6.1): the handler then must not
+ * call them. cgroup_skb must return 1: 0 would drop the packet.
+ */
+#define BPFPIN_CGROUP_SKB(name, egress_hook, ingress_hook, handler)	\
+	BPFPIN_CGROUP_SKB_PROG(egress, name##_egress, egress_hook, handler, true, true) \
+	BPFPIN_CGROUP_SKB_PROG(ingress, name##_ingress, ingress_hook, handler, false, true) \
+	BPFPIN_CGROUP_SKB_PROG(egress, name##_egress_nt, egress_hook, handler, true, false) \
+	BPFPIN_CGROUP_SKB_PROG(ingress, name##_ingress_nt, ingress_hook, handler, false, false)
+
+#define BPFPIN_CGROUP_SKB_PROG(dir, prog, hook, handler, egress, task)	\
+	SEC("cgroup_skb/" #dir) int prog(struct __sk_buff *skb)	\
+	{								\
+		if (bpfpin_active(hook))				\
+			handler(skb, egress, task);			\
+		return 1;						\
+	}
+
 #endif /* __BPFPIN_COMMON_BPF_H */

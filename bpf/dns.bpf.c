@@ -256,39 +256,8 @@ static __always_inline void on_packet(struct __sk_buff *skb, bool egress,
 }
 
 /*
- * cgroup_skb must return 1: 0 would drop the packet. The _nt variants
- * call no current-task helper, which older kernels do not allow
- * cgroup_skb programs (6.1 refuses bpf_get_current_pid_tgid): the querier
- * is then its socket's cgroup, with pid 0 and no comm.
+ * The _nt programs call no current-task helper, which older kernels do not
+ * allow cgroup_skb programs (6.1 refuses bpf_get_current_pid_tgid): the
+ * querier is then its socket's cgroup, with pid 0 and no comm.
  */
-SEC("cgroup_skb/egress")
-int dns_egress(struct __sk_buff *skb)
-{
-	if (bpfpin_active(DNS_HOOK_EGRESS))
-		on_packet(skb, true, true);
-	return 1;
-}
-
-SEC("cgroup_skb/ingress")
-int dns_ingress(struct __sk_buff *skb)
-{
-	if (bpfpin_active(DNS_HOOK_INGRESS))
-		on_packet(skb, false, true);
-	return 1;
-}
-
-SEC("cgroup_skb/egress")
-int dns_egress_nt(struct __sk_buff *skb)
-{
-	if (bpfpin_active(DNS_HOOK_EGRESS))
-		on_packet(skb, true, false);
-	return 1;
-}
-
-SEC("cgroup_skb/ingress")
-int dns_ingress_nt(struct __sk_buff *skb)
-{
-	if (bpfpin_active(DNS_HOOK_INGRESS))
-		on_packet(skb, false, false);
-	return 1;
-}
+BPFPIN_CGROUP_SKB(dns, DNS_HOOK_EGRESS, DNS_HOOK_INGRESS, on_packet)

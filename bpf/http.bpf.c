@@ -457,40 +457,9 @@ static __always_inline void on_segment(struct __sk_buff *skb, bool egress,
 		on_response_seg(skb, c, &s, p, egress, task);
 }
 
-/* cgroup_skb must return 1: 0 would drop the packet. */
-SEC("cgroup_skb/egress")
-int http_egress(struct __sk_buff *skb)
-{
-	if (bpfpin_active(HTTP_HOOK_EGRESS))
-		on_segment(skb, true, true);
-	return 1;
-}
-
-SEC("cgroup_skb/ingress")
-int http_ingress(struct __sk_buff *skb)
-{
-	if (bpfpin_active(HTTP_HOOK_INGRESS))
-		on_segment(skb, false, true);
-	return 1;
-}
-
 /*
- * Without current-task helpers, which older kernels do not allow
- * cgroup_skb programs (6.1 refuses bpf_get_current_cgroup_id): the owner
- * is the socket's cgroup, pid 0 and no comm.
+ * The _nt programs call no current-task helper, which older kernels do not
+ * allow cgroup_skb programs (6.1 refuses bpf_get_current_cgroup_id): the
+ * owner is then the socket's cgroup, pid 0 and no comm.
  */
-SEC("cgroup_skb/egress")
-int http_egress_nt(struct __sk_buff *skb)
-{
-	if (bpfpin_active(HTTP_HOOK_EGRESS))
-		on_segment(skb, true, false);
-	return 1;
-}
-
-SEC("cgroup_skb/ingress")
-int http_ingress_nt(struct __sk_buff *skb)
-{
-	if (bpfpin_active(HTTP_HOOK_INGRESS))
-		on_segment(skb, false, false);
-	return 1;
-}
+BPFPIN_CGROUP_SKB(http, HTTP_HOOK_EGRESS, HTTP_HOOK_INGRESS, on_segment)

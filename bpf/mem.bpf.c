@@ -149,21 +149,10 @@ int BPF_PROG(memcg_ev_raw, struct mem_cgroup *memcg, int item, unsigned long n)
  * __count_memcg_events(), which count_memcg_events() and
  * count_memcg_event_mm() call with the same arguments.
  */
-SEC("fentry/__count_memcg_events")
-int BPF_PROG(memcg_ev_fentry, struct mem_cgroup *memcg, int item, unsigned long n)
-{
-	if (!bpfpin_active(MEM_HOOK_MEMCG_EVENTS) || !fault_item(item))
-		return 0;
-	return on_memcg_event(BPF_CORE_READ(memcg, css.cgroup, kn, id), item, n);
-}
-
-SEC("kprobe/__count_memcg_events")
-int BPF_KPROBE(memcg_ev_kprobe, struct mem_cgroup *memcg, int item, unsigned long n)
-{
-	if (!bpfpin_active(MEM_HOOK_MEMCG_EVENTS) || !fault_item(item))
-		return 0;
-	return on_memcg_event(BPF_CORE_READ(memcg, css.cgroup, kn, id), item, n);
-}
+BPFPIN_FUNC_HOOK(__count_memcg_events, memcg_ev, MEM_HOOK_MEMCG_EVENTS,
+		 struct mem_cgroup *memcg COMMA int item COMMA unsigned long n,
+		 fault_item(item) ?
+		 on_memcg_event(BPF_CORE_READ(memcg, css.cgroup, kn, id), item, n) : 0)
 
 static __always_inline __u64 positive(long v)
 {

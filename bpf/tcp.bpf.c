@@ -572,29 +572,12 @@ BPFPIN_HOOK(tcp_send_reset, send_reset, TCP_HOOK_SEND_RESET,
  * attaches these there alone (unless_tp_args), for the resets the kernel
  * sends for no socket. Those of a time-wait or request socket stay unseen.
  */
-SEC("fentry/tcp_v4_send_reset")
-int BPF_PROG(reset4_fentry, const struct sock *sk, struct sk_buff *skb)
-{
-	return bpfpin_active(TCP_HOOK_RESET_V4) && !sk ? on_send_reset(NULL, false, skb) : 0;
-}
-
-SEC("kprobe/tcp_v4_send_reset")
-int BPF_KPROBE(reset4_kprobe, const struct sock *sk, struct sk_buff *skb)
-{
-	return bpfpin_active(TCP_HOOK_RESET_V4) && !sk ? on_send_reset(NULL, false, skb) : 0;
-}
-
-SEC("fentry/tcp_v6_send_reset")
-int BPF_PROG(reset6_fentry, const struct sock *sk, struct sk_buff *skb)
-{
-	return bpfpin_active(TCP_HOOK_RESET_V6) && !sk ? on_send_reset(NULL, false, skb) : 0;
-}
-
-SEC("kprobe/tcp_v6_send_reset")
-int BPF_KPROBE(reset6_kprobe, const struct sock *sk, struct sk_buff *skb)
-{
-	return bpfpin_active(TCP_HOOK_RESET_V6) && !sk ? on_send_reset(NULL, false, skb) : 0;
-}
+BPFPIN_FUNC_HOOK(tcp_v4_send_reset, reset4, TCP_HOOK_RESET_V4,
+		 const struct sock *sk COMMA struct sk_buff *skb,
+		 !sk ? on_send_reset(NULL, false, skb) : 0)
+BPFPIN_FUNC_HOOK(tcp_v6_send_reset, reset6, TCP_HOOK_RESET_V6,
+		 const struct sock *sk COMMA struct sk_buff *skb,
+		 !sk ? on_send_reset(NULL, false, skb) : 0)
 
 static __always_inline int on_receive_reset(struct sock *sk, bool btf)
 {

@@ -62,26 +62,5 @@ BPFPIN_HOOK(sk_data_ready, ready, TCPQUEUE_HOOK_READY, const struct sock *sk,
  * tcp_sendmsg() calls once it has queued data, and sock_def_readable(),
  * TCP's sk_data_ready() (record() passes over other protocols).
  */
-SEC("fentry/tcp_push")
-int BPF_PROG(send_fentry, struct sock *sk)
-{
-	return bpfpin_active(TCPQUEUE_HOOK_SEND) ? record(sk) : 0;
-}
-
-SEC("kprobe/tcp_push")
-int BPF_KPROBE(send_kprobe, struct sock *sk)
-{
-	return bpfpin_active(TCPQUEUE_HOOK_SEND) ? record(sk) : 0;
-}
-
-SEC("fentry/sock_def_readable")
-int BPF_PROG(ready_fentry, struct sock *sk)
-{
-	return bpfpin_active(TCPQUEUE_HOOK_READY) ? record(sk) : 0;
-}
-
-SEC("kprobe/sock_def_readable")
-int BPF_KPROBE(ready_kprobe, struct sock *sk)
-{
-	return bpfpin_active(TCPQUEUE_HOOK_READY) ? record(sk) : 0;
-}
+BPFPIN_FUNC_HOOK(tcp_push, send, TCPQUEUE_HOOK_SEND, struct sock *sk, record(sk))
+BPFPIN_FUNC_HOOK(sock_def_readable, ready, TCPQUEUE_HOOK_READY, struct sock *sk, record(sk))
