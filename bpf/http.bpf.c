@@ -420,6 +420,21 @@ static __always_inline void on_response_seg(struct __sk_buff *skb,
 	}
 }
 
+/*
+ * min(len, PEEK), at least 1 (a segment here has payload), in the register
+ * the helper gets: clang otherwise tests a copy, and 6.1's verifier then
+ * sees a length that may be zero ("invalid zero-sized read").
+ */
+static __always_inline __u32 peek_len(__u32 n)
+{
+	asm volatile("if %[n] <= %[max] goto +1;\n"
+		     "%[n] = %[max];\n"
+		     "if %[n] >= 1 goto +1;\n"
+		     "%[n] = 1;\n"
+		     : [n] "+r"(n) : [max] "i"(PEEK));
+	return n;
+}
+
 static __always_inline void on_segment(struct __sk_buff *skb, bool egress,
 				       bool task)
 {
@@ -427,7 +442,6 @@ static __always_inline void on_segment(struct __sk_buff *skb, bool egress,
 	__u8 p[PEEK] = {};
 	struct conn *c;
 	struct seg s;
-	__u32 n;
 
 	if (!sk)
 		return;
@@ -443,9 +457,7 @@ static __always_inline void on_segment(struct __sk_buff *skb, bool egress,
 	}
 	if (c->state == CONN_DONE || !seg_new(c, &s, egress, sk))
 		return;
-	n = s.len >= PEEK ? PEEK : s.len & (PEEK - 1);
-	if (n > 0 && n <= PEEK)	/* nonzero and bounded, for the verifier */
-		bpf_skb_load_bytes(skb, s.off, p, n);
+	bpf_skb_load_bytes(skb, s.off, p, peek_len(s.len));
 	if (c->state == CONN_NEW) {
 		on_first(skb, c, &s, p, egress);
 		if (c->state != CONN_HTTP)
