@@ -226,6 +226,30 @@ static bool has_next_variant(const struct pin_module_desc *d, const char *prog)
 	return false;
 }
 
+/*
+ * After a failed load: whether the program the kernel refused (try_prog)
+ * can be passed over, its hook having a next variant or it being a seed
+ * (left out, the module loads without); if so it joins the refused list
+ * and the caller loads again.
+ */
+static bool refuse_and_retry(const struct pin_module_desc *d, const char *why)
+{
+	size_t len = strlen(refused);
+
+	if (!try_prog[0] || is_refused(d, try_prog) ||
+	    (!has_next_variant(d, try_prog) && !pin_list_has(d->seed_programs, try_prog)))
+		return false;
+	if (snprintf(refused + len, sizeof(refused) - len, "%s%s/%s", len ? "," : "",
+		     d->name, try_prog) >= (int)(sizeof(refused) - len)) {
+		refused[len] = '\0';	/* no room: no more retries */
+		return false;
+	}
+	pin_debug("module '%s': %s refused (%s), trying the next variant", d->name,
+		  try_prog, why);
+	try_prog[0] = '\0';
+	return true;
+}
+
 static int netfilter_prepare(struct bpf_object *obj);
 static void pick_seeds(const struct features *f, struct bpf_object *obj,
 		       const struct pin_module_desc *d, bool quiet);
@@ -234,7 +258,6 @@ int module_probe_load(const struct features *f, const struct pin_module_desc *d,
 		      const char **picked, char *why, size_t size)
 {
 	struct bpf_object *obj;
-	size_t len;
 	int err, tries;
 
 	for (tries = 0; tries < 8; tries++) {
@@ -251,21 +274,8 @@ int module_probe_load(const struct features *f, const struct pin_module_desc *d,
 		if (!err)
 			err = module_try_load(obj, why, size);
 		bpf_object__close(obj);
-		/* a program the kernel refused: its hook's next variant, if any */
-		/* a seed the kernel refused is left out: the module loads without */
-		if (!err || !try_prog[0] || is_refused(d, try_prog) ||
-		    (!has_next_variant(d, try_prog) &&
-		     !pin_list_has(d->seed_programs, try_prog)))
+		if (!err || !refuse_and_retry(d, why))
 			return err;
-		len = strlen(refused);
-		if (snprintf(refused + len, sizeof(refused) - len, "%s%s/%s", len ? "," : "",
-			     d->name, try_prog) >= (int)(sizeof(refused) - len)) {
-			refused[len] = '\0';	/* no room: no more retries */
-			return err;
-		}
-		pin_debug("module '%s': %s refused (%s), trying the next variant", d->name,
-			 try_prog, why);
-		try_prog[0] = '\0';
 	}
 	return err;
 }
@@ -931,7 +941,6 @@ static int stage_load(const struct features *f, const struct settings *settings,
 {
 	char path[PATH_MAX];
 	struct bpf_map *map;
-	size_t len;
 	int err;
 
 	st->obj = module_open(d);
@@ -980,19 +989,9 @@ static int stage_load(const struct features *f, const struct settings *settings,
 	libbpf_set_print(load_print_next);
 	if (!err)
 		return 0;
-	/* a program the kernel refused: its hook's next variant, if any; a
-	 * seed the kernel refused is left out (libbpf unpinned the maps this
-	 * load created) */
-	len = strlen(refused);
-	if (try_prog[0] && !is_refused(d, try_prog) &&
-	    (has_next_variant(d, try_prog) || pin_list_has(d->seed_programs, try_prog)) &&
-	    snprintf(refused + len, sizeof(refused) - len, "%s%s/%s", len ? "," : "",
-		     d->name, try_prog) < (int)(sizeof(refused) - len)) {
-		pin_debug("module '%s': %s refused (%s), trying the next variant",
-			  d->name, try_prog, try_reason);
+	/* libbpf unpinned the maps this load created */
+	if (refuse_and_retry(d, try_reason))
 		return -EAGAIN;
-	}
-	refused[len] = '\0';
 	pin_warn("module '%s': load failed: %s (run with -vv for the verifier log)",
 		 d->name, strerror(-err));
 	return err;
