@@ -194,6 +194,7 @@ struct sample {
 	size_t nlinks, cap_links;
 	struct ref *refs;
 	size_t nrefs, cap_refs;
+	size_t bare_perf;	/* perf_event links without a name (before 6.6) */
 };
 
 struct opts {
@@ -484,9 +485,10 @@ static int read_links(struct sample *s)
 		}
 		l->id = info.id;
 		l->prog_id = info.prog_id;
-		if (info.type == LINK_PERF_EVENT)
+		if (info.type == LINK_PERF_EVENT) {
 			perf_attach(fd, l->attach, sizeof(l->attach));
-		else
+			s->bare_perf += !strcmp(l->attach, "perf_event");
+		} else
 			link_attach(&info, l->attach, sizeof(l->attach), tp);
 		close(fd);
 	}
@@ -553,6 +555,8 @@ static void perf_fd_attach(struct sample *s, int pid, int fd)
 	__u64 offset = 0, addr = 0;
 	size_t i;
 
+	if (!s->bare_perf)
+		return;		/* every perf_event link named already (6.6+) */
 	if (bpf_task_fd_query(pid, fd, 0, name, &len, &prog_id, &type, &offset,
 			      &addr) || !prog_id || type >= PIN_LEN(kinds))
 		return;
@@ -564,9 +568,11 @@ static void perf_fd_attach(struct sample *s, int pid, int fd)
 		snprintf(attach, sizeof(attach), "%s:%.100s", kinds[type], name);
 	for (i = 0; i < s->nlinks; i++)
 		if (s->links[i].prog_id == prog_id &&
-		    !strcmp(s->links[i].attach, "perf_event"))
+		    !strcmp(s->links[i].attach, "perf_event")) {
 			snprintf(s->links[i].attach, sizeof(s->links[i].attach),
 				 "%s", attach);
+			s->bare_perf--;
+		}
 }
 
 /* One process's BPF fds: the fdinfo of each names the object's id. */
