@@ -46,6 +46,14 @@ knows_querier() {
 	! check_json | jq -r 'select(.check == "module dns") | .detail' | grep -q '(dns_egress_nt)'
 }
 
+# cgroup_events: the events of the test's cgroup ($CG_REL) in $ev
+cgroup_events() {
+	run bpfpin-events dns --format json --duration 1
+	[ "$status" -eq 0 ]
+	ev=$(jq -c --arg cg "$CG_REL" 'select(.cgroup == $cg)' <<< "$output")
+	echo "$ev" >&3
+}
+
 # dns_value MAP SELECT FIELD
 dns_value() {
 	bpfpin-stat dns --format json | jq -r "select(.type == \"$1\" and ($2)) | .$3"
@@ -58,10 +66,7 @@ dns_value() {
 	in_netns_cgroup "$NS" "$CG" dig @127.0.0.1 nx.example.test AAAA +tries=1 +time=2 > "$BATS_TEST_TMPDIR/out2"
 	grep -q "status: NOERROR" "$BATS_TEST_TMPDIR/out1"
 	grep -q "status: NXDOMAIN" "$BATS_TEST_TMPDIR/out2"
-	run bpfpin-events dns --format json --duration 1
-	[ "$status" -eq 0 ]
-	ev=$(jq -c --arg cg "$CG_REL" 'select(.cgroup == $cg)' <<< "$output")
-	echo "$ev" >&3
+	cgroup_events
 	[ "$(jq -c 'select(.type == "query")' <<< "$ev" | grep -c .)" -eq 2 ]
 	a=$(jq -c 'select(.type == "response" and .qname == "example.test")' <<< "$ev")
 	[ "$(jq -r .qtype <<< "$a")" = A ]
@@ -192,10 +197,7 @@ dns_value() {
 	new_cgroup nt
 	in_netns_cgroup "$NS" "$CG" dig @127.0.0.1 example.test A +tries=1 +time=2 > "$BATS_TEST_TMPDIR/out"
 	grep -q "status: NOERROR" "$BATS_TEST_TMPDIR/out"
-	run bpfpin-events dns --format json --duration 1
-	[ "$status" -eq 0 ]
-	ev=$(jq -c --arg cg "$CG_REL" 'select(.cgroup == $cg)' <<< "$output")
-	echo "$ev" >&3
+	cgroup_events
 	[ "$(jq -c 'select(.type == "query")' <<< "$ev" | grep -c .)" -eq 1 ]
 	a=$(jq -c 'select(.type == "response" and .qname == "example.test")' <<< "$ev")
 	[ "$(jq -r .rcode <<< "$a")" = NOERROR ]
