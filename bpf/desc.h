@@ -90,6 +90,9 @@ struct pin_event_desc {
 	int nfields;
 };
 
+/* e.g. tp_btf, raw_tp, fentry, kprobe, then an older tracepoint's two */
+#define PIN_HOOK_VARIANTS 6
+
 /*
  * A hook and its program variants, preferred first. A user-space hook
  * (uprobe or uretprobe variants) also names @targets, the PIN_SET_TARGETS
@@ -101,7 +104,7 @@ struct pin_event_desc {
  */
 struct pin_hook {
 	const char *name;
-	const char *variants[4];
+	const char *variants[PIN_HOOK_VARIANTS];
 	bool optional;
 	const char *targets;		/* a PIN_SET_TARGETS setting's name */
 	const char *symbols;

@@ -507,22 +507,35 @@ BPFPIN_HOOK(sock_recv_length, sock_recv, TLS_HOOK_SOCK_RECV,
 	    on_sock_io(sk, bpfpin_btf, false))
 
 /*
- * Kernels without those two (before 6.4): a send's socket is the one of
- * the first packet the thread queues to a device inside the call, its own
- * data (on loopback the peer's ACK, sent by the softirq this thread then
- * runs, comes after it: first wins); a receive's is the one recvmsg()
- * copies from (tcp_rcv_space_adjust, after each copy). A send the kernel
- * holds back (a full congestion window) queues nothing in the call: its
- * tuple is the connection's last known one.
+ * Kernels without those two (before 6.4), where kprobes or fentry work: the
+ * socket the call sends on or receives from, at the entry of tcp_sendmsg
+ * and tcp_recvmsg.
  */
-static __always_inline const struct sock *skb_sock(const struct sk_buff *skb,
-						    bool btf)
+BPFPIN_FUNC_HOOK(tcp_sendmsg, send, TLS_HOOK_SOCK_SEND, struct sock *sk,
+		 on_sock_io(sk, false, false))
+BPFPIN_FUNC_HOOK(tcp_recvmsg, recv, TLS_HOOK_SOCK_RECV, struct sock *sk,
+		 on_sock_io(sk, false, false))
+
+/*
+ * Kernels with neither: a send's socket is the one of the first packet the
+ * thread queues to a device inside the call from a socket it holds
+ * (lock_sock): its own data. A packet the thread sends from a softirq it
+ * runs meanwhile (on loopback the peer's ACK, a timer's) is another
+ * socket's, not held by this thread. A receive's is the one recvmsg()
+ * copies from (tcp_rcv_space_adjust, after each copy). A send the kernel
+ * holds back (Nagle, a full congestion window) queues nothing in the
+ * call: its tuple is the connection's last known one, none on its first.
+ */
+static __always_inline int on_dev_queue(const struct sk_buff *skb, bool btf)
 {
-	return skb ? RD(btf, skb, sk) : NULL;
+	const struct sock *sk = skb ? RD(btf, skb, sk) : NULL;
+
+	if (!sk || !RD(btf, sk, sk_lock.owned))
+		return 0;
+	return on_sock_io(sk, btf, true);
 }
 
 BPFPIN_HOOK(net_dev_queue, dev_queue, TLS_HOOK_SOCK_SEND,
-	    struct sk_buff *skb,
-	    on_sock_io(skb_sock(skb, bpfpin_btf), bpfpin_btf, true))
+	    struct sk_buff *skb, on_dev_queue(skb, bpfpin_btf))
 BPFPIN_HOOK(tcp_rcv_space_adjust, rcv_space, TLS_HOOK_SOCK_RECV,
 	    struct sock *sk, on_sock_io(sk, bpfpin_btf, false))

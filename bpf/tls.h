@@ -193,7 +193,8 @@ static const struct pin_event_desc tls_events[] = {
  * libssl takes the SSL_ hooks and libgnutls the gnutls_ ones. Every
  * hook is optional: a host without GnuTLS runs degraded, not refused, and
  * one without the socket tracepoints (before 6.4) takes the tuple from
- * net_dev_queue and tcp_rcv_space_adjust instead (tls.bpf.c says how).
+ * tcp_sendmsg and tcp_recvmsg (fentry, kprobe), else from net_dev_queue
+ * and tcp_rcv_space_adjust (tls.bpf.c says how).
  */
 #define TLS_UHOOK(n, prog, sym) { n, { prog }, true, "libs", sym }
 static const struct pin_hook tls_hooks[] = {
@@ -212,9 +213,9 @@ static const struct pin_hook tls_hooks[] = {
 	[TLS_HOOK_GNUTLS_RECV_RET] = TLS_UHOOK("gnutls_recv_ret", "gnutls_recv_out",
 					       "gnutls_record_recv"),
 	[TLS_HOOK_SOCK_SEND] = { "sock_send_length", { "sock_send_btf", "sock_send_raw",
-						       "dev_queue_btf", "dev_queue_raw" }, true },
+		"send_fentry", "send_kprobe", "dev_queue_btf", "dev_queue_raw" }, true },
 	[TLS_HOOK_SOCK_RECV] = { "sock_recv_length", { "sock_recv_btf", "sock_recv_raw",
-						       "rcv_space_btf", "rcv_space_raw" }, true },
+		"recv_fentry", "recv_kprobe", "rcv_space_btf", "rcv_space_raw" }, true },
 };
 _Static_assert(PIN_LEN(tls_hooks) == TLS_HOOK_NR, "tls: a hook without a table entry");
 

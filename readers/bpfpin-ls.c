@@ -223,7 +223,7 @@ static const char *health(const struct pin_module *m, char *detail, size_t size)
 		const struct pin_hook *hook = &m->desc->hooks[h];
 		bool found = false;
 
-		for (v = 0; v < 4 && hook->variants[v] && !found; v++) {
+		for (v = 0; v < PIN_HOOK_VARIANTS && hook->variants[v] && !found; v++) {
 			pin_path(link, sizeof(link), "%s/links/%s", m->dir,
 				 hook->variants[v]);
 			found = access(link, F_OK) == 0;

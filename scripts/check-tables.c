@@ -69,7 +69,7 @@ static int hook_of(const char *name, int *n)
 
 	*n = 0;
 	for (h = 0; h < cur->nhooks; h++)
-		for (v = 0; v < 4 && cur->hooks[h].variants[v]; v++)
+		for (v = 0; v < PIN_HOOK_VARIANTS && cur->hooks[h].variants[v]; v++)
 			if (!strcmp(cur->hooks[h].variants[v], name)) {
 				found = h;
 				(*n)++;
@@ -139,7 +139,7 @@ static void check_hooks(struct bpf_object *obj)
 			problem("hook %d has no name or no program (a gap in the hook enum?)", h);
 			continue;
 		}
-		for (v = 0; v < 4 && hook->variants[v]; v++) {
+		for (v = 0; v < PIN_HOOK_VARIANTS && hook->variants[v]; v++) {
 			prog = bpf_object__find_program_by_name(obj, hook->variants[v]);
 			if (!prog)
 				problem("hook '%s': no program '%s' in the object",

@@ -93,13 +93,15 @@ require_hook() {
 # programs PROGRAM... passed over (BPFPIN_NO_VARIANT), so that HOOK takes
 # its KIND variant (a kprobe where fentry would win); skip ("needs hook")
 # where this kernel cannot load that one. restore_variants, in teardown,
-# reloads the module as it picks by itself.
+# reloads the module as it picks by itself. Both reload with the options
+# in the array VARIANT_RELOAD_ARGS (the file's --config, say).
+VARIANT_RELOAD_ARGS=()
 use_variant() {
 	local m=$1 hook=$2 kind=$3 off
 	shift 3
 	off=$(IFS=,; echo "$*")
 	VARIANT_MODULE=$m
-	run env BPFPIN_NO_VARIANT="$off" bpfpin-load reload "$m"
+	run env BPFPIN_NO_VARIANT="$off" bpfpin-load reload "$m" "${VARIANT_RELOAD_ARGS[@]}"
 	[ "$status" -eq 0 ]
 	case "$output" in
 	*[\ \(]"$hook=$kind"[\ \)]*) ;;
@@ -108,7 +110,8 @@ use_variant() {
 }
 
 restore_variants() {
-	[ -z "${VARIANT_MODULE:-}" ] || bpfpin-load reload "$VARIANT_MODULE" >/dev/null
+	[ -z "${VARIANT_MODULE:-}" ] ||
+		bpfpin-load reload "$VARIANT_MODULE" "${VARIANT_RELOAD_ARGS[@]}" >/dev/null
 	VARIANT_MODULE=
 }
 

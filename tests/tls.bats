@@ -22,6 +22,7 @@ setup() {
 	T=$BATS_TEST_TMPDIR
 	CERT=$BATS_FILE_TMPDIR/cert.pem
 	KEY=$BATS_FILE_TMPDIR/key.pem
+	VARIANT_RELOAD_ARGS=(--config "$BATS_FILE_TMPDIR/conf")
 	bpfpin-events tls --duration 0.2 >/dev/null 2>&1
 	# a namespace of its own: its loopback carries only this test's TLS
 	NS="bpfpin-test-$$-$BATS_TEST_NUMBER-tls"
@@ -32,6 +33,7 @@ setup() {
 
 teardown() {
 	[ -z "${SRV_FD:-}" ] || exec {SRV_FD}>&-
+	restore_variants
 	cleanup_netns
 	cleanup_cgroups
 }
@@ -130,7 +132,9 @@ tls_stat() {
 	[ "$(stat -c %a "$BPFPIN_ROOT/tls/maps/stats_a")" = 640 ]
 }
 
-@test "tls: openssl s_server and s_client: each side's plaintext byte for byte, both directions, pids, ports, stats" {
+# openssl_session: s_server and s_client exchange a request and a
+# response; each side's plaintext, pids and ports, from the events
+openssl_session() {
 	printf 'GET /hello HTTP/1.0\r\nHost: localhost\r\n\r\n' > "$T/req"
 	printf 'HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nhello\n' > "$T/resp"
 	openssl_server server
@@ -152,11 +156,17 @@ tls_stat() {
 	[ "$(jq .call_bytes <<< "$ev")" -eq "$(stat -c %s "$T/req")" ]
 	[ "$(jq .truncated <<< "$ev")" -eq 0 ]
 	cport=$(jq .local_port <<< "$ev")
+	[ "$(jq .local_port <<< "$(events "$CPID" read)")" -eq "$cport" ]
 	# the server's side of the same connection
 	sev=$(events "$SPID" write)
 	[ "$(jq .local_port <<< "$sev")" -eq "$PORT" ]
 	[ "$(jq .remote_port <<< "$sev")" -eq "$cport" ]
+	[ "$(jq .remote_port <<< "$(events "$SPID" read)")" -eq "$cport" ]
 	[ "$(jq -r .cgroup <<< "$sev")" = "$SCG_REL" ]
+}
+
+@test "tls: openssl s_server and s_client: each side's plaintext byte for byte, both directions, pids, ports, stats" {
+	openssl_session
 	# stats per cgroup, comm, library and direction
 	[ "$(tls_stat "$CCG_REL" write calls)" -eq 1 ]
 	[ "$(tls_stat "$CCG_REL" write bytes)" -eq "$(stat -c %s "$T/req")" ]
@@ -226,7 +236,9 @@ sys.stdout.buffer.write(got)
 	[ "$(tls_stat "$SCG_REL" write truncated_bytes)" -eq 0 ]
 }
 
-@test "tls: gnutls-serv --echo and gnutls-cli: both directions at both ends, library gnutls" {
+# gnutls_session: gnutls-cli sends a line to gnutls-serv --echo; each
+# side's plaintext and ports, from the events, and the stats
+gnutls_session() {
 	printf 'hello gnutls, 1 2 3\n' > "$T/msg"
 	new_cgroup gserver
 	SCG_REL=$CG_REL
@@ -258,6 +270,28 @@ sys.stdout.buffer.write(got)
 	[ "$(jq .local_port <<< "$(events "$SPID" read)")" -eq "$PORT" ]
 	[ "$(tls_stat "$CCG_REL" write bytes gnutls)" -eq "$(stat -c %s "$T/msg")" ]
 	[ "$(tls_stat "$SCG_REL" read bytes gnutls)" -eq "$(stat -c %s "$T/msg")" ]
+}
+
+@test "tls: gnutls-serv --echo and gnutls-cli: both directions at both ends, library gnutls" {
+	gnutls_session
+}
+
+@test "tls: the tuples from tcp_sendmsg and tcp_recvmsg's kprobes (fentry passed over), kernels without the socket tracepoints (before 6.4)" {
+	use_variant tls sock_send_length kprobe sock_send_btf sock_send_raw send_fentry \
+		sock_recv_btf sock_recv_raw recv_fentry
+	[[ "$output" == *" sock_recv_length=kprobe"[\ \;\)]* ]]
+	openssl_session
+	T=$T/gnutls && mkdir "$T"
+	gnutls_session
+}
+
+@test "tls: the tuples from net_dev_queue and tcp_rcv_space_adjust, kernels with neither the socket tracepoints nor kprobes" {
+	use_variant tls sock_send_length tp_btf:net_dev_queue sock_send_btf sock_send_raw \
+		send_fentry send_kprobe sock_recv_btf sock_recv_raw recv_fentry recv_kprobe
+	[[ "$output" == *" sock_recv_length=tp_btf:tcp_rcv_space_adjust"[\ \;\)]* ]]
+	openssl_session
+	T=$T/gnutls && mkdir "$T"
+	gnutls_session
 }
 
 @test "tls: --format pcapng --output FILE: tshark shows the HTTP request and status lines of the exchange" {
