@@ -116,6 +116,13 @@ static __always_inline bool same_tuple(const struct tuple *a, const struct tuple
 	       x[4] == y[4];
 }
 
+/*
+ * A handshake call (SSL_do_handshake, gnutls_handshake): no data, but its
+ * I/O tells the connection's tuple before the first data call, whose own
+ * send the kernel may hold back (net_dev_queue sees none in the call).
+ */
+#define CALL_HANDSHAKE	2
+
 /* Entry: remember the call for its return, for a wanted task only. */
 static __always_inline int enter(__u32 library, __u32 direction, void *conn,
 				 const void *buf, void *outp)
@@ -125,13 +132,34 @@ static __always_inline int enter(__u32 library, __u32 direction, void *conn,
 		.conn = (__u64)conn, .buf = (__u64)buf, .outp = (__u64)outp,
 		.library = library, .direction = direction,
 	};
+	long err;
 
 	if (!bpfpin_wanted_current())
 		return 0;
 	c.start_ns = bpf_ktime_get_ns();
-	if (bpf_map_update_elem(&calls, &id, &c, BPF_ANY))
+	/* a handshake inside a data call (a renegotiation) leaves it be */
+	err = bpf_map_update_elem(&calls, &id, &c,
+				  direction == CALL_HANDSHAKE ? BPF_NOEXIST : BPF_ANY);
+	if (err && err != -EEXIST)
 		bpfpin_drop(DROP_MAP_FULL);
 	return 0;
+}
+
+/*
+ * The tuple for the call's event: its own socket's, remembered for the
+ * connection, else the connection's last (a read served from the
+ * library's buffer makes no socket I/O of its own).
+ */
+static __always_inline const struct tuple *conn_tuple(const struct call *c,
+						      __u64 id)
+{
+	struct conn_key ck = { .conn = c->conn, .tgid = id >> 32 };
+	const struct tuple *t = bpf_map_lookup_elem(&conns, &ck);
+
+	/* an update costs several lookups: only when the socket changed */
+	if (c->t.known && (!t || !same_tuple(t, &c->t)))
+		bpf_map_update_elem(&conns, &ck, &c->t, BPF_ANY);
+	return c->t.known ? &c->t : t;
 }
 
 /* The caller's stats; @k is filled (cgroup, comm) for the event too. */
@@ -270,15 +298,14 @@ static __always_inline int leave(long len)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct emit_ctx x = {};
-	struct conn_key ck = {};
+	const struct tuple *t;
 	struct tls_stats *st;
 	struct tls_key k;
-	struct tuple *t;
 	struct call *c;
 	__u32 zero = 0;
 
 	c = bpf_map_lookup_elem(&calls, &id);
-	if (!c)
+	if (!c || c->direction == CALL_HANDSHAKE)
 		return 0;
 	st = stats_of(c, &k);
 	if (len <= 0) {
@@ -286,14 +313,7 @@ static __always_inline int leave(long len)
 			st->no_data += 1;
 		goto out;
 	}
-	ck.conn = c->conn;
-	ck.tgid = id >> 32;
-	t = bpf_map_lookup_elem(&conns, &ck);
-	/* an update costs several lookups: only when the socket changed */
-	if (c->t.known && (!t || !same_tuple(t, &c->t)))
-		bpf_map_update_elem(&conns, &ck, &c->t, BPF_ANY);
-	if (c->t.known)
-		t = &c->t;
+	t = conn_tuple(c, id);
 	x.s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!x.s)
 		goto out;
@@ -414,6 +434,31 @@ int BPF_KRETPROBE(ssl_rd_ex_out, int ret)
 	if (!bpfpin_active(TLS_HOOK_SSL_READ_EX_RET))
 		return 0;
 	return leave_ex(ret);
+}
+
+/* SSL_do_handshake(ssl) or gnutls_handshake(session), whichever is there */
+SEC("uprobe")
+int BPF_KPROBE(handshake_in, void *conn)
+{
+	if (!bpfpin_active(TLS_HOOK_HANDSHAKE))
+		return 0;
+	return enter(0, CALL_HANDSHAKE, conn, NULL, NULL);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(handshake_out)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct call *c;
+
+	if (!bpfpin_active(TLS_HOOK_HANDSHAKE_RET))
+		return 0;
+	c = bpf_map_lookup_elem(&calls, &id);
+	if (!c || c->direction != CALL_HANDSHAKE)
+		return 0;
+	conn_tuple(c, id);
+	bpf_map_delete_elem(&calls, &id);
+	return 0;
 }
 
 /* GnuTLS: gnutls_record_send/recv(session, data, size) return a ssize_t */

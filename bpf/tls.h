@@ -110,6 +110,8 @@ enum tls_hook {
 	TLS_HOOK_GNUTLS_RECV_RET,
 	TLS_HOOK_SOCK_SEND,
 	TLS_HOOK_SOCK_RECV,
+	TLS_HOOK_HANDSHAKE,
+	TLS_HOOK_HANDSHAKE_RET,
 	TLS_HOOK_NR
 };
 _Static_assert(TLS_HOOK_NR <= BPFPIN_MAX_HOOKS, "tls: more hooks than handoff slots");
@@ -194,7 +196,8 @@ static const struct pin_event_desc tls_events[] = {
  * hook is optional: a host without GnuTLS runs degraded, not refused, and
  * one without the socket tracepoints (before 6.4) takes the tuple from
  * tcp_sendmsg and tcp_recvmsg (fentry, kprobe), else from net_dev_queue
- * and tcp_rcv_space_adjust (tls.bpf.c says how).
+ * and tcp_rcv_space_adjust (tls.bpf.c says how). The handshake's I/O
+ * tells the tuple before the first data call.
  */
 #define TLS_UHOOK(n, prog, sym) { n, { prog }, true, "libs", sym }
 static const struct pin_hook tls_hooks[] = {
@@ -216,6 +219,10 @@ static const struct pin_hook tls_hooks[] = {
 		"send_fentry", "send_kprobe", "dev_queue_btf", "dev_queue_raw" }, true },
 	[TLS_HOOK_SOCK_RECV] = { "sock_recv_length", { "sock_recv_btf", "sock_recv_raw",
 		"recv_fentry", "recv_kprobe", "rcv_space_btf", "rcv_space_raw" }, true },
+	[TLS_HOOK_HANDSHAKE] = TLS_UHOOK("handshake", "handshake_in",
+					 "SSL_do_handshake gnutls_handshake"),
+	[TLS_HOOK_HANDSHAKE_RET] = TLS_UHOOK("handshake_ret", "handshake_out",
+					     "SSL_do_handshake gnutls_handshake"),
 };
 _Static_assert(PIN_LEN(tls_hooks) == TLS_HOOK_NR, "tls: a hook without a table entry");
 
