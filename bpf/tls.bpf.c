@@ -569,7 +569,8 @@ BPFPIN_FUNC_HOOK(tcp_recvmsg, recv, TLS_HOOK_SOCK_RECV, struct sock *sk,
  * socket's, not held by this thread. A receive's is the one recvmsg()
  * copies from (tcp_rcv_space_adjust, after each copy). A send the kernel
  * holds back (Nagle, a full congestion window) queues nothing in the
- * call: its tuple is the connection's last known one, none on its first.
+ * call: its tuple is the connection's last known one, on its first
+ * write the handshake's.
  */
 static __always_inline int on_dev_queue(const struct sk_buff *skb, bool btf)
 {
