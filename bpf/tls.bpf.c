@@ -524,6 +524,9 @@ static __always_inline int on_sock_io(const struct sock *sk, bool btf,
 	state = RD(btf, sk, __sk_common.skc_state);
 	if (state == TCP_NEW_SYN_RECV || state == TCP_TIME_WAIT)
 		return 0;
+	/* @first: a packet, whose socket the thread holds if it is its own */
+	if (first && !RD(btf, sk, sk_lock.owned))
+		return 0;
 	family = RD(btf, sk, __sk_common.skc_family);
 	if ((family != AF_INET && family != AF_INET6) ||
 	    RD(btf, sk, sk_protocol) != IPPROTO_TCP)
@@ -572,16 +575,14 @@ BPFPIN_FUNC_HOOK(tcp_recvmsg, recv, TLS_HOOK_SOCK_RECV, struct sock *sk,
  * call: its tuple is the connection's last known one, on its first
  * write the handshake's.
  */
-static __always_inline int on_dev_queue(const struct sk_buff *skb, bool btf)
+static __always_inline const struct sock *skb_sock(const struct sk_buff *skb,
+						    bool btf)
 {
-	const struct sock *sk = skb ? RD(btf, skb, sk) : NULL;
-
-	if (!sk || !RD(btf, sk, sk_lock.owned))
-		return 0;
-	return on_sock_io(sk, btf, true);
+	return skb ? RD(btf, skb, sk) : NULL;
 }
 
 BPFPIN_HOOK(net_dev_queue, dev_queue, TLS_HOOK_SOCK_SEND,
-	    struct sk_buff *skb, on_dev_queue(skb, bpfpin_btf))
+	    struct sk_buff *skb,
+	    on_sock_io(skb_sock(skb, bpfpin_btf), bpfpin_btf, true))
 BPFPIN_HOOK(tcp_rcv_space_adjust, rcv_space, TLS_HOOK_SOCK_RECV,
 	    struct sock *sk, on_sock_io(sk, bpfpin_btf, false))
