@@ -311,6 +311,7 @@ static int do_reload(struct opts *o, const char *root)
 	err = need_root("reload");
 	if (err)
 		return err;
+	ensure_tracefs();
 	lock = begin(&l, root, false);
 	if (lock < 0)
 		return lock;
@@ -423,6 +424,7 @@ static int do_check(struct opts *o, const char *root)
 	struct pin_writer *w;
 	struct features f;
 	char detail[1024];
+	bool mounted;
 	int i, err;
 
 	if (pin_format_parse(o->format, &fmt) || fmt == PIN_FMT_PROM)
@@ -430,7 +432,9 @@ static int do_check(struct opts *o, const char *root)
 	w = pin_writer__new(stdout, fmt);
 	if (!w)
 		return -ENOMEM;
+	mounted = peek_tracefs();
 	probe_features(&f, root);
+	f.tracefs = mounted;
 	pin_writer__begin(w, "check", "kernel features", check_cols,
 			  PIN_LEN(check_cols));
 	write_check(w, "btf", f.btf, "/sys/kernel/btf/vmlinux");

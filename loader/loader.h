@@ -45,6 +45,8 @@ void probe_release(void);
 /* The arguments tracepoint @tp takes on this kernel (its BTF), or -errno. */
 int probe_tp_nargs(const char *tp);
 int ensure_tracefs(void);
+/* Whether tracefs is mounted; if not (and root), mount it privately. */
+bool peek_tracefs(void);
 
 /* config.c: the settings bpfpin.conf gives modules, "<module>.<name> = N" */
 #define MAX_SETTINGS 64

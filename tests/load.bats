@@ -24,8 +24,10 @@ prog_ids() {
 }
 
 @test "load: up pins maps, progs and links, and reports the hooks it picked" {
-	run bpfpin-load up proc
+	# stderr: "mounted tracefs" where this file's up is the first
+	run --separate-stderr bpfpin-load up proc
 	[ "$status" -eq 0 ]
+	[ -z "$stderr" ] || [ "$stderr" = "bpfpin-load: mounted tracefs at /sys/kernel/tracing" ]
 	[[ "$output" == "proc: loaded (sched_process_exec=tp_btf "* ]]
 	[ "$(ls "$BPFPIN_ROOT/proc/maps" | tr '\n' ' ')" = "drops events filter flush handoff meta ratelimit stats_a stats_b stats_slot " ]
 	[ "$(ls "$BPFPIN_ROOT/proc/links" | wc -l)" -eq 5 ]
@@ -184,6 +186,30 @@ prog_ids() {
 	run bpfpin-load list
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"proc"*"default process"* ]]
+}
+
+@test "load: where tracefs is not mounted, check says so, finds the same modules loadable as with it, and mounts nothing; reload mounts it" {
+	bpfpin-load up proc >/dev/null
+	bpfpin-load check --format json > "$BATS_TEST_TMPDIR/with.json"
+	# a mount namespace of its own, tracefs unmounted there
+	run unshare -m --propagation private sh -c '
+		umount /sys/kernel/tracing 2>/dev/null
+		[ ! -e /sys/kernel/tracing/events ] || { echo "tracefs still there"; exit 1; }
+		bpfpin-load check --format json > "$1/without.json" || exit 1
+		[ ! -e /sys/kernel/tracing/events ] || { echo "check mounted tracefs"; exit 1; }
+		bpfpin-load reload proc || exit 1
+		[ -e /sys/kernel/tracing/events ] || { echo "reload did not mount tracefs"; exit 1; }' \
+		sh "$BATS_TEST_TMPDIR"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"mounted tracefs at /sys/kernel/tracing"* ]]
+	has_record '.check == "tracefs" and .ok == "no"' < "$BATS_TEST_TMPDIR/without.json"
+	has_record '.check == "tracefs" and .ok == "yes"' < "$BATS_TEST_TMPDIR/with.json"
+	modules='[.[] | select(.check | startswith("module ")) | [.check, .ok, .detail]]'
+	[ "$(jq -s -c "$modules" "$BATS_TEST_TMPDIR/without.json")" = \
+		"$(jq -s -c "$modules" "$BATS_TEST_TMPDIR/with.json")" ]
+	# fileio's syscall tracepoints are in tracefs alone
+	has_record '.check == "module fileio" and (.detail | contains("=tracepoint"))' < "$BATS_TEST_TMPDIR/without.json"
 }
 
 @test "load: --help and --version go to stdout and exit 0" {
