@@ -171,6 +171,18 @@ static int handle_event(void *ctx, void *data, size_t size)
 	return 0;
 }
 
+/* Write what the batch left in the output buffers; the first error stays. */
+static void flush_output(struct stream *s)
+{
+	int err;
+
+	if (s->err)
+		return;
+	err = s->pcap ? pin_pcapng__flush(s->pcap) : pin_writer__flush(s->w);
+	if (err)
+		s->err = err;
+}
+
 /*
  * A down, or a reload with --reset, unpins the ring we read: nothing will
  * come through it any more. Say so rather than wait in silence.
@@ -466,12 +478,7 @@ static int read_rings(struct opts *o, const char *root)
 		 * a second a syscall each is the cost. An event still reaches
 		 * the pipe within one poll round (POLL_MS).
 		 */
-		if (!s.err) {
-			int e = s.pcap ? pin_pcapng__flush(s.pcap) : pin_writer__flush(s.w);
-
-			if (e)
-				s.err = e;
-		}
+		flush_output(&s);
 		if (err == -EINTR) {
 			err = 0;
 			continue;
@@ -495,6 +502,14 @@ static int read_rings(struct opts *o, const char *root)
 			    (now.tv_nsec - start.tv_nsec) / 1e9 >= o->duration)
 				break;
 		}
+	}
+	/*
+	 * Stopped by a signal: what the ring holds was submitted before it
+	 * (and may not have woken us, BPF_RB_NO_WAKEUP), so it is read too.
+	 */
+	if (pin_stop && err >= 0 && !s.err && !(o->count > 0 && s.seen >= o->count)) {
+		err = ring_buffer__consume(rb);
+		flush_output(&s);
 	}
 	if (s.err)
 		err = s.err;

@@ -251,7 +251,8 @@ expect() {
 	run bpfpin-stat proc --format prom --output "$out"
 	[ "$status" -eq 0 ]
 	[ -z "$output" ]
-	[ -f "$out" ] && [ ! -L "$out" ]
+	[ -f "$out" ]
+	[ ! -L "$out" ]
 	grep -q '^# TYPE bpfpin_proc_execs_total counter$' "$out"
 	[ "$(grep -c '^old$' "$out")" -eq 0 ]
 	[ "$(stat -c %a "$out")" = 644 ]

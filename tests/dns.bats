@@ -155,7 +155,7 @@ dns_value() {
 	ev=$(jq -c --arg cg "$CG_REL" 'select(.cgroup == $cg)' <<< "$output")
 	echo "$ev" >&3
 	[ "$(jq -c 'select(.type == "timeout")' <<< "$ev" | grep -c .)" -eq 1 ]
-	! jq -e 'select(.type == "response")' <<< "$ev" > /dev/null
+	not jq -e 'select(.type == "response")' <<< "$ev" > /dev/null
 	[ "$(dns_value cgroups ".cgroup == \"$CG_REL\"" timeouts)" -eq 1 ]
 	[ "$(dns_value cgroups ".cgroup == \"$CG_REL\"" unmatched)" -eq 1 ]
 	[ "$(dns_value cgroups ".cgroup == \"$CG_REL\"" responses)" -eq 0 ]

@@ -251,6 +251,7 @@ file_row() {
 	# faulted in page by page (fault-around may map several at once)
 	faults=$(jq .mmap_faults <<< "$src")
 	echo "# $faults faults on a 4-page mapping" >&3
-	[ "$faults" -ge 1 ] && [ "$faults" -le 4 ]
+	[ "$faults" -ge 1 ]
+	[ "$faults" -le 4 ]
 	[ "$(rows cgroups ".cgroup == \"$CG_REL\"" | jq -s 'map(.mmap_faults) | add')" -ge "$faults" ]
 }

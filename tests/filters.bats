@@ -52,16 +52,13 @@ drops_of() {
 start_reader() {
 	bpfpin-events "$1" --format json > "$2" &
 	READER=$!
-	for i in $(seq 50); do
-		[ -n "$(ls -l /proc/$READER/fd 2>/dev/null | grep -c anon_inode:bpf-map)" ] && sleep 0.2 && return 0
-		sleep 0.05
-	done
+	ring_reader "$READER" "$1"
 }
 
+# SIGINT: the reader drains the ring, writes, and exits 0
 stop_reader() {
-	sleep 0.4	# one poll round and more: every submitted event is read
 	kill -INT "$READER"
-	wait "$READER" || true
+	wait "$READER"
 	READER=
 }
 

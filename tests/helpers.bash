@@ -161,6 +161,45 @@ stat_value() {
 
 # has_record FILTER: some JSON line on stdin matches FILTER (jq 1.6's -e
 # judges only the last input, so slurp instead)
+# locked PATH [PID]: wait (5 s at most) until a flock on PATH is held (by PID)
+locked() {
+	local i ino
+	for i in $(seq 100); do
+		ino=$(stat -c %i "$1" 2>/dev/null) &&
+			awk -v pid="${2:-}" -v ino="$ino" '$2 == "FLOCK" && (pid == "" || $5 == pid) &&
+				$6 ~ (":" ino "$") { held = 1 } END { exit !held }' /proc/locks &&
+			return 0
+		sleep 0.05
+	done
+	echo "no flock held on $1${2:+ by pid $2}" >&2
+	return 1
+}
+
+# ring_reader PID MODULE: wait until PID holds MODULE's events lock;
+# bpfpin-events takes it with its stop signals already caught
+ring_reader() {
+	locked "$BPFPIN_ROOT/$2/locks/events" "$1"
+}
+
+# catches PID SIGNUM: wait (5 s at most) until PID handles signal SIGNUM
+# (a tool waiting for a lock catches SIGTERM while it waits)
+catches() {
+	local i mask
+	for i in $(seq 100); do
+		mask=$(awk '$1 == "SigCgt:" { print $2 }' "/proc/$1/status" 2>/dev/null)
+		[ -n "$mask" ] && [ $(((16#$mask >> ($2 - 1)) & 1)) -eq 1 ] && return 0
+		sleep 0.05
+	done
+	echo "pid $1 does not catch signal $2" >&2
+	return 1
+}
+
+# not CMD...: fails when CMD succeeds. A bare "! CMD" fails a test only as
+# its last command (set -e passes over a negated command), so never use it.
+not() {
+	! "$@"
+}
+
 has_record() {
 	jq -s -e "map(select($1)) | length > 0" >/dev/null
 }

@@ -80,8 +80,8 @@ prog_ids() {
 			bpftool prog show id "$id" >/dev/null 2>&1 || break
 			sleep 0.05
 		done
-		! bpftool link show -j | jq -e --argjson id "$id" '.[] | select(.prog_id == $id)'
-		! bpftool prog show id "$id" 2>/dev/null
+		bpftool link show -j | not jq -e --argjson id "$id" '.[] | select(.prog_id == $id)'
+		not bpftool prog show id "$id" 2>/dev/null
 	done
 }
 

@@ -33,7 +33,8 @@ teardown() {
 	[ "$status" -eq 137 ]	# SIGKILL from the OOM killer
 	run bpfpin-events oomkill --format json --duration 1
 	[ "$status" -eq 0 ]
-	kills=$(jq -c 'select(.type == "oom_kill")' <<< "$output")
+	# exactly one in the test's cgroup (another OOM on the host is not ours)
+	kills=$(jq -c --arg cg "$CG_REL" 'select(.type == "oom_kill" and .cgroup == $cg)' <<< "$output")
 	echo "$kills" >&3
 	[ "$(wc -l <<< "$kills")" -eq 1 ]
 	[ "$(jq .pid <<< "$kills")" -eq "$pid" ]

@@ -149,7 +149,8 @@ refused() {
 	# what a member can open, it may flock: none of it is a lock of ours
 	as_user "bpfpin-w$$" flock "$BPFPIN_ROOT" sleep 30 &
 	as_user "bpfpin-w$$" flock "$BPFPIN_ROOT/proc" sleep 30 &
-	sleep 0.3
+	locked "$BPFPIN_ROOT"
+	locked "$BPFPIN_ROOT/proc"
 	run as_user "bpfpin-w$$" flock -n "$BPFPIN_ROOT/_lock" true
 	[ "$status" -ne 0 ]
 	run timeout 5 bpfpin-load reload proc --wait 1
@@ -157,17 +158,18 @@ refused() {
 	# root holds the loader's lock: --wait 1 gives up after about a second
 	flock "$BPFPIN_ROOT/_lock" sleep 30 &
 	holder=$!
-	sleep 0.3
+	locked "$BPFPIN_ROOT/_lock" "$holder"
 	start=$(date +%s%N)
 	run bpfpin-load down proc --wait 1
 	elapsed=$((($(date +%s%N) - start) / 1000000))
 	refused 6 "bpfpin-load on '$BPFPIN_ROOT': pid"
 	[[ "$output" == *"holds lock '$BPFPIN_ROOT/_lock' (--wait SECONDS waits longer)"* ]]
-	[ "$elapsed" -ge 900 ] && [ "$elapsed" -lt 3000 ]
+	[ "$elapsed" -ge 900 ]
+	[ "$elapsed" -lt 3000 ]
 	[ -d "$BPFPIN_ROOT/proc" ]
 	bpfpin-load up tcpqueue --wait 30 2> "$BATS_TEST_TMPDIR/err" &
 	waiter=$!
-	sleep 0.5
+	catches "$waiter" 15
 	kill -TERM "$waiter"
 	start=$(date +%s%N)
 	rc=0

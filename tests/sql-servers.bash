@@ -1,9 +1,12 @@
 # SPDX-License-Identifier: GPL-2.0
 # sql-servers.bash: our own MariaDB and PostgreSQL (temp dir, unix sockets) for sql.bats and the bench
 
-# The newest PostgreSQL's bin directory, or nothing.
+# The newest PostgreSQL server's bin directory, or nothing (the client
+# package alone makes a bin directory too).
 sql_pg_bindir() {
-	ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1
+	local server
+	server=$(ls -d /usr/lib/postgresql/*/bin/postgres 2>/dev/null | sort -V | tail -1)
+	[ -z "$server" ] || dirname "$server"
 }
 
 sql_my_bin() {
@@ -13,7 +16,7 @@ sql_my_bin() {
 # Install MariaDB and PostgreSQL from Debian when missing.
 sql_install_servers() {
 	local need=()
-	sql_my_bin > /dev/null || need+=(mariadb-server mariadb-client)
+	{ sql_my_bin && command -v mariadb; } > /dev/null || need+=(mariadb-server mariadb-client)
 	[ -n "$(sql_pg_bindir)" ] || need+=(postgresql)
 	[ ${#need[@]} -eq 0 ] && return 0
 	export DEBIAN_FRONTEND=noninteractive

@@ -42,7 +42,8 @@ queue_of() {
 	echo "# server rqueue_max=$rq rcvbuf=$rcvbuf; client wqueue_max=$wq" >&3
 	[ "$rq" -eq "$k" ]
 	[ "$rcvbuf" -ge "$rq" ]
-	[ "$wq" -gt 0 ] && [ "$wq" -le "$k" ]
+	[ "$wq" -gt 0 ]
+	[ "$wq" -le "$k" ]
 	# the client's socket never had unread data
 	[ "$(queue_of "$client_cg" rqueue_max)" -eq 0 ]
 	run bpfpin-stat tcpqueue --format prom

@@ -101,6 +101,19 @@ exchange() {
 	cmp "$2" "$T/cli.out"
 }
 
+# server_wrote BYTES LIBRARY: wait (5 s at most) until the server's write
+# calls have returned BYTES: its peer can read them before the call returns,
+# and a server killed in between makes no write event
+server_wrote() {
+	local i n
+	for i in $(seq 50); do
+		n=$(tls_stat "$SCG_REL" write bytes "$2")
+		[ "${n:-0}" -ge "$1" ] && return 0
+		sleep 0.1
+	done
+	echo "# server's write bytes: ${n:-none}, want $1" >&3
+}
+
 # events PID DIRECTION: the data events of PID in that direction, JSON lines
 events() {
 	jq -c --argjson pid "$1" --arg dir "$2" \
@@ -139,6 +152,7 @@ openssl_session() {
 	printf 'HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nhello\n' > "$T/resp"
 	openssl_server server
 	exchange "$T/req" "$T/resp"
+	server_wrote "$(stat -c %s "$T/resp")" openssl
 	kill "$CPID" "$SPID"
 	bpfpin-events tls --format json --duration 1 > "$T/events"
 	echo "server $SPID client $CPID port $PORT" >&3
@@ -236,6 +250,16 @@ sys.stdout.buffer.write(got)
 	[ "$(tls_stat "$SCG_REL" write truncated_bytes)" -eq 0 ]
 }
 
+# echoed: wait (10 s at most) until the client has printed the echo
+echoed() {
+	local i
+	for i in $(seq 100); do
+		grep -qF "hello gnutls, 1 2 3" "$T/cli.out" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # gnutls_session: gnutls-cli sends a line to gnutls-serv --echo; each
 # side's plaintext and ports, from the events, and the stats
 gnutls_session() {
@@ -250,13 +274,13 @@ gnutls_session() {
 	[ "$(listen_port "$SPID")" -eq "$PORT" ]
 	new_cgroup gclient
 	CCG_REL=$CG_REL
-	# the client's stdin stays open until the echo is back
-	(cat "$T/msg"; wait_for "$T/cli.out" 20 2>/dev/null; sleep 0.2) |
+	# the client's stdin stays open until the echo is back (EOF ends the session)
+	(cat "$T/msg"; echoed; sleep 0.2) |
 		sh -c "$IN_NS_CG" _ "$CG" "$NS" gnutls-cli --insecure -p "$PORT" 127.0.0.1 \
-		> "$T/cli.out" 2>&1 &
+		> "$T/cli.out" 2> "$T/cli.err" &
 	CPID=$!
-	wait_for "$T/cli.out" 20
-	for i in $(seq 50); do grep -qF "hello gnutls, 1 2 3" "$T/cli.out" && break; sleep 0.1; done
+	echoed || echo "# no echo from gnutls-serv" >&3
+	server_wrote "$(stat -c %s "$T/msg")" gnutls
 	kill "$CPID" "$SPID" 2>/dev/null || true
 	bpfpin-events tls --format json --duration 1 > "$T/events"
 	cmp "$T/msg" <(plaintext "$CPID" write)
@@ -299,6 +323,7 @@ gnutls_session() {
 	printf 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n\r\nhello\n' > "$T/resp"
 	openssl_server server
 	exchange "$T/req" "$T/resp"
+	server_wrote "$(stat -c %s "$T/resp")" openssl
 	kill "$CPID" "$SPID"
 	run bpfpin-events tls --format pcapng --output "$T/tls.pcapng" --duration 1
 	echo "$output" >&3
@@ -323,7 +348,7 @@ gnutls_session() {
 	[ "$(sed -n 1p <<< "$out" | cut -f2)" -eq "$PORT" ]
 	[ "$(grep -c . <<< "$out")" -eq 5 ]
 	run tshark -r "$T/tls.pcapng" -q -z expert,warn -Y "tcp.port == $PORT"
-	! grep -q "not captured" <<< "$output"
+	not grep -q "not captured" <<< "$output"
 	# the file is pcapng: section header block type
 	[ "$(head -c 4 "$T/tls.pcapng" | od -An -tx4 | tr -d ' ')" = 0a0d0d0a ]
 }
@@ -397,6 +422,7 @@ gnutls_session() {
 	printf 'second\n' > "$T/req2"
 	printf 'two\n' > "$T/resp2"
 	exchange "$T/req2" "$T/resp2" client2
+	server_wrote "$(stat -c %s "$T/resp2")" openssl
 	kill "$CPID" "$SPID"
 	bpfpin-events tls --format json --duration 1 > "$T/events"
 	[ "$(plaintext "$SPID" read)" = second ]
@@ -413,7 +439,7 @@ gnutls_session() {
 	# four calls and SSL_do_handshake, entry and return each
 	[ "$(grep -c "libssl.so.3 (setting): SSL_.* attached" <<< "$output")" -eq 10 ]
 	[ "$(grep -c "libssl.so.3 (setting): skipped: none of its symbols" <<< "$output")" -eq 4 ]
-	! grep -q libgnutls <<< "$output"
+	not grep -q libgnutls <<< "$output"
 	run bpfpin-ls --format json
 	jq -r 'select(.module == "tls" and .health != null) | .health' <<< "$output" | grep -qx degraded
 	grep -q "gnutls_send not attached" <<< "$output"

@@ -9,6 +9,9 @@ K=7	# keys the test puts into its 64-entry hash map
 
 setup_file() {
 	bpfpin_setup_file
+	# top-probe attaches a classic tracepoint too: tracefs, as up would mount
+	# it (in tests/run's mount namespace, gone with it)
+	[ -e /sys/kernel/tracing/events ] || mount -t tracefs tracefs /sys/kernel/tracing
 	STATE=$(mktemp -d /tmp/bpfpin-top-state.XXXXXX)
 	export STATE
 	echo "$STATE" > "$BATS_FILE_TMPDIR/state"
