@@ -52,10 +52,6 @@ flush_state() {
 }
 
 # Milliseconds since the epoch.
-now_ms() {
-	echo $(($(date +%s%N) / 1000000))
-}
-
 # sum_execs FILE...: execs and exits of comm true in $CG_REL, over every record
 sum_field() {
 	local field=$1
@@ -128,9 +124,9 @@ sum_field() {
 	# emulated kernel is far slower), so about half of them complete
 	# (the median of three timed flushes: one can meet a slow fsync)
 	for t in 1 2 3; do
-		t0=$(date +%s%N)
+		t0=$(now_ms)
 		bpfpin-stat proc --flush --format json --output "$dir/flush.t$t"
-		echo $(( ($(date +%s%N) - t0) / 500000 ))
+		echo $((($(now_ms) - t0) * 2))
 	done > "$dir/took"
 	window=$(sort -n "$dir/took" | sed -n 2p)
 	[ "$window" -ge 40 ] || window=40

@@ -194,6 +194,14 @@ catches() {
 	return 1
 }
 
+# now_ms: milliseconds since boot (10 ms steps), for durations: unlike the
+# wall clock, an NTP step on a fresh machine does not move it
+now_ms() {
+	local up
+	read -r up _ < /proc/uptime
+	echo $((${up%.*} * 1000 + 10#${up#*.} * 10))
+}
+
 # not CMD...: fails when CMD succeeds. A bare "! CMD" fails a test only as
 # its last command (set -e passes over a negated command), so never use it.
 not() {

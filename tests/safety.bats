@@ -159,9 +159,9 @@ refused() {
 	flock "$BPFPIN_ROOT/_lock" sleep 30 &
 	holder=$!
 	locked "$BPFPIN_ROOT/_lock" "$holder"
-	start=$(date +%s%N)
+	start=$(now_ms)
 	run bpfpin-load down proc --wait 1
-	elapsed=$((($(date +%s%N) - start) / 1000000))
+	elapsed=$(($(now_ms) - start))
 	refused 6 "bpfpin-load on '$BPFPIN_ROOT': pid"
 	[[ "$output" == *"holds lock '$BPFPIN_ROOT/_lock' (--wait SECONDS waits longer)"* ]]
 	[ "$elapsed" -ge 900 ]
@@ -171,10 +171,10 @@ refused() {
 	waiter=$!
 	catches "$waiter" 15
 	kill -TERM "$waiter"
-	start=$(date +%s%N)
+	start=$(now_ms)
 	rc=0
 	wait "$waiter" || rc=$?
-	[ $((($(date +%s%N) - start) / 1000000)) -lt 1000 ]
+	[ $(($(now_ms) - start)) -lt 1000 ]
 	[ "$rc" -ne 0 ]
 	grep -q "interrupted while waiting for lock" "$BATS_TEST_TMPDIR/err"
 	[ ! -e "$BPFPIN_ROOT/tcpqueue" ]
