@@ -159,8 +159,6 @@ stat_value() {
 			"select(.type == \"stats\" and .cgroup == \$cg and .comm == \$comm) | .$3"
 }
 
-# has_record FILTER: some JSON line on stdin matches FILTER (jq 1.6's -e
-# judges only the last input, so slurp instead)
 # locked PATH [PID]: wait (5 s at most) until a flock on PATH is held (by PID)
 locked() {
 	local i ino
@@ -208,6 +206,8 @@ not() {
 	! "$@"
 }
 
+# has_record FILTER: some JSON line on stdin matches FILTER (jq 1.6's -e
+# judges only the last input, so slurp instead)
 has_record() {
 	jq -s -e "map(select($1)) | length > 0" >/dev/null
 }
